@@ -1,0 +1,1 @@
+"""Leaderboard specs, shipped as the package data pluralbench.leaderboard_specs."""

@@ -1,0 +1,3 @@
+from pluralbench.cli import main
+
+raise SystemExit(main())

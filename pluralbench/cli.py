@@ -1,0 +1,44 @@
+"""`pluralbench` command line. Each subcommand lives in pluralbench/commands/<name>.py and exposes
+`register(subparsers)`; modules there are discovered, so adding a command touches no other file.
+
+User errors print one line to stderr and exit 2; nothing already written is removed.
+"""
+from __future__ import annotations
+
+import argparse
+import importlib
+import pkgutil
+import sys
+
+from pluralbench import __version__
+from pluralbench.errors import UserError
+
+
+def build_parser() -> argparse.ArgumentParser:
+    import pluralbench.commands as commands
+
+    parser = argparse.ArgumentParser(prog="pluralbench", description="Measure how pluralistic a language model is.")
+    parser.add_argument("--version", action="version", version=f"pluralbench {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for info in sorted(pkgutil.iter_modules(commands.__path__), key=lambda m: m.name):
+        if not info.name.startswith("_"):
+            importlib.import_module(f"pluralbench.commands.{info.name}").register(sub)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "handler", None):
+        parser.print_help()
+        return 2
+    args.argv = argv
+    try:
+        return int(args.handler(args) or 0)
+    except UserError as exc:
+        print(f"pluralbench: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("pluralbench: interrupted; finished work is saved, the same command resumes", file=sys.stderr)
+        return 130

@@ -1,0 +1,89 @@
+"""pluralbench run: evaluate a model on tasks and write one run directory per task."""
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+from pluralbench import settings
+from pluralbench.models.embedded import DEFAULT_MODEL
+
+DEFAULT_TASKS = "quick"
+
+
+def register(sub) -> None:
+    p = sub.add_parser("run", help="evaluate a model on tasks", description=__doc__)
+    p.add_argument("--model", default=DEFAULT_MODEL, metavar="SPEC",
+                   help=f"kind:name[,key=value...] (default {DEFAULT_MODEL}); see `pluralbench models`")
+    p.add_argument("--tasks", default=DEFAULT_TASKS, metavar="A,B",
+                   help=f"task names or a suite (default {DEFAULT_TASKS!r}); see `pluralbench tasks`")
+    p.add_argument("--limit", type=_positive_int, default=None, metavar="N", help="first N items of each task")
+    p.add_argument("--output", type=Path, default=Path("results"), metavar="DIR", help="results root (default results/)")
+    p.add_argument("--data-dir", default=None, metavar="DIR",
+                   help=f"local data directory (env {settings.ENV_DATA}); without it, data comes from the hub")
+    p.add_argument("--cache-dir", default=None, metavar="DIR",
+                   help=f"response cache directory (env {settings.ENV_CACHE}; default ~/.cache/pluralbench/responses)")
+    p.add_argument("--no-cache", action="store_true", help="do not read or write the shared response cache")
+    p.add_argument("--batch-size", type=_positive_int, default=None, metavar="N", help="prompts per forward pass")
+    p.add_argument("--seed", type=int, default=0, help="seed for bootstrap, baselines and sampling (default 0)")
+    p.add_argument("--elicitation", choices=["auto", "completion", "chat"], default="auto",
+                   help="completion: the task prompt as is; chat: the model's chat template with the answer primed; "
+                        "auto (default): chat when the model has a template")
+    p.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+    p.set_defaults(handler=handle)
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not an integer") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{value} must be at least 1")
+    return value
+
+
+def handle(args) -> int:
+    from pluralbench.models import load_model, parse_model_spec
+    from pluralbench.registry import model_kinds
+    from pluralbench.runner.execute import RunOptions, prepare_task, run_task
+    from pluralbench.taskfile import expand_tasks, get_task
+
+    names, suite_limit = expand_tasks(args.tasks)
+    tasks = [get_task(n) for n in names]  # every task file is validated before the model loads
+    spec = parse_model_spec(args.model)
+    model_kinds.get(spec.kind)
+    opts = RunOptions(
+        output=args.output,
+        data_dir=settings.data_dir(args.data_dir),
+        cache_dir=None if args.no_cache else settings.response_cache_dir(args.cache_dir),
+        seed=args.seed,
+        elicitation=args.elicitation,
+        limit=args.limit if args.limit is not None else suite_limit,
+        batch_size=args.batch_size,
+        progress=not args.no_progress,
+        argv=["pluralbench", *args.argv],
+    )
+    prepared = [prepare_task(task, opts) for task in tasks]  # data is checked before the model loads
+    t0 = time.perf_counter()
+    adapter = load_model(args.model)
+    load_s = time.perf_counter() - t0
+    print(f"loaded {adapter.describe()} in {load_s:.1f}s (fingerprint {adapter.fingerprint_id()})", file=sys.stderr)
+    for item in prepared:
+        summary = run_task(item, adapter, spec.canonical(), opts, model_load_seconds=load_s)
+        print(_summary_line(item.task.name, summary))
+    return 0
+
+
+def _summary_line(name: str, summary) -> str:
+    m = summary.metrics
+    head = m.get("headline")
+    value = m.get("overall", {}).get(head, {})
+    c = summary.counts
+    shown = "n/a"
+    if value.get("value") is not None:
+        shown = f"{value['value']:.4f} [{value['ci_low']:.4f}, {value['ci_high']:.4f}]"
+    return (f"{name}: {head} = {shown}  ({c['items']} items, {c['unique_requests']} prompts: "
+            f"{c['model_calls']} model calls, {c['cache_hits']} cache hits, {c['journal_hits']} resumed)  "
+            f"-> {summary.run_dir}")

@@ -1,0 +1,36 @@
+"""pluralbench validate: check a run directory or a task file against the shipped schemas."""
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from pluralbench.errors import UserError
+
+
+def register(sub) -> None:
+    p = sub.add_parser("validate", help="check a run directory or task file")
+    p.add_argument("paths", nargs="+", type=Path, metavar="PATH")
+    p.set_defaults(handler=handle)
+
+
+def handle(args) -> int:
+    from pluralbench.taskfile import load_task_file
+    from pluralbench.validation import detect, validate_run_dir
+
+    failed = False
+    for path in args.paths:
+        if not path.exists():
+            raise UserError(f"{path}: no such file or directory")
+        kind = detect(path)
+        if kind == "task":
+            task = load_task_file(path)
+            print(f"{path}: valid task file ({task.name} v{task.version}, family {task.family})")
+            continue
+        problems, facts = validate_run_dir(path)
+        if problems:
+            failed = True
+            for problem in problems:
+                print(f"{path}: {problem}", file=sys.stderr)
+        else:
+            print(f"{path}: valid run directory ({facts['task']}, {facts['model']}, {facts['samples']} samples)")
+    return 2 if failed else 0

@@ -1,0 +1,41 @@
+"""Reading data files with errors that name the file and line."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from pluralbench.errors import DataError, UserError
+from pluralbench.hashing import sha256_file
+
+
+def resolve_local(relative: str, data_dir: Path | None) -> Path:
+    if data_dir is None:
+        raise UserError(f"no data directory given for {relative}: pass --data-dir DIR or set PLURALBENCH_DATA")
+    if not data_dir.is_dir():
+        raise UserError(f"data directory {data_dir} does not exist (from --data-dir or PLURALBENCH_DATA)")
+    path = data_dir / relative
+    if not path.is_file():
+        raise DataError(path, f"data file not found; --data-dir (or PLURALBENCH_DATA) must point at a directory "
+                              f"containing {relative}")
+    return path
+
+
+def read_text(path: Path) -> str:
+    raw = path.read_bytes()
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        raise DataError(path, f"not valid UTF-8 (byte {exc.start}, line {line})") from None
+
+
+def read_json(path: Path):
+    text = read_text(path)
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise DataError(path, f"invalid JSON at line {exc.lineno} column {exc.colno}: {exc.msg}") from None
+
+
+def file_sha256(path: Path) -> str:
+    return sha256_file(path)

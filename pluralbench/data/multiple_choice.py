@@ -1,0 +1,132 @@
+"""Multiple-choice items with a reference answer distribution.
+
+Local format `modular_pluralism_mc`: a JSON list of rows {question (the full prompt), options,
+attribute (country / group / ambiguity level), gold_distribution, id}, as in Modular Pluralism's
+input files. Items come out normalised: {id, prompt, options, gold, group}.
+"""
+from __future__ import annotations
+
+import ast
+import re
+from pathlib import Path
+
+from pluralbench.data.dataset import Dataset
+from pluralbench.data.distributions import check_distribution
+from pluralbench.data.files import file_sha256, read_json
+from pluralbench.errors import DataError, UserError
+from pluralbench.hashing import sha256_json
+from pluralbench.registry import data_formats
+
+LETTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+
+
+def _require(row: dict, field: str, kind, path, index, item_id=None):
+    if field not in row:
+        raise DataError(path, "missing", row=index, item_id=item_id, field=field)
+    value = row[field]
+    if not isinstance(value, kind):
+        raise DataError(path, f"expected {getattr(kind, '__name__', kind)}, got {type(value).__name__}",
+                        row=index, item_id=item_id, field=field)
+    return value
+
+
+def check_options(options, path, index, item_id, field="options") -> list[str]:
+    if not isinstance(options, list) or len(options) < 2:
+        raise DataError(path, "needs a list of at least two options", row=index, item_id=item_id, field=field)
+    if len(options) > len(LETTERS):
+        raise DataError(path, f"has {len(options)} options; at most {len(LETTERS)} are supported", row=index,
+                        item_id=item_id, field=field)
+    for j, opt in enumerate(options):
+        if not isinstance(opt, str) or not opt.strip():
+            raise DataError(path, f"option {j} is not a non-empty string", row=index, item_id=item_id, field=field)
+    return options
+
+
+@data_formats.register("modular_pluralism_mc")
+def load_modular_pluralism_mc(path: Path, params: dict) -> Dataset:
+    rows = read_json(path)
+    if not isinstance(rows, list):
+        raise DataError(path, "expected a JSON list of rows")
+    if not rows:
+        raise DataError(path, "the dataset is empty")
+    gold_field = params.get("gold_field", "gold_distribution")
+    items, seen, renormalised = [], {}, []
+    for index, row in enumerate(rows):
+        if not isinstance(row, dict):
+            raise DataError(path, f"expected an object, got {type(row).__name__}", row=index)
+        if "id" not in row:
+            raise DataError(path, "missing", row=index, field="id")
+        item_id = str(row["id"])
+        if item_id in seen:
+            raise DataError(path, f"duplicate id (first seen at row {seen[item_id]})", row=index, item_id=item_id, field="id")
+        seen[item_id] = index
+        prompt = _require(row, "question", str, path, index, item_id)
+        options = check_options(_require(row, "options", list, path, index, item_id), path, index, item_id)
+        gold, fixed = check_distribution(row.get(gold_field), len(options), path=path, row=index, item_id=item_id,
+                                         field=gold_field)
+        if fixed:
+            renormalised.append(item_id)
+        group = row.get("attribute")
+        items.append({"id": item_id, "prompt": prompt, "options": options, "gold": gold,
+                      "group": None if group is None else str(group)})
+    checks = {"rows": len(rows), "renormalised_rows": len(renormalised), "renormalised_ids": renormalised[:20]}
+    return Dataset(items, {"kind": "local", "path": str(path), "format": "modular_pluralism_mc"}, file_sha256(path), checks)
+
+
+# Hugging Face hub: Anthropic/llm_global_opinions ----------------------------------------------------
+
+_DEFAULTDICT = re.compile(r"^\s*defaultdict\(\s*<class '[a-z]+'>\s*,\s*(\{.*\})\s*\)\s*$", re.S)
+
+
+def parse_selections(text: str) -> dict[str, list[float]]:
+    """The hub stores `selections` as the repr of a defaultdict; read it with literal_eval, never eval."""
+    match = _DEFAULTDICT.match(text)
+    literal = match.group(1) if match else text
+    value = ast.literal_eval(literal)
+    if not isinstance(value, dict):
+        raise ValueError("selections is not a mapping")
+    return {str(k): [float(x) for x in v] for k, v in value.items()}
+
+
+def parse_options(value) -> list[str]:
+    options = ast.literal_eval(value) if isinstance(value, str) else value
+    if not isinstance(options, (list, tuple)):
+        raise ValueError("options is not a list")
+    return [str(o) for o in options]
+
+
+def mc_prompt(question: str, options: list[str], template: str) -> str:
+    lettered = " ".join(f"{LETTERS[i]}. {opt}" for i, opt in enumerate(options))
+    return template.format(question=question, options=lettered)
+
+
+@data_formats.register("globalopinionqa_hub")
+def load_globalopinionqa_hub(hub: dict, params: dict) -> Dataset:
+    try:
+        import datasets
+    except ImportError:
+        raise UserError("loading from the hub needs the `datasets` package; or pass --data-dir") from None
+    try:
+        ds = datasets.load_dataset(hub["path"], split=hub.get("split", "train"), revision=hub.get("revision"))
+    except Exception as exc:
+        raise UserError(f"could not load {hub['path']} from the Hugging Face hub ({type(exc).__name__}); offline, pass "
+                        f"--data-dir DIR (or set PLURALBENCH_DATA) to a directory holding the local files") from None
+    template = params["prompt_template"]
+    items, skipped = [], 0
+    for index, row in enumerate(ds):
+        try:
+            options = parse_options(row["options"])
+            selections = parse_selections(row["selections"])
+        except (ValueError, SyntaxError) as exc:
+            raise DataError(hub["path"], f"unparseable ({exc})", row=index, field="selections/options") from None
+        prompt = mc_prompt(row["question"], options, template)
+        for country, dist in selections.items():
+            if len(dist) != len(options) or sum(dist) <= 0:
+                skipped += 1  # the hub file has a few rows whose vectors do not match their options
+                continue
+            total = sum(dist)
+            items.append({"id": f"{index}:{country}", "prompt": prompt, "options": options,
+                          "gold": [x / total for x in dist], "group": country})
+    identity = {"fingerprint": getattr(ds, "_fingerprint", None), "revision": hub.get("revision")}
+    source = {"kind": "hub", "path": hub["path"], "split": hub.get("split", "train"), "format": "globalopinionqa_hub"}
+    return Dataset(items, source, sha256_json(identity), {"rows": len(ds), "skipped_pairs": skipped})

@@ -1,0 +1,26 @@
+"""Errors a user can fix. The CLI prints them as one line and exits 2, without a traceback."""
+
+
+class UserError(Exception):
+    """Bad input, configuration or environment: the message must say what and where."""
+
+
+class UnknownName(UserError):
+    def __init__(self, kind: str, name: str, known: list[str]):
+        self.kind, self.name, self.known = kind, name, sorted(known)
+        listed = ", ".join(self.known) if self.known else "(none registered)"
+        super().__init__(f"unknown {kind} {name!r}; known {kind}s: {listed}")
+
+
+class DataError(UserError):
+    """A data file is missing or malformed. Names the file and, when known, the row and field."""
+
+    def __init__(self, path, message: str, row=None, field=None, item_id=None):
+        where = str(path)
+        if row is not None:
+            where += f" row {row}"
+        if item_id is not None:
+            where += f" (id {item_id})"
+        if field is not None:
+            where += f" field {field!r}"
+        super().__init__(f"{where}: {message}")

@@ -1,0 +1,2 @@
+"""Task families register themselves on import."""
+from pluralbench.families import multiple_choice_distribution  # noqa: F401

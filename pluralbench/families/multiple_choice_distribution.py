@@ -1,0 +1,222 @@
+"""Distributional pluralism on multiple-choice surveys: how close is the model's answer distribution
+to each population's? Used by GlobalOpinionQA (countries) and any file in the same shape.
+
+One question asked of many populations is one model request: the prompt does not name the
+population, so its answer serves every row that shares the prompt.
+"""
+from __future__ import annotations
+
+import hashlib
+from collections import defaultdict
+
+import numpy as np
+
+from pluralbench.data.multiple_choice import LETTERS
+from pluralbench.families.base import Scored, TaskFamily
+from pluralbench.families.option_scoring import mass_summary, option_distribution
+from pluralbench.hashing import sha256_text
+from pluralbench.metrics.divergence import log_base
+from pluralbench.metrics.information import entropy
+from pluralbench.metrics.summary import mean_with_ci
+from pluralbench.registry import metrics as metric_registry, task_families
+from pluralbench.runner.requests import ModelRequest
+
+BASELINES = ("uniform", "marginal_loo", "shuffled")
+
+
+def _base_label(base) -> str:
+    return "e" if base in ("e", None) else str(base)
+
+
+def derangement(k: int, rng: np.random.Generator) -> np.ndarray:
+    """A random permutation that moves every option: a shuffle that might leave the distribution in
+    place (half the time for two options) would not be a baseline."""
+    while True:
+        perm = rng.permutation(k)
+        if k < 2 or not (perm == np.arange(k)).any():
+            return perm
+
+
+def _prompt_rng(seed: int, prompt_sha: str) -> np.random.Generator:
+    # Seeded per prompt so a baseline value does not depend on --limit or item order.
+    return np.random.default_rng([seed, int(prompt_sha[:15], 16)])
+
+
+@task_families.register("multiple_choice_distribution")
+class MultipleChoiceDistribution(TaskFamily):
+    name = "multiple_choice_distribution"
+    params_schema = {
+        "type": "object",
+        "additionalProperties": False,
+        "required": ["metrics"],
+        "properties": {
+            "group_name": {"type": "string"},
+            "metrics": {
+                "type": "array", "minItems": 1,
+                "items": {
+                    "type": "object", "additionalProperties": False, "required": ["name", "metric", "direction"],
+                    "properties": {
+                        "name": {"type": "string", "pattern": "^[a-z0-9_]+$"},
+                        "metric": {"type": "string"},
+                        "params": {"type": "object"},
+                        "direction": {"enum": ["lower", "higher"]},
+                        "description": {"type": "string"},
+                    },
+                },
+            },
+            "headline": {"type": "string"},
+            "entropy_base": {"oneOf": [{"type": "number"}, {"const": "e"}]},
+            "baselines": {"type": "array", "items": {"enum": list(BASELINES)}},
+            "bootstrap": {
+                "type": "object", "additionalProperties": False,
+                "properties": {"resamples": {"type": "integer", "minimum": 0}, "level": {"type": "number", "exclusiveMinimum": 0, "exclusiveMaximum": 1}},
+            },
+            "notes": {"type": "array", "items": {"type": "string"}},
+        },
+    }
+
+    # requests -------------------------------------------------------------------------------------
+    def requests(self, task, items):
+        prefix = task.prompt.get("answer_prefix")
+        return [[ModelRequest(op="options", prompt=it["prompt"], labels=tuple(LETTERS[: len(it["options"])]),
+                              answer_prefix=prefix)] for it in items]
+
+    def metric_parameters(self, task) -> dict:
+        p = task.params
+        return {
+            "metrics": [{"name": m["name"], "metric": m["metric"], "params": m.get("params", {}),
+                         "direction": m["direction"]} for m in p["metrics"]],
+            "headline": p.get("headline", p["metrics"][0]["name"]),
+            "entropy_base": _base_label(p.get("entropy_base", 2)),
+            "baselines": list(p.get("baselines", [])),
+            "bootstrap": self._bootstrap(task) | {"unit": "prompt (rows sharing one model answer resample together)"},
+            "marginal_loo": "mean of the other populations' distributions for the same question",
+            "shuffled": "the model's own distribution under a random derangement of the options, seeded per prompt",
+        }
+
+    @staticmethod
+    def _bootstrap(task) -> dict:
+        b = task.params.get("bootstrap", {})
+        return {"resamples": int(b.get("resamples", 1000)), "level": float(b.get("level", 0.95))}
+
+    # scoring ----------------------------------------------------------------------------------------
+    def score(self, task, items, outputs, *, seed):
+        p = task.params
+        metric_specs = p["metrics"]
+        fns = {m["name"]: metric_registry.get(m["metric"]) for m in metric_specs}
+        ent_base = p.get("entropy_base", 2)
+        log_base(ent_base)  # validates the base early
+        boot = self._bootstrap(task)
+
+        samples, kept = [], []
+        excluded = 0
+        for item, (out,) in zip(items, outputs):
+            pred = option_distribution(out)
+            prompt_sha = sha256_text(item["prompt"])
+            sample = {
+                "id": item["id"], "group": item.get("group"), "prompt_sha256": prompt_sha,
+                "options": item["options"], "human_distribution": item["gold"],
+                "label_logprobs": list(out.label_logprobs), "covered_mass": out.covered_mass,
+            }
+            if pred is None:
+                excluded += 1
+                sample.update(model_distribution=None, metrics=None, excluded="no probability mass on any option")
+                samples.append(sample)
+                continue
+            gold = np.asarray(item["gold"])
+            values = {name: fns[name](pred, gold, **m.get("params", {})) for name, m in
+                      ((m["name"], m) for m in metric_specs)}
+            values["entropy_model"] = entropy(pred, ent_base)
+            values["entropy_human"] = entropy(gold, ent_base)
+            sample.update(model_distribution=pred.tolist(), metrics=values)
+            samples.append(sample)
+            kept.append((item, pred, gold, prompt_sha, values))
+
+        baseline_values = self._baselines(p.get("baselines", []), kept, metric_specs, fns, seed)
+        directions = {m["name"]: m["direction"] for m in metric_specs}
+        directions.update(entropy_model=None, entropy_human=None)
+        names = [m["name"] for m in metric_specs] + ["entropy_model", "entropy_human"]
+
+        def summarise(rows_idx, clustered):
+            clusters = [kept[i][3] for i in rows_idx] if clustered else None
+            block = {}
+            for name in names:
+                block[name] = mean_with_ci([kept[i][4][name] for i in rows_idx], clusters=clusters, bootstrap=boot,
+                                           seed=seed, direction=directions[name])
+            block["covered_mass"] = mean_with_ci([samples_by_id[kept[i][0]["id"]]["covered_mass"] for i in rows_idx],
+                                                 clusters=clusters, bootstrap=boot, seed=seed, direction="higher")
+            return block
+
+        def summarise_baselines(rows_idx, clustered):
+            result = {}
+            for bname, per_row in baseline_values.items():
+                idx = [i for i in rows_idx if per_row[i] is not None]
+                clusters = [kept[i][3] for i in idx] if clustered else None
+                result[bname] = {m["name"]: mean_with_ci([per_row[i][m["name"]] for i in idx], clusters=clusters,
+                                                         bootstrap=boot, seed=seed, direction=m["direction"])
+                                 for m in metric_specs}
+            return result
+
+        samples_by_id = {s["id"]: s for s in samples}
+        all_idx = list(range(len(kept)))
+        by_group: dict[str, list[int]] = defaultdict(list)
+        for i, row in enumerate(kept):
+            if row[0].get("group") is not None:
+                by_group[row[0]["group"]].append(i)
+
+        group_name = p.get("group_name", "group")
+        groups = {}
+        for g in sorted(by_group):
+            idx = by_group[g]
+            groups[g] = {"n": len(idx), "metrics": summarise(idx, False), "baselines": summarise_baselines(idx, False)}
+
+        headline = p.get("headline", metric_specs[0]["name"])
+        metrics = {
+            "headline": headline,
+            "overall": summarise(all_idx, True) if kept else {},
+            "baselines": summarise_baselines(all_idx, True) if kept else {},
+            "groups": {group_name: groups} if groups else {},
+            "coverage": mass_summary([s["covered_mass"] for s in samples]),
+            "counts": {
+                "items": len(items),
+                "scored": len(kept),
+                "excluded_no_option_mass": excluded,
+                "unique_prompts": len({s["prompt_sha256"] for s in samples}),
+                "groups": len(groups),
+            },
+            "notes": list(p.get("notes", [])),
+        }
+        if headline in metrics["overall"]:
+            hv = metrics["overall"][headline]
+            by_value = [(g, groups[g]["metrics"][headline]["value"]) for g in groups]
+            if by_value:
+                reverse = hv.get("direction") == "higher"
+                ranked = sorted(by_value, key=lambda x: (x[1], x[0]), reverse=reverse)
+                metrics["best_served_groups"] = [g for g, _ in ranked[:5]]
+                metrics["worst_served_groups"] = [g for g, _ in ranked[::-1][:5]]
+        return Scored(samples, metrics)
+
+    @staticmethod
+    def _baselines(names, kept, metric_specs, fns, seed):
+        """Per kept row, each baseline's metric values (None where the baseline is undefined)."""
+        out = {}
+        golds_by_prompt: dict[str, list[int]] = defaultdict(list)
+        for i, row in enumerate(kept):
+            golds_by_prompt[row[3]].append(i)
+
+        def evaluate(pred, gold):
+            return {m["name"]: fns[m["name"]](pred, gold, **m.get("params", {})) for m in metric_specs}
+
+        for name in names:
+            per_row = []
+            for i, (item, pred, gold, prompt_sha, _) in enumerate(kept):
+                if name == "uniform":
+                    per_row.append(evaluate(np.full(len(gold), 1.0 / len(gold)), gold))
+                elif name == "marginal_loo":
+                    others = [kept[j][2] for j in golds_by_prompt[prompt_sha] if j != i]
+                    per_row.append(evaluate(np.mean(others, axis=0), gold) if others else None)
+                elif name == "shuffled":
+                    perm = derangement(len(pred), _prompt_rng(seed, prompt_sha))
+                    per_row.append(evaluate(pred[perm], gold))
+            out[name] = per_row
+        return out

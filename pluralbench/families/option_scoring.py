@@ -1,0 +1,39 @@
+"""Turning an adapter's option log-probabilities into a distribution over the options."""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from pluralbench.models.base import OptionOutput
+
+
+def option_distribution(output: OptionOutput) -> np.ndarray | None:
+    """Renormalise the label probabilities over the options; None when the options got no mass at all.
+
+    A model that puts no mass on any option has not answered: we say so rather than substitute a
+    uniform guess (the reference scripts' flaw).
+    """
+    # None marks a label the engine did not report (e.g. outside a server's top-k): no mass known.
+    logps = np.asarray([-np.inf if v is None else v for v in output.label_logprobs], dtype=np.float64)
+    if logps.size == 0 or not np.isfinite(logps).any():
+        return None
+    top = logps[np.isfinite(logps)].max()
+    weights = np.where(np.isfinite(logps), np.exp(logps - top), 0.0)
+    return weights / weights.sum()
+
+
+def mass_summary(masses: list[float]) -> dict:
+    arr = np.asarray(masses, dtype=np.float64)
+    if arr.size == 0:
+        return {"mean": None, "median": None, "min": None, "share_below_0.5": None}
+    return {
+        "mean": float(arr.mean()),
+        "median": float(np.median(arr)),
+        "min": float(arr.min()),
+        "share_below_0.5": float((arr < 0.5).mean()),
+    }
+
+
+def safe_float(x: float) -> float | None:
+    return None if x is None or math.isnan(x) else float(x)

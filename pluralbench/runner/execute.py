@@ -1,0 +1,237 @@
+"""Run one task on one loaded model: dedupe requests, batch, cache, journal, score, write results.
+
+Batches are planned over *all* of a run's requests in a fixed order before any are skipped, so a
+resumed run computes exactly the batches an uninterrupted run would, and its numbers are identical.
+"""
+from __future__ import annotations
+
+import sys
+import time
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+
+from pluralbench import __version__
+from pluralbench.data import Dataset, load_task_data
+from pluralbench.errors import UserError
+from pluralbench.models.base import ModelAdapter, OptionOutput, Rendered
+from pluralbench.provenance import environment
+from pluralbench.runner.cache import ResponseCache, cache_key
+from pluralbench.runner.journal import Journal
+from pluralbench.runner.requests import ModelRequest
+from pluralbench.runner.rundir import RunLock, run_dir_for, run_id, write_json, write_jsonl
+from pluralbench.taskfile import Task
+
+SCHEMA_VERSION = 1
+
+
+@dataclass
+class RunOptions:
+    output: Path
+    data_dir: Path | None
+    cache_dir: Path | None  # None disables the shared response cache (the run's journal still resumes)
+    seed: int = 0
+    elicitation: str = "auto"
+    limit: int | None = None
+    batch_size: int | None = None
+    progress: bool = True
+    argv: list[str] = field(default_factory=list)
+
+
+@dataclass
+class RunSummary:
+    run_dir: Path
+    metrics: dict
+    counts: dict
+
+
+def resolve_elicitation(requested: str, adapter: ModelAdapter) -> str:
+    """`auto` picks chat for models with a chat template (instruction-tuned) and completion otherwise."""
+    if requested == "auto":
+        return "chat" if adapter.has_chat_template() else "completion"
+    if requested == "chat" and not adapter.has_chat_template():
+        raise UserError(f"model {adapter.describe()} has no chat template (a base model?); "
+                        "--elicitation chat needs one: use --elicitation completion")
+    return requested
+
+
+def _serialise(op: str, output):
+    return output.to_json() if op == "options" else output
+
+
+def _deserialise(op: str, value):
+    return OptionOutput.from_json(value) if op == "options" else value
+
+
+def _call_model(adapter: ModelAdapter, op: str, rendered: list[Rendered], requests: list[ModelRequest]):
+    if op == "options":
+        return adapter.option_distributions(rendered, [r.labels for r in requests])
+    if op == "loglikelihood":
+        return adapter.loglikelihoods(rendered, [r.continuation for r in requests])
+    if op == "generate":
+        return adapter.generate(rendered, requests[0].generation)
+    raise UserError(f"unknown request op {op!r}")
+
+
+@dataclass
+class PreparedTask:
+    task: Task
+    dataset: Dataset  # already limited
+    total_items: int
+
+
+def prepare_task(task: Task, opts: RunOptions) -> PreparedTask:
+    """Load and check a task's data before any model loads, so bad data fails in seconds."""
+    dataset = load_task_data(task.data, opts.data_dir, {"prompt_template": task.prompt.get("template", "{question}")})
+    total = len(dataset.items)
+    dataset = dataset.limited(opts.limit)
+    if not dataset.items:
+        raise UserError(f"task {task.name}: the dataset has no items to evaluate")
+    return PreparedTask(task, dataset, total)
+
+
+def run_task(prepared: PreparedTask, adapter: ModelAdapter, model_spec: str, opts: RunOptions, *,
+             model_load_seconds: float = 0.0, progress_stream=sys.stderr) -> RunSummary:
+    t_start = time.perf_counter()
+    task, dataset, total_items = prepared.task, prepared.dataset, prepared.total_items
+    family = task.family_impl()
+    elicitation = resolve_elicitation(opts.elicitation, adapter)
+    fingerprint = adapter.fingerprint()
+
+    identity = {"model": fingerprint, "task": [task.name, task.version, task.file_sha256], "data": dataset.sha256,
+                "limit": opts.limit, "elicitation": elicitation, "seed": opts.seed}
+    rid = run_id(task.name, model_spec, identity)
+    opts.output.mkdir(parents=True, exist_ok=True)
+    run_dir = run_dir_for(opts.output, rid)
+    run_dir.mkdir(parents=True, exist_ok=True)
+
+    with RunLock(run_dir):
+        # Requests: one list per item; identical requests are rendered and sent once.
+        per_item = family.requests(task, dataset.items)
+        key_of: dict[ModelRequest, str] = {}
+        unique: dict[str, tuple[ModelRequest, Rendered]] = {}
+        for reqs in per_item:
+            for req in reqs:
+                if req in key_of:
+                    continue
+                rendered = adapter.render(req.prompt, elicitation, req.answer_prefix if req.op == "options" else None)
+                key = cache_key(fingerprint, elicitation, rendered.key(), req.params_key())
+                key_of[req] = key
+                unique.setdefault(key, (req, rendered))
+
+        manifest = _manifest(rid, task, dataset, total_items, model_spec, adapter, fingerprint, elicitation, opts,
+                             family.metric_parameters(task))
+        manifest["status"] = "running"
+        write_json(run_dir / "manifest.json", manifest)
+
+        journal = Journal(run_dir / "journal.jsonl")
+        cache = ResponseCache(opts.cache_dir) if opts.cache_dir is not None else None
+        batch_size = opts.batch_size or adapter.default_batch_size
+        counts = {"items": len(dataset.items), "requests": sum(len(r) for r in per_item), "unique_requests": len(unique),
+                  "journal_hits": 0, "cache_hits": 0, "model_calls": 0, "model_batches": 0,
+                  "journal_torn_line_dropped": journal.dropped_torn_line}
+        t_infer = time.perf_counter()
+        try:
+            _execute(adapter, unique, journal, cache, batch_size, counts, task.name, opts.progress, progress_stream)
+        finally:
+            if cache is not None:
+                cache.close()
+        infer_s = time.perf_counter() - t_infer
+
+        outputs = [[_deserialise(req.op, journal.entries[key_of[req]]) for req in reqs] for reqs in per_item]
+        t_score = time.perf_counter()
+        scored = family.score(task, dataset.items, outputs, seed=opts.seed)
+        score_s = time.perf_counter() - t_score
+
+        metrics = {
+            "schema_version": SCHEMA_VERSION,
+            "run_id": rid,
+            "task": {"name": task.name, "version": task.version, "family": task.family, "data_sha256": dataset.sha256},
+            "model": {"spec": model_spec, "fingerprint_id": adapter.fingerprint_id()},
+            "elicitation": elicitation,
+            "parameters": manifest["metric_parameters"],
+        } | scored.metrics
+        write_jsonl(run_dir / "samples.jsonl", scored.samples)
+        write_json(run_dir / "metrics.json", metrics)
+
+        total_s = time.perf_counter() - t_start
+        manifest.update(
+            status="complete",
+            finished_at=datetime.now(timezone.utc).isoformat(timespec="seconds"),
+            counts=counts,
+            timings={"model_load_s": round(model_load_seconds, 3), "inference_s": round(infer_s, 3),
+                     "scoring_s": round(score_s, 3), "total_s": round(total_s, 3),
+                     "requests_per_s": round(counts["model_calls"] / infer_s, 3) if counts["model_calls"] and infer_s > 0 else None,
+                     "items_per_s": round(len(dataset.items) / total_s, 3) if total_s > 0 else None},
+        )
+        write_json(run_dir / "manifest.json", manifest)
+    return RunSummary(run_dir, metrics, counts)
+
+
+def _execute(adapter, unique, journal, cache, batch_size, counts, label, show_progress, stream) -> None:
+    from tqdm import tqdm
+
+    def order(key):
+        req, rendered = unique[key]
+        gen = req.generation.key() if req.generation else {}
+        return (req.op, str(sorted(gen.items())), len(rendered.text or str(rendered.messages)), key)
+
+    ordered = sorted(unique, key=order)
+    batches: list[list[str]] = []
+    for key in ordered:
+        req = unique[key][0]
+        if batches and len(batches[-1]) < batch_size and unique[batches[-1][0]][0].op == req.op and \
+                unique[batches[-1][0]][0].generation == req.generation:
+            batches[-1].append(key)
+        else:
+            batches.append([key])
+
+    done = sum(1 for k in ordered if k in journal.entries)
+    counts["journal_hits"] = done
+    bar = tqdm(total=len(ordered), initial=done, desc=label, unit="prompt", file=stream, disable=not show_progress,
+               dynamic_ncols=True, mininterval=1.0)
+    try:
+        for batch in batches:
+            missing = [k for k in batch if k not in journal.entries]
+            if not missing:
+                continue
+            op = unique[missing[0]][0].op
+            from_cache = cache.get_many(missing) if cache is not None else {}
+            counts["cache_hits"] += len(from_cache)
+            to_compute = [k for k in missing if k not in from_cache]
+            fresh: dict[str, object] = {}
+            if to_compute:
+                reqs = [unique[k][0] for k in to_compute]
+                rendered = [unique[k][1] for k in to_compute]
+                results = _call_model(adapter, op, rendered, reqs)
+                fresh = {k: _serialise(op, r) for k, r in zip(to_compute, results)}
+                counts["model_calls"] += len(to_compute)
+                counts["model_batches"] += 1
+                if cache is not None:
+                    cache.put_many(fresh)  # cache before journal: a kill between them loses nothing
+            journal.append({k: (from_cache[k] if k in from_cache else fresh[k]) for k in missing})
+            bar.update(len(missing))
+    finally:
+        bar.close()
+
+
+def _manifest(rid, task, dataset, total_items, model_spec, adapter, fingerprint, elicitation, opts, metric_params):
+    return {
+        "schema_version": SCHEMA_VERSION,
+        "pluralbench_version": __version__,
+        "run_id": rid,
+        "created_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "command": opts.argv,
+        "model": {"spec": model_spec, "kind": model_spec.split(":", 1)[0], "adapter": adapter.kind,
+                  "fingerprint": fingerprint, "fingerprint_id": adapter.fingerprint_id()},
+        "task": {"name": task.name, "version": task.version, "family": task.family, "file": task.path,
+                 "file_sha256": task.file_sha256, "description": task.description},
+        "data": {"source": dataset.source, "sha256": dataset.sha256, "items_total": total_items,
+                 "items_used": len(dataset.items), "limit": opts.limit, "checks": dataset.checks},
+        "elicitation": {"requested": opts.elicitation, "resolved": elicitation,
+                        "answer_prefix": task.prompt.get("answer_prefix")},
+        "seed": opts.seed,
+        "batch_size": opts.batch_size or adapter.default_batch_size,
+        "metric_parameters": metric_params,
+        "environment": environment(),
+    }

@@ -1,0 +1,82 @@
+"""Run directories: deterministic ids (so the same command resumes), a lock, atomic writes."""
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+import re
+import tempfile
+from pathlib import Path
+
+from pluralbench.errors import UserError
+from pluralbench.hashing import sha256_json
+
+_UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
+
+
+def safe_component(text: str, max_len: int = 60) -> str:
+    """A file-name component that cannot climb out of its directory ('../x', '/abs', '.hidden')."""
+    cleaned = _UNSAFE.sub("_", text).strip("._-") or "x"
+    return cleaned[:max_len]
+
+
+def run_id(task_name: str, model_spec: str, identity: dict) -> str:
+    return f"{safe_component(task_name)}__{safe_component(model_spec)}__{sha256_json(identity)[:10]}"
+
+
+def run_dir_for(output: Path, rid: str) -> Path:
+    path = (output / rid).resolve()
+    if output.resolve() not in path.parents:
+        raise UserError(f"run id {rid!r} would escape the output directory {output}")
+    return path
+
+
+class RunLock:
+    """An exclusive lock on a run directory: a second concurrent run gets a clear error."""
+
+    def __init__(self, run_dir: Path):
+        self.path = run_dir / ".lock"
+        self._fh = None
+
+    def __enter__(self):
+        self._fh = open(self.path, "a+")
+        try:
+            fcntl.flock(self._fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            self._fh.seek(0)
+            holder = self._fh.read().strip() or "another process"
+            self._fh.close()
+            raise UserError(f"{self.path.parent} is being written by another pluralbench run (pid {holder}); "
+                            "wait for it or use another --output") from None
+        self._fh.seek(0)
+        self._fh.truncate()
+        self._fh.write(str(os.getpid()))
+        self._fh.flush()
+        return self
+
+    def __exit__(self, *exc):
+        if self._fh:
+            fcntl.flock(self._fh.fileno(), fcntl.LOCK_UN)
+            self._fh.close()
+
+
+def atomic_write_text(path: Path, text: str) -> None:
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(text)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+
+
+def write_json(path: Path, obj) -> None:
+    atomic_write_text(path, json.dumps(obj, indent=2, sort_keys=False, allow_nan=False) + "\n")
+
+
+def write_jsonl(path: Path, rows) -> None:
+    atomic_write_text(path, "".join(json.dumps(r, allow_nan=False, sort_keys=False) + "\n" for r in rows))

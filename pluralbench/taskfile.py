@@ -1,0 +1,143 @@
+"""Declarative task files (YAML): discovery, safe loading, schema validation, suites.
+
+Built-in task files live in the repository's `tasks/` directory, installed as the package data
+`pluralbench.task_files`. Plugins add directories through the `pluralbench.tasks` entry-point group
+(the entry point names a package whose directory holds *.yaml task files). Files are read with
+yaml.safe_load: a task file is data, and cannot import or run code.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import lru_cache
+from importlib.resources import files
+from pathlib import Path
+
+import yaml
+
+from pluralbench.errors import UnknownName, UserError
+from pluralbench.hashing import sha256_text
+from pluralbench.registry import task_families, task_sources
+from pluralbench.schemas import validate
+
+
+@dataclass(frozen=True)
+class Task:
+    name: str
+    version: int
+    family: str
+    description: str
+    data: dict
+    prompt: dict
+    params: dict
+    path: str
+    file_sha256: str
+    citation: str | None = None
+    raw: dict = field(default_factory=dict, compare=False, repr=False)
+
+    def family_impl(self):
+        family = task_families.get(self.family)
+        return family() if isinstance(family, type) else family
+
+
+def builtin_task_dirs() -> list[Path]:
+    try:
+        packaged = Path(str(files("pluralbench.task_files")))
+        if packaged.is_dir():
+            return [packaged]
+    except ModuleNotFoundError:
+        pass
+    # A source checkout imported without installation (PYTHONPATH=.)
+    return [Path(__file__).resolve().parent.parent / "tasks"]
+
+
+def _plugin_task_dirs() -> list[Path]:
+    dirs = []
+    for name, target in task_sources.items():
+        path = Path(target.__file__).parent if hasattr(target, "__file__") else Path(str(target))
+        if not path.is_dir():
+            raise UserError(f"task plugin {name!r} points at {path}, which is not a directory")
+        dirs.append(path)
+    return dirs
+
+
+def read_yaml(path: Path):
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise UserError(f"{path}: not valid UTF-8 (byte {exc.start})") from None
+    try:
+        return yaml.safe_load(text), text
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" at line {mark.line + 1} column {mark.column + 1}" if mark else ""
+        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        raise UserError(f"{path}: malformed YAML{where}: {problem}") from None
+
+
+def load_task_file(path: Path) -> Task:
+    raw, text = read_yaml(path)
+    if not isinstance(raw, dict):
+        raise UserError(f"{path}: a task file must be a YAML mapping")
+    validate(raw, "task", str(path))
+    family = task_families.get(raw["family"])
+    schema = getattr(family, "params_schema", {"type": "object"})
+    validate(raw.get("params", {}), schema, f"{path} (params)")
+    return Task(name=raw["name"], version=raw["version"], family=raw["family"], description=raw["description"],
+                data=raw["data"], prompt=raw.get("prompt", {}), params=raw.get("params", {}), path=str(path),
+                file_sha256=sha256_text(text), citation=raw.get("citation"), raw=raw)
+
+
+@lru_cache(maxsize=1)
+def _task_paths() -> dict[str, Path]:
+    found: dict[str, Path] = {}
+    for directory in builtin_task_dirs() + _plugin_task_dirs():
+        for path in sorted(directory.glob("*.yaml")):
+            if path.name.startswith("_"):
+                continue
+            found.setdefault(path.stem, path)  # built-ins first: a plugin cannot shadow a built-in task
+    return found
+
+
+def task_names() -> list[str]:
+    return sorted(_task_paths())
+
+
+def get_task(name: str) -> Task:
+    candidate = Path(name)
+    if candidate.suffix in (".yaml", ".yml") and candidate.is_file():
+        return load_task_file(candidate)  # a task file given by path
+    paths = _task_paths()
+    if name not in paths:
+        raise UnknownName("task", name, list(paths))
+    task = load_task_file(paths[name])
+    if task.name != name:
+        raise UserError(f"{paths[name]}: name {task.name!r} differs from the file name {name!r}")
+    return task
+
+
+def suites() -> dict[str, dict]:
+    out: dict[str, dict] = {}
+    for directory in builtin_task_dirs():
+        path = directory / "_suites.yaml"
+        if path.is_file():
+            data, _ = read_yaml(path)
+            out.update(data or {})
+    return out
+
+
+def expand_tasks(spec: str) -> tuple[list[str], int | None]:
+    """'a,b' or a suite name -> (task names, the suite's default limit or None)."""
+    names = [s.strip() for s in spec.split(",") if s.strip()]
+    if not names:
+        raise UserError("--tasks is empty")
+    known_suites = suites()
+    if len(names) == 1 and names[0] in known_suites:
+        suite = known_suites[names[0]]
+        return list(suite["tasks"]), suite.get("limit")
+    out = []
+    for name in names:
+        if name in known_suites:
+            out.extend(known_suites[name]["tasks"])
+        else:
+            out.append(name)
+    return list(dict.fromkeys(out)), None

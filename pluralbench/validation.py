@@ -1,0 +1,77 @@
+"""Checking a run directory (or a task file) against the shipped schemas and for internal consistency."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from pluralbench.errors import UserError
+from pluralbench.schemas import validation_errors
+
+MAX_SAMPLE_ERRORS = 10
+
+
+def _load_json(path: Path, problems: list[str]):
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        problems.append(f"{path}: missing")
+    except (ValueError, UnicodeDecodeError) as exc:
+        problems.append(f"{path}: not valid JSON ({exc})")
+    return None
+
+
+def validate_run_dir(run_dir: Path) -> tuple[list[str], dict]:
+    """Return (problems, facts). No problems means the run directory is valid and complete."""
+    problems: list[str] = []
+    manifest = _load_json(run_dir / "manifest.json", problems)
+    metrics = _load_json(run_dir / "metrics.json", problems)
+    if manifest is not None:
+        problems += [f"manifest.json {e}" for e in validation_errors(manifest, "manifest")]
+        if manifest.get("status") != "complete":
+            problems.append(f"manifest.json: status is {manifest.get('status')!r}; the run has not finished "
+                            "(run the same command again to resume)")
+    if metrics is not None:
+        problems += [f"metrics.json {e}" for e in validation_errors(metrics, "metrics")]
+    n_samples = 0
+    samples_path = run_dir / "samples.jsonl"
+    if not samples_path.is_file():
+        problems.append(f"{samples_path}: missing")
+    else:
+        ids = set()
+        sample_errors = 0
+        for lineno, line in enumerate(samples_path.read_text(encoding="utf-8").splitlines(), start=1):
+            try:
+                row = json.loads(line)
+            except ValueError as exc:
+                problems.append(f"samples.jsonl line {lineno}: not valid JSON ({exc})")
+                sample_errors += 1
+                continue
+            errs = validation_errors(row, "sample")
+            if errs and sample_errors < MAX_SAMPLE_ERRORS:
+                problems.append(f"samples.jsonl line {lineno} {errs[0]}")
+            sample_errors += bool(errs)
+            if isinstance(row, dict) and row.get("id") in ids:
+                problems.append(f"samples.jsonl line {lineno}: duplicate id {row.get('id')!r}")
+            ids.add(row.get("id") if isinstance(row, dict) else None)
+            n_samples += 1
+    if manifest and metrics:
+        if manifest.get("run_id") != metrics.get("run_id"):
+            problems.append("manifest.json and metrics.json name different run ids")
+        if manifest.get("run_id") != run_dir.name:
+            problems.append(f"run id {manifest.get('run_id')!r} differs from the directory name {run_dir.name!r}")
+        used = manifest.get("data", {}).get("items_used")
+        if used is not None and used != n_samples:
+            problems.append(f"manifest.json says {used} items but samples.jsonl has {n_samples} lines")
+    facts = {"samples": n_samples, "task": (manifest or {}).get("task", {}).get("name"),
+             "model": (manifest or {}).get("model", {}).get("spec")}
+    return problems, facts
+
+
+def detect(path: Path) -> str:
+    if path.is_dir():
+        if (path / "manifest.json").exists():
+            return "run"
+        raise UserError(f"{path}: a directory without manifest.json is not a run directory")
+    if path.suffix in (".yaml", ".yml"):
+        return "task"
+    raise UserError(f"{path}: not a run directory or a .yaml task file")

@@ -1,0 +1,74 @@
+"""Shared fixtures. Real models and real data only; fixture files are built by the tests themselves."""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def shared_data_path() -> Path | None:
+    env = os.environ.get("PLURALBENCH_DATA")
+    candidate = Path(env) if env else REPO.parent / "shared" / "data"
+    return candidate if (candidate / "modular_pluralism").is_dir() else None
+
+
+@pytest.fixture(scope="session")
+def shared_data() -> Path:
+    path = shared_data_path()
+    if path is None:
+        pytest.skip("real evaluation data not found: set PLURALBENCH_DATA or place it at ../shared/data")
+    return path
+
+
+@pytest.fixture(scope="session")
+def smollm2():
+    from pluralbench.models import load_model
+
+    return load_model("embedded:smollm2-135m-instruct")
+
+
+@pytest.fixture
+def isolated_env(tmp_path) -> dict:
+    """Environment for CLI subprocesses: a private response cache; the shared models cache is kept
+    (it is content-addressed, and converting a GGUF again per test would only cost time)."""
+    env = dict(os.environ)
+    env["PLURALBENCH_CACHE"] = str(tmp_path / "cache")
+    env.pop("PLURALBENCH_DATA", None)
+    env["PYTHONUNBUFFERED"] = "1"
+    return env
+
+
+def run_cli(args: list[str], env: dict | None = None, cwd: Path | None = None, timeout: int = 900):
+    return subprocess.run([sys.executable, "-m", "pluralbench", *args], capture_output=True, text=True, env=env,
+                          cwd=cwd, timeout=timeout, stdin=subprocess.DEVNULL)
+
+
+def assert_user_error(result, *fragments: str) -> str:
+    """Exit 2, one error line on stderr naming what went wrong, no traceback."""
+    assert result.returncode == 2, (result.returncode, result.stdout, result.stderr)
+    assert "Traceback" not in result.stderr, result.stderr
+    errors = [line for line in result.stderr.splitlines() if line.startswith("pluralbench: error:")]
+    assert len(errors) == 1, result.stderr
+    for fragment in fragments:
+        assert fragment in errors[0], (fragment, errors[0])
+    return errors[0]
+
+
+def write_mc_file(path: Path, rows: list[dict]) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(rows), encoding="utf-8")
+    return path
+
+
+def mc_row(i: int, gold=(0.5, 0.3, 0.2), attribute="Japan", question=None) -> dict:
+    options = ["Yes", "No", "Maybe", "Unsure"][: len(gold)]
+    letters = " ".join(f"{'ABCD'[j]}. {o}" for j, o in enumerate(options))
+    return {"question": question or f"Question: Is statement {i} true?\nOptions: {letters}\nAnswer:",
+            "options": options, "attribute": attribute, "gold_distribution": list(gold), "pred_distribution": None,
+            "id": i}

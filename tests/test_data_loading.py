@@ -1,0 +1,84 @@
+"""Loading multiple-choice data files: good rows normalise, bad rows fail naming file, row and field."""
+import json
+
+import pytest
+
+from conftest import mc_row, write_mc_file
+from pluralbench.data.multiple_choice import load_modular_pluralism_mc, mc_prompt, parse_options, parse_selections
+from pluralbench.errors import DataError
+
+
+def load(tmp_path, rows):
+    return load_modular_pluralism_mc(write_mc_file(tmp_path / "d.json", rows), {})
+
+
+def test_valid_rows_normalise(tmp_path):
+    ds = load(tmp_path, [mc_row(1), mc_row(2, gold=(0.2, 0.8), attribute="Peru")])
+    assert [it["id"] for it in ds.items] == ["1", "2"]
+    assert ds.items[1]["options"] == ["Yes", "No"] and ds.items[1]["group"] == "Peru"
+    assert ds.checks["renormalised_rows"] == 0 and len(ds.sha256) == 64
+
+
+def test_sum_off_is_renormalised_and_counted(tmp_path):
+    ds = load(tmp_path, [mc_row(1, gold=(2, 1, 1)), mc_row(2)])
+    assert ds.items[0]["gold"] == [0.5, 0.25, 0.25]
+    assert ds.checks["renormalised_rows"] == 1 and ds.checks["renormalised_ids"] == ["1"]
+
+
+@pytest.mark.parametrize("gold, fragment", [
+    ((0.5, -0.1, 0.6), "negative"),
+    ((0.5, float("nan"), 0.5), "not finite"),
+    ((0, 0, 0), "all values are zero"),
+    ((0.5, 0.5), "has 2 values but there are 3 options"),
+])
+def test_bad_distributions_name_row_and_field(tmp_path, gold, fragment):
+    rows = [mc_row(1), mc_row(7)]
+    rows[1]["gold_distribution"] = list(gold)
+    rows[1]["options"] = ["Yes", "No", "Maybe"]
+    path = write_mc_file(tmp_path / "d.json", rows)
+    with pytest.raises(DataError) as err:
+        load_modular_pluralism_mc(path, {})
+    message = str(err.value)
+    assert str(path) in message and "row 1" in message and "(id 7)" in message
+    assert "'gold_distribution'" in message and fragment in message
+
+
+def test_duplicate_ids_and_missing_fields(tmp_path):
+    with pytest.raises(DataError, match=r"row 1 \(id 1\) field 'id': duplicate id \(first seen at row 0\)"):
+        load(tmp_path, [mc_row(1), mc_row(1)])
+    row = mc_row(3)
+    del row["options"]
+    with pytest.raises(DataError, match=r"row 0 \(id 3\) field 'options': missing"):
+        load(tmp_path, [row])
+
+
+def test_empty_non_list_bad_json_and_non_utf8(tmp_path):
+    with pytest.raises(DataError, match="empty"):
+        load(tmp_path, [])
+    with pytest.raises(DataError, match="expected a JSON list"):
+        load(tmp_path, {"a": 1})
+    bad = tmp_path / "bad.json"
+    bad.write_text('[{"id": 1,\n "question": }]')
+    with pytest.raises(DataError, match=r"invalid JSON at line 2"):
+        load_modular_pluralism_mc(bad, {})
+    latin = tmp_path / "latin.json"
+    latin.write_bytes(json.dumps([mc_row(1)]).encode().replace(b"Yes", b"S\xed"))
+    with pytest.raises(DataError, match="not valid UTF-8"):
+        load_modular_pluralism_mc(latin, {})
+
+
+def test_hub_selections_parse_without_eval():
+    # The layout of Anthropic/llm_global_opinions' `selections` and `options` fields.
+    text = "defaultdict(<class 'list'>, {'Belgium': [0.18, 0.58, 0.24], 'S. Africa': [0.3, 0.3, 0.4]})"
+    assert parse_selections(text) == {"Belgium": [0.18, 0.58, 0.24], "S. Africa": [0.3, 0.3, 0.4]}
+    assert parse_options("['Good', 'Bad', 'DK/Refused']") == ["Good", "Bad", "DK/Refused"]
+    with pytest.raises(ValueError):
+        parse_selections("defaultdict(<class 'list'>, {'x': __import__('os').getcwd()})")
+
+
+def test_hub_prompt_matches_the_local_file_layout(shared_data):
+    rows = json.loads((shared_data / "modular_pluralism/distributional_test_globalopinionqa_small.json").read_text())
+    row = rows[0]
+    question = row["question"].split("\nOptions:")[0].removeprefix("Question: ")
+    template = "Question: {question}\nOptions: {options}\nAnswer:"
+    assert mc_prompt(question, row["options"], template) == row["question"]

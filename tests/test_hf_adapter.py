@@ -1,0 +1,92 @@
+"""The transformers adapter on the real embedded SmolLM2 (and Gemma for the base-model cases)."""
+import json
+
+import numpy as np
+import pytest
+
+from pluralbench.errors import UserError
+from pluralbench.families.option_scoring import option_distribution
+from pluralbench.models.base import GenerationSettings
+
+pytestmark = pytest.mark.model
+
+PROMPTS = [
+    "Question: Is it ever acceptable to lie to protect someone's feelings?\nOptions: A. Yes B. No\nAnswer:",
+    "Question: How important is religion in your life?\nOptions: A. Very important B. Somewhat important "
+    "C. Not too important D. Not at all important\nAnswer:",
+    "Question: Should the government spend more on public transport?\nOptions: A. More B. The same C. Less\nAnswer:",
+    "Question: Do you favor or oppose the death penalty?\nOptions: A. Strongly favor B. Somewhat favor "
+    "C. Somewhat oppose D. Strongly oppose E. DK/Refused\nAnswer:",
+]
+LABELS = [tuple("AB"), tuple("ABCD"), tuple("ABC"), tuple("ABCDE")]
+
+
+def test_option_tokens_cover_every_spelling(smollm2):
+    spellings = smollm2.option_index.spellings("A")
+    assert "A" in spellings and " A" in spellings
+
+
+def test_chat_elicitation_puts_most_mass_on_the_options(smollm2):
+    chat = smollm2.option_distributions([smollm2.render(p, "chat", "Answer:") for p in PROMPTS], LABELS)
+    raw = smollm2.option_distributions([smollm2.render(p, "completion", "Answer:") for p in PROMPTS], LABELS)
+    chat_mass = np.mean([o.covered_mass for o in chat])
+    raw_mass = np.mean([o.covered_mass for o in raw])
+    # Measured: ~0.8-0.95 in the chat template with the answer primed, a few percent on the raw prompt.
+    assert chat_mass > 0.5 and raw_mass < chat_mass
+    for out, labels in zip(chat, LABELS):
+        dist = option_distribution(out)
+        assert len(dist) == len(labels) and dist.sum() == pytest.approx(1.0)
+        assert 0 < out.covered_mass <= 1
+
+
+def test_chat_render_primes_the_answer(smollm2):
+    rendered = smollm2.render(PROMPTS[0], "chat", "Answer:")
+    assert rendered.text.startswith("<|im_start|>system") and rendered.text.endswith("<|im_start|>assistant\nAnswer:")
+    assert "Options: A. Yes B. No<|im_end|>" in rendered.text and rendered.add_special_tokens is False
+    assert smollm2.render(PROMPTS[0], "completion").text == PROMPTS[0]
+
+
+def test_batched_equals_single_in_float32(smollm2):
+    rendered = [smollm2.render(p, "chat", "Answer:") for p in PROMPTS]
+    batched = smollm2.option_distributions(rendered, LABELS)
+    for r, labels, b in zip(rendered, LABELS, batched):
+        single = smollm2.option_distributions([r], [labels])[0]
+        assert np.allclose(single.label_logprobs, b.label_logprobs, atol=1e-4)
+        assert single.covered_mass == pytest.approx(b.covered_mass, abs=1e-4)
+
+
+def test_loglikelihood_prefers_the_sensible_continuation(smollm2):
+    ctx = smollm2.render("The capital of France is", "completion")
+    good, bad = smollm2.loglikelihoods([ctx, ctx], [" Paris", " banana"])
+    assert good > bad and good < 0
+    # Batched with a longer context, the same pair scores the same.
+    other = smollm2.render("Water is made of hydrogen and", "completion")
+    again = smollm2.loglikelihoods([other, ctx], [" oxygen", " Paris"])
+    assert again[1] == pytest.approx(good, abs=1e-4)
+
+
+def test_greedy_generation_is_batch_invariant(smollm2):
+    settings = GenerationSettings(max_new_tokens=12)
+    prompts = [smollm2.render("Name a colour.", "chat"), smollm2.render("Say hello in French.", "chat")]
+    batched = smollm2.generate(prompts, settings)
+    assert batched == [smollm2.generate([p], settings)[0] for p in prompts]
+    assert all(isinstance(t, str) and t.strip() for t in batched)
+
+
+def test_fingerprint_changes_with_dtype_and_names_the_weights(smollm2):
+    fp = smollm2.fingerprint()
+    assert fp["dtype"] == "float32" and len(fp["weights"]["gguf_sha256"]) == 64
+    assert fp["chat_template_sha256"] and fp["tokenizer_sha256"]
+    json.dumps(fp)  # recorded in every manifest
+
+
+def test_gemma_base_model_has_no_chat_template(smollm2):
+    from pluralbench.models import load_model
+
+    gemma = load_model("embedded:gemma3-270m")
+    assert not gemma.has_chat_template()
+    with pytest.raises(UserError, match="no chat template"):
+        gemma.render(PROMPTS[0], "chat", "Answer:")
+    out = gemma.option_distributions([gemma.render(p, "completion") for p in PROMPTS[:2]], LABELS[:2])
+    assert all(0 < o.covered_mass <= 1 for o in out)
+    assert gemma.fingerprint_id() != smollm2.fingerprint_id()

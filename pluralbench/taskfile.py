@@ -40,14 +40,13 @@ class Task:
 
 
 def builtin_task_dirs() -> list[Path]:
-    try:
-        packaged = Path(str(files("pluralbench.task_files")))
-        if packaged.is_dir():
-            return [packaged]
-    except ModuleNotFoundError:
-        pass
-    # A source checkout imported without installation (PYTHONPATH=.)
-    return [Path(__file__).resolve().parent.parent / "tasks"]
+    # A source checkout (editable install or PYTHONPATH) reads its own tasks/ directly, so a second
+    # checkout never picks up another checkout's task files through the editable-install mapping.
+    checkout = Path(__file__).resolve().parent.parent
+    if (checkout / "tasks" / "_suites.yaml").is_file() and (checkout / "pyproject.toml").is_file():
+        return [checkout / "tasks"]
+    packaged = Path(str(files("pluralbench.task_files")))
+    return [packaged]
 
 
 def _plugin_task_dirs() -> list[Path]:

@@ -1,7 +1,6 @@
 """Bad input: a one-line error naming the file/row/field, exit code 2, no traceback, nothing lost."""
 import json
 
-import pytest
 
 from conftest import assert_user_error, mc_row, run_cli, write_mc_file
 

@@ -1,5 +1,4 @@
 """The distributional family's scoring, checked against independent scipy computations."""
-from pathlib import Path
 
 import numpy as np
 import pytest

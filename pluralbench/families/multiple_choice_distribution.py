@@ -6,7 +6,6 @@ population, so its answer serves every row that shares the prompt.
 """
 from __future__ import annotations
 
-import hashlib
 from collections import defaultdict
 
 import numpy as np
@@ -209,7 +208,7 @@ class MultipleChoiceDistribution(TaskFamily):
 
         for name in names:
             per_row = []
-            for i, (item, pred, gold, prompt_sha, _) in enumerate(kept):
+            for i, (_item, pred, gold, prompt_sha, _) in enumerate(kept):
                 if name == "uniform":
                     per_row.append(evaluate(np.full(len(gold), 1.0 / len(gold)), gold))
                 elif name == "marginal_loo":

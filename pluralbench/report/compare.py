@@ -133,6 +133,8 @@ def compare_block(rows: list[tuple[dict, dict]], name: str, *, test: str, seed: 
     for c, d in zip(clusters, diffs):
         by_cluster[c].append(d)
     units = np.array([np.mean(v) for v in by_cluster.values()])
+    if units.size < 2:
+        low = high = None  # one unit: no interval to speak of
     return {"a": float(a.mean()), "b": float(b.mean()), "diff": float(diffs.mean()),
             "diff_ci_low": _clean(low), "diff_ci_high": _clean(high), "p_value": paired_test(units, test, seed),
             "n_rows": int(a.size), "n_units": int(units.size)}

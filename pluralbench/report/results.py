@@ -70,6 +70,8 @@ def is_run_dir(path: Path) -> bool:
 
 def load_run(path: Path) -> RunResult:
     """A finished run, or a one-line refusal saying why it cannot be used."""
+    if not path.is_dir():
+        raise UserError(f"{path}: no such run directory")
     manifest = _read_json(path / "manifest.json") if (path / "manifest.json").is_file() else None
     if manifest is not None and manifest.get("status") != "complete":
         raise UserError(f"{path}: run not finished (manifest status {manifest.get('status')!r}); "

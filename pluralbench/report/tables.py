@@ -30,7 +30,7 @@ def md_escape(text: str) -> str:
     return _MD_SPECIAL.sub(r"\\\1", text).replace("\\<", "&lt;").replace("\\>", "&gt;")
 
 
-def _code(text: str) -> str:
+def code_span(text: str) -> str:
     return "`" + text.replace("`", "'") + "`"
 
 
@@ -105,10 +105,10 @@ def to_markdown(board: Board) -> str:
     if spec.commensurating:
         lines += ["", "## Commensurating functions", ""]
         for f in spec.commensurating:
-            params = f", params {_code(json.dumps(f.params, sort_keys=True))}" if f.params else ""
+            params = f", params {code_span(json.dumps(f.params, sort_keys=True))}" if f.params else ""
             desc = f": {md_escape(f.description.strip())}" if f.description else ""
-            lines.append(f"- **{md_escape(f.label)}** = {_code(f.function)} over "
-                         f"{', '.join(_code(o) for o in f.objectives)} (normalised: {f.normalise}{params}){desc}")
+            lines.append(f"- **{md_escape(f.label)}** = {code_span(f.function)} over "
+                         f"{', '.join(code_span(o) for o in f.objectives)} (normalised: {f.normalise}{params}){desc}")
     if board.notes:
         lines += ["", "## Notes", ""] + [f"- {md_escape(n)}" for n in board.notes]
     return "\n".join(lines) + "\n"

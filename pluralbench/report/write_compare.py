@@ -5,7 +5,7 @@ import json
 from pathlib import Path
 
 from pluralbench.report import figures
-from pluralbench.report.tables import md_escape
+from pluralbench.report.tables import code_span, md_escape
 from pluralbench.runner.rundir import atomic_write_text, safe_component
 
 MAX_GROUP_ROWS = 40
@@ -54,10 +54,10 @@ def summary_lines(result: dict, label_a: str, label_b: str) -> list[str]:
 def to_markdown(result: dict, label_a: str, label_b: str, figure_paths: list[tuple[str, str]]) -> str:
     a, b, task = result["a"], result["b"], result["task"]
     out = [f"# Comparison on {md_escape(task['name'])} (v{task['version']})", "",
-           f"- **A**: {md_escape(label_a)} — `{md_escape(a['model'])}`, elicitation {a['elicitation']}, "
-           f"run `{md_escape(a['run_id'])}`",
-           f"- **B**: {md_escape(label_b)} — `{md_escape(b['model'])}`, elicitation {b['elicitation']}, "
-           f"run `{md_escape(b['run_id'])}`",
+           f"- **A**: {md_escape(label_a)} — {code_span(a['model'])}, elicitation {a['elicitation']}, "
+           f"run {code_span(a['run_id'])}",
+           f"- **B**: {md_escape(label_b)} — {code_span(b['model'])}, elicitation {b['elicitation']}, "
+           f"run {code_span(b['run_id'])}",
            f"- data sha256 `{task['data_sha256'][:16]}…`; {result['pairing']['paired_rows']} paired items",
            f"- differences are **B − A**; 95% CIs bootstrap {result['parameters']['bootstrap']['resamples']} "
            f"resamples over prompts; p-values: {result['parameters']['test']} signed-rank/paired test over prompts "
@@ -87,12 +87,12 @@ def to_markdown(result: dict, label_a: str, label_b: str, figure_paths: list[tup
     groups = result["groups"]
     if groups:
         by = md_escape(result["group_by"])
-        ranked = sorted(groups, key=lambda g: groups[g][head]["diff"])
-        shown = ranked if len(ranked) <= MAX_GROUP_ROWS else ranked[: MAX_GROUP_ROWS // 2] + ranked[-MAX_GROUP_ROWS // 2:]
+        # The groups with the most items (a one-item group's difference is mostly noise), by difference.
+        largest = sorted(groups, key=lambda g: (-groups[g][head]["n_rows"], g))[:MAX_GROUP_ROWS]
+        shown = sorted(largest, key=lambda g: (groups[g][head]["diff"], g))
         out += ["", f"## Per {by}: {md_escape(head)}", ""]
-        if len(shown) < len(ranked):
-            out += [f"The {MAX_GROUP_ROWS // 2} largest decreases and increases of {len(ranked)} groups; all are in "
-                    "compare.json.", ""]
+        if len(shown) < len(groups):
+            out += [f"The {len(shown)} groups with the most items, of {len(groups)}; all are in compare.json.", ""]
         cols = f"| {by} | n | A | B | B − A [95% CI] | p | q (BH) |"
         extra = "entropy B − A" if "entropy_model" in result["metrics"] else None
         moved_g = result.get("argmax_moved_by_group") or {}

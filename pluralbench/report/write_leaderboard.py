@@ -87,7 +87,7 @@ def write_outputs(board: Board, out: Path) -> dict[str, Path]:
         if not shown:
             board.notes.append(f"group view {view.name}: no run has {view.metric} per {view.by}")
             continue
-        path = figures.group_bars(shown, series, f"{view.label} (top {len(shown)} {view.by} by n)",
+        path = figures.group_bars(shown, series, f"{view.label} per {view.by} (the {len(shown)} with the most items)",
                                   view.metric, fig_dir / f"groups_{safe_name(view.name)}.png")
         figs.append((f"{view.label} per {view.by}", path))
         written[f"groups_{view.name}"] = path

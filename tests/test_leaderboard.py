@@ -189,6 +189,9 @@ def test_unusable_inputs_are_refused(tmp_path, capsys):
     (unfinished / "metrics.json").write_text('{"run_id": 3}')
     assert_user_error(cli(unfinished), "metrics.json: $")
     assert not (tmp_path / "o").exists()
+    (tmp_path / "o").write_text("a file")
+    write_run(tmp_path / "good", "m:a", {"jsd_base2": 0.3})
+    assert_user_error(cli(tmp_path / "good"), "exists and is not a directory")
 
 
 def test_cli_writes_all_outputs_with_missing_cells_shown_as_missing(tmp_path):

@@ -46,13 +46,13 @@ def boards(draw):
     return [draw(st.lists(value, min_size=k, max_size=k)) for _ in range(n)]
 
 
-@settings(max_examples=400, deadline=None)
+@settings(max_examples=250, deadline=None)
 @given(boards())
 def test_layers_match_brute_force(vectors):
     assert pareto_layers(vectors) == ref_layers(vectors)
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=200, deadline=None)
 @given(boards())
 def test_layer_structure(vectors):
     layers = pareto_layers(vectors)
@@ -64,7 +64,7 @@ def test_layer_structure(vectors):
             assert any(dominates(vectors[j], vectors[i]) for j, lj in enumerate(layers) if lj == li - 1)
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=200, deadline=None)
 @given(st.lists(st.lists(value, min_size=3, max_size=3), min_size=3, max_size=3))
 def test_dominance_is_a_strict_partial_order(trio):
     a, b, c = trio

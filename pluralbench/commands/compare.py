@@ -25,6 +25,8 @@ def handle(args) -> int:
     from pluralbench.report.compare import compare_runs
     from pluralbench.report.write_compare import summary_lines, write_outputs
 
+    if args.out is not None and args.out.exists() and not args.out.is_dir():
+        raise UserError(f"--out {args.out}: exists and is not a directory")
     if args.resamples < 0:
         raise UserError(f"--resamples must be 0 or more, got {args.resamples}")
     result = compare_runs(args.run_a, args.run_b, test=args.test, seed=args.seed, resamples=args.resamples)

@@ -16,11 +16,14 @@ def register(sub) -> None:
 
 
 def handle(args) -> int:
+    from pluralbench.errors import UserError
     from pluralbench.report.leaderboard import build_board
     from pluralbench.report.results import discover_runs
     from pluralbench.report.spec import load_spec
     from pluralbench.report.write_leaderboard import write_outputs
 
+    if args.out is not None and args.out.exists() and not args.out.is_dir():
+        raise UserError(f"--out {args.out}: exists and is not a directory")
     spec = load_spec(args.spec)  # a bad spec fails before any run is read
     runs, notes = discover_runs(args.paths)
     board = build_board(spec, runs, notes)

@@ -20,7 +20,7 @@ table{border-collapse:collapse;margin:1rem 0;font-size:.92rem}
 th,td{border:1px solid #ccc;padding:.35rem .6rem;text-align:right;vertical-align:top}
 th{background:#f1f3f5;cursor:pointer;user-select:none;white-space:nowrap}
 th[aria-sort=ascending]::after{content:" \\25B2"}th[aria-sort=descending]::after{content:" \\25BC"}
-td.model,th.model{text-align:left;font-family:ui-monospace,monospace}
+td.model,th.model{text-align:left;font-family:ui-monospace,monospace}#board td.model{white-space:nowrap}
 tr.pareto-front{background:#fff4d6}tr.pareto-front td.layer{font-weight:bold;color:#a15c00}
 td.missing{color:#999;text-align:center}.ci{color:#666;font-size:.8em;display:block}
 .notes{color:#444;font-size:.9rem;max-width:60rem}figure{display:inline-block;margin:1rem}

@@ -9,10 +9,9 @@ from pathlib import Path
 from pluralbench.report import figures
 from pluralbench.report.html import render_html
 from pluralbench.report.leaderboard import Board, select_runs
-from pluralbench.runner.rundir import safe_component as safe_name
 from pluralbench.report.spec import GroupView, Objective
 from pluralbench.report.tables import csv_safe, to_csv, to_json, to_markdown
-from pluralbench.runner.rundir import atomic_write_text
+from pluralbench.runner.rundir import atomic_write_text, safe_component as safe_name
 
 
 def group_table(board: Board, view: GroupView) -> tuple[list[str], dict[str, list]]:

@@ -70,6 +70,8 @@ task_families = Registry("task family", "pluralbench.task_families", ("pluralben
 metrics = Registry("metric", "pluralbench.metrics", ("pluralbench.metrics",))
 judges = Registry("judge", "pluralbench.judges")
 data_formats = Registry("data format", "pluralbench.data_formats", ("pluralbench.data",))
+# Functions that fold a model's normalised objective scores into one number (leaderboard re-ranking).
+commensurators = Registry("commensurating function", "pluralbench.commensurators", ("pluralbench.report.commensurate",))
 # Entry points in `pluralbench.tasks` name a package (or directory) holding task YAML files.
 task_sources = Registry("task source", "pluralbench.tasks")
 

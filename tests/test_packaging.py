@@ -16,6 +16,8 @@ def test_wheel_ships_task_files_and_schemas(tmp_path):
     assert "pluralbench/task_files/distributional_globalopinionqa.yaml" in names
     assert "pluralbench/task_files/_suites.yaml" in names
     assert "pluralbench/schemas/manifest.schema.json" in names
+    assert "pluralbench/leaderboard_specs/default.yaml" in names
+    assert "pluralbench/schemas/leaderboard.schema.json" in names
     assert not any(n.startswith("tests/") for n in names)
     target = tmp_path / "site"
     install = subprocess.run([sys.executable, "-m", "pip", "install", "--no-deps", "-q", "--target", str(target),

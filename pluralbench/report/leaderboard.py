@@ -1,0 +1,203 @@
+"""Build a leaderboard from finished runs and a spec: cells with CIs, Pareto layers, re-rankings.
+
+A column never mixes runs whose provenance differs (elicitation, judge, task version, data) unless
+the spec allows it; a model lacking an objective gets a missing cell, which is never read as zero.
+"""
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+from pluralbench.errors import UserError
+from pluralbench.registry import commensurators
+from pluralbench.report.commensurate import competition_ranks, normalise
+from pluralbench.report.pareto import pareto_layers
+from pluralbench.report.results import RunResult
+from pluralbench.report.spec import LeaderboardSpec, Objective
+
+PROVENANCE_KEYS = ("elicitation", "judge", "task_version", "data")
+
+
+@dataclass
+class Cell:
+    value: float
+    ci_low: float | None
+    ci_high: float | None
+    n: int
+    run_id: str
+    run_dir: str
+    provenance: dict
+
+
+@dataclass
+class Row:
+    key: tuple[str, str]
+    label: str
+    cells: dict[str, Cell | None]
+    layer: int = 0
+    scores: dict[str, float | None] = field(default_factory=dict)
+    ranks: dict[str, int | None] = field(default_factory=dict)
+
+
+@dataclass
+class Column:
+    objective: Objective
+    provenance: dict[str, list]  # attribute -> distinct values seen in this column
+    mixed: list[str]  # attributes that differ across the column (allowed by the spec)
+
+
+@dataclass
+class Board:
+    spec: LeaderboardSpec
+    rows: list[Row]
+    columns: list[Column]
+    notes: list[str]
+    runs_by_objective: dict[str, dict[tuple[str, str], RunResult]]
+
+    def row(self, label: str) -> Row:
+        return next(r for r in self.rows if r.label == label)
+
+
+def _matches(run: RunResult, where: dict) -> bool:
+    prov = run.provenance()
+    for key, want in where.items():
+        if key == "elicitation" and prov["elicitation"] != want:
+            return False
+        if key == "judge" and prov["judge"] != want and not (prov["judge"] or "").startswith(want + " ("):
+            return False
+        if key == "task_version" and prov["task_version"] != want:
+            return False
+        if key == "data_sha256" and not run.metrics["task"]["data_sha256"].startswith(want):
+            return False
+        if key == "items" and run.metrics["counts"]["items"] != want:
+            return False
+    return True
+
+
+def resolve_metric(metrics: dict, path: tuple[str, ...]):
+    node = metrics
+    for part in path:
+        if not isinstance(node, dict) or part not in node:
+            return None
+        node = node[part]
+    return node if isinstance(node, dict) and "value" in node else None
+
+
+def _label(run: RunResult, clashes: set[str]) -> str:
+    spec, fp = run.model_key
+    return f"{spec} [{fp[:8]}]" if spec in clashes else spec
+
+
+def select_runs(objective: Objective, runs: list[RunResult], where_file: str) -> dict[tuple[str, str], RunResult]:
+    """One run per model for this objective, or a refusal naming the clash and how to resolve it."""
+    by_model: dict[tuple[str, str], list[RunResult]] = defaultdict(list)
+    for run in runs:
+        if run.task == objective.task and _matches(run, objective.where):
+            by_model[run.model_key].append(run)
+    chosen = {}
+    for key, found in by_model.items():
+        if len(found) > 1:
+            differ = [k for k in PROVENANCE_KEYS if len({str(r.provenance()[k]) for r in found}) > 1]
+            how = (f"they differ in {', '.join(differ)}; choose with `where:` on the objective" if differ
+                   else "pass only one of them")
+            raise UserError(f"{where_file}: objective {objective.name!r}: model {key[0]} has {len(found)} runs of "
+                            f"{objective.task} ({', '.join(str(r.path) for r in found)}); {how}")
+        chosen[key] = found[0]
+    values: dict[str, dict[str, list[str]]] = {k: defaultdict(list) for k in PROVENANCE_KEYS}
+    for key, run in chosen.items():
+        for k, v in run.provenance().items():
+            values[k][str(v)].append(key[0])
+    for k in PROVENANCE_KEYS:
+        if len(values[k]) > 1 and k not in objective.allow_mixed:
+            listing = "; ".join(f"{v}: {', '.join(sorted(models))}" for v, models in sorted(values[k].items()))
+            raise UserError(f"{where_file}: objective {objective.name!r} would mix runs with different {k} "
+                            f"({listing}); choose one with `where:` on the objective, or list {k!r} in its "
+                            f"`allow_mixed` to compare them anyway")
+    return chosen
+
+
+def build_board(spec: LeaderboardSpec, runs: list[RunResult], notes: list[str] | None = None) -> Board:
+    notes = list(notes or [])
+    selected = {o.name: select_runs(o, runs, spec.path) for o in spec.objectives}
+    used_tasks = {o.task for o in spec.objectives}
+    for run in runs:
+        if run.task not in used_tasks:
+            notes.append(f"ignored {run.path}: task {run.task} has no objective in spec {spec.name!r}")
+
+    models = sorted({key for chosen in selected.values() for key in chosen})
+    spec_count: dict[str, int] = defaultdict(int)
+    for spec_name, _ in models:
+        spec_count[spec_name] += 1
+    clashes = {s for s, c in spec_count.items() if c > 1}
+
+    rows = []
+    for key in models:
+        cells: dict[str, Cell | None] = {}
+        label = None
+        for o in spec.objectives:
+            run = selected[o.name].get(key)
+            if run is None:
+                cells[o.name] = None
+                continue
+            label = label or _label(run, clashes)
+            node = resolve_metric(run.metrics, o.path)
+            if node is None or node.get("value") is None:
+                cells[o.name] = None
+                notes.append(f"{label}: {o.name} missing: {run.path}/metrics.json has no value at {o.metric_path}")
+                continue
+            recorded = node.get("direction")
+            if recorded is not None and recorded != o.direction:
+                raise UserError(f"{spec.path}: objective {o.name!r} says {o.direction} is better, but "
+                                f"{run.path}/metrics.json records {o.metric_path} as {recorded} is better")
+            cells[o.name] = Cell(value=float(node["value"]), ci_low=node.get("ci_low"), ci_high=node.get("ci_high"),
+                                 n=int(node.get("n", 0)), run_id=run.run_id, run_dir=str(run.path),
+                                 provenance=run.provenance())
+        rows.append(Row(key=key, label=label or key[0], cells=cells))
+
+    columns = []
+    for o in spec.objectives:
+        prov: dict[str, list] = {}
+        for k in PROVENANCE_KEYS:
+            prov[k] = sorted({str(c.provenance[k]) for r in rows if (c := r.cells[o.name]) is not None})
+        columns.append(Column(o, prov, [k for k in PROVENANCE_KEYS if len(prov[k]) > 1]))
+
+    # Pareto layers on point estimates, every objective oriented higher-is-better.
+    vectors = [[None if r.cells[o.name] is None else (r.cells[o.name].value if o.direction == "higher"
+                                                       else -r.cells[o.name].value) for o in spec.objectives]
+               for r in rows]
+    for row, layer in zip(rows, pareto_layers(vectors)):
+        row.layer = layer
+
+    for f in spec.commensurating:
+        fn = commensurators.get(f.function)
+        normalised = {}
+        for name in f.objectives:
+            o = spec.objective(name)
+            column = [None if r.cells[name] is None else r.cells[name].value for r in rows]
+            normalised[name] = normalise(column, o.direction, f.normalise, o.bounds)
+        for i, row in enumerate(rows):
+            scores = {name: normalised[name][i] for name in f.objectives}
+            if any(v is None for v in scores.values()):
+                row.scores[f.name] = None  # an objective is missing: no score, never a zero
+                continue
+            try:
+                row.scores[f.name] = float(fn(scores, **f.params))
+            except UserError:
+                raise
+            except Exception as exc:  # a plugin's bug must name the function, not crash with a traceback
+                raise UserError(f"{spec.path}: commensurating function {f.name!r} ({f.function}) failed on "
+                                f"{row.label}: {exc}") from exc
+        for row, rank in zip(rows, competition_ranks([r.scores[f.name] for r in rows])):
+            row.ranks[f.name] = rank
+
+    first = spec.commensurating[0].name if spec.commensurating else None
+
+    def order(row: Row):
+        rank = row.ranks.get(first) if first else None
+        return (row.layer, rank is None, rank or 0, row.label)
+
+    rows.sort(key=order)
+    if not rows:
+        raise UserError(f"no run matches any objective of spec {spec.name!r} ({spec.path}); "
+                        f"its tasks: {', '.join(sorted(used_tasks))}")
+    return Board(spec, rows, columns, notes, selected)

@@ -1,0 +1,147 @@
+"""Write a comparison (from compare.compare_runs) as Markdown, JSON and figures."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from pluralbench.report import figures
+from pluralbench.report.tables import code_span, md_escape
+from pluralbench.runner.rundir import atomic_write_text, safe_component
+
+MAX_GROUP_ROWS = 40
+
+
+def _f(x, digits=4) -> str:
+    return "—" if x is None else f"{x:+.{digits}f}" if digits < 0 else f"{x:.{digits}f}"
+
+
+def _d(x) -> str:
+    return "—" if x is None else f"{x:+.4f}"
+
+
+def _p(x) -> str:
+    if x is None:
+        return "—"
+    return f"{x:.2g}" if x >= 1e-4 else "<1e-4"
+
+
+def _better(block: dict, direction: str | None) -> str:
+    lo, hi = block["diff_ci_low"], block["diff_ci_high"]
+    if lo is None or hi is None or (lo <= 0 <= hi):
+        return "no clear change"
+    up = lo > 0
+    if direction is None:
+        return "higher in B" if up else "lower in B"
+    better = up == (direction == "higher")
+    return "B better" if better else "A better"
+
+
+def summary_lines(result: dict, label_a: str, label_b: str) -> list[str]:
+    """Short plain-text summary (also printed by the command)."""
+    lines = []
+    for name in result["metrics"][:1] + [m for m in ("entropy_model",) if m in result["metrics"][1:]]:
+        blk = result["overall"][name]
+        lines.append(f"{name}: A={blk['a']:.4f}  B={blk['b']:.4f}  B-A={blk['diff']:+.4f} "
+                     f"[{_d(blk['diff_ci_low'])}, {_d(blk['diff_ci_high'])}]  p={_p(blk['p_value'])} "
+                     f"({result['parameters']['test']}, {blk['n_units']} prompts)  -> {_better(blk, blk['direction'])}")
+    moved = result.get("argmax_moved")
+    if moved:
+        lines.append(f"argmax moved on {moved['share']:.1%} of {moved['n_prompts']} prompts "
+                     f"[{moved['ci_low']:.1%}, {moved['ci_high']:.1%}]")
+    return [f"A = {label_a}", f"B = {label_b}"] + lines
+
+
+def to_markdown(result: dict, label_a: str, label_b: str, figure_paths: list[tuple[str, str]]) -> str:
+    a, b, task = result["a"], result["b"], result["task"]
+    out = [f"# Comparison on {md_escape(task['name'])} (v{task['version']})", "",
+           f"- **A**: {md_escape(label_a)} — {code_span(a['model'])}, elicitation {a['elicitation']}, "
+           f"run {code_span(a['run_id'])}",
+           f"- **B**: {md_escape(label_b)} — {code_span(b['model'])}, elicitation {b['elicitation']}, "
+           f"run {code_span(b['run_id'])}",
+           f"- data sha256 `{task['data_sha256'][:16]}…`; {result['pairing']['paired_rows']} paired items",
+           f"- differences are **B − A**; 95% CIs bootstrap {result['parameters']['bootstrap']['resamples']} "
+           f"resamples over prompts; p-values: {result['parameters']['test']} signed-rank/paired test over prompts "
+           "(overall) or items (per group); group q-values: Benjamini-Hochberg.", ""]
+    for w in result["warnings"]:
+        out.append(f"> **Note:** {md_escape(w)}")
+    if result["warnings"]:
+        out.append("")
+    out += ["## Overall", "", "| metric | better | A | B | B − A [95% CI] | p | verdict |", "|---|---|---:|---:|---:|---:|---|"]
+    for name in result["metrics"]:
+        blk = result["overall"][name]
+        out.append(f"| {md_escape(name)} | {blk['direction'] or '—'} | {blk['a']:.4f} | {blk['b']:.4f} | "
+                   f"{blk['diff']:+.4f} [{_d(blk['diff_ci_low'])}, {_d(blk['diff_ci_high'])}] | {_p(blk['p_value'])} | "
+                   f"{_better(blk, blk['direction'])} |")
+    moved = result.get("argmax_moved")
+    if moved:
+        out += ["", f"Most likely option changed on **{moved['share']:.1%}** of {moved['n_prompts']} prompts "
+                    f"(95% CI {moved['ci_low']:.1%}–{moved['ci_high']:.1%})."]
+    if "entropy_model" in result["overall"]:
+        e = result["overall"]["entropy_model"]
+        out += ["", f"Entropy of the model's answer distribution: A {e['a']:.3f} → B {e['b']:.3f} bits "
+                    f"({e['diff']:+.3f}; the Roadmap reports entropy falling and JSD rising after RLHF)."]
+    if result["unchanged_metrics"]:
+        out += ["", f"Identical in both runs (properties of the data): {', '.join(result['unchanged_metrics'])}."]
+
+    head = result["metrics"][0]
+    groups = result["groups"]
+    if groups:
+        by = md_escape(result["group_by"])
+        # The groups with the most items (a one-item group's difference is mostly noise), by difference.
+        largest = sorted(groups, key=lambda g: (-groups[g][head]["n_rows"], g))[:MAX_GROUP_ROWS]
+        shown = sorted(largest, key=lambda g: (groups[g][head]["diff"], g))
+        out += ["", f"## Per {by}: {md_escape(head)}", ""]
+        if len(shown) < len(groups):
+            out += [f"The {len(shown)} groups with the most items, of {len(groups)}; all are in compare.json.", ""]
+        cols = f"| {by} | n | A | B | B − A [95% CI] | p | q (BH) |"
+        extra = "entropy B − A" if "entropy_model" in result["metrics"] else None
+        moved_g = result.get("argmax_moved_by_group") or {}
+        out += [cols[:-1] + (f"| {extra} |" if extra else "|") + (" argmax moved |" if moved_g else ""),
+                "|---|---:|---:|---:|---:|---:|---:|" + ("---:|" if extra else "") + ("---:|" if moved_g else "")]
+        for g in shown:
+            blk = groups[g][head]
+            line = (f"| {md_escape(g)} | {blk['n_rows']} | {blk['a']:.4f} | {blk['b']:.4f} | {blk['diff']:+.4f} "
+                    f"[{_d(blk['diff_ci_low'])}, {_d(blk['diff_ci_high'])}] | {_p(blk['p_value'])} | "
+                    f"{_p(blk.get('q_value_bh'))} |")
+            if extra:
+                line += f" {groups[g]['entropy_model']['diff']:+.3f} |"
+            if moved_g:
+                mg = moved_g.get(g)
+                line += f" {mg['share']:.0%} |" if mg else " — |"
+            out.append(line)
+    if figure_paths:
+        out += ["", "## Figures", ""] + [f"![{md_escape(c)}]({p})" for c, p in figure_paths]
+    return "\n".join(out) + "\n"
+
+
+def write_outputs(result: dict, out: Path, label_a: str, label_b: str) -> dict[str, Path]:
+    out.mkdir(parents=True, exist_ok=True)
+    written: dict[str, Path] = {}
+    figs: list[tuple[str, str]] = []
+    head = result["metrics"][0]
+    groups = result["groups"]
+    for name in [head] + [m for m in ("entropy_model",) if m in result["metrics"][1:]]:
+        if not groups:
+            break
+        ranked = sorted(groups, key=lambda g: groups[g][name]["diff"])
+        path = figures.delta_dots(ranked, [(groups[g][name]["diff"], groups[g][name]["diff_ci_low"],
+                                            groups[g][name]["diff_ci_high"]) for g in ranked],
+                                  f"{name}: B - A per {result['group_by']} (blue: CI excludes 0)",
+                                  f"{name} B - A", out / "figures" / f"delta_{safe_component(name)}_by_group.png")
+        written[f"delta_{name}"] = path
+        figs.append((f"{name}: B − A per {result['group_by']}", str(path.relative_to(out))))
+
+    items = result.get("items") or []
+    if items:
+        samples_a, samples_b = [i["a"] for i in items], [i["b"] for i in items]
+        path = figures.item_scatter(samples_a, samples_b, f"{head} in A", f"{head} in B",
+                                    f"{head} per item ({len(samples_a)} items)",
+                                    out / "figures" / f"items_{safe_component(head)}.png")
+        written["items"] = path
+        figs.append((f"{head} per item, A vs B", str(path.relative_to(out))))
+    atomic_write_text(out / "compare.md", to_markdown(result, label_a, label_b, figs))
+    atomic_write_text(out / "compare.json", json.dumps(result | {"labels": {"a": label_a, "b": label_b}},
+                                                       indent=2, allow_nan=False) + "\n")
+    written["compare.md"] = out / "compare.md"
+    written["compare.json"] = out / "compare.json"
+    return written

@@ -41,7 +41,7 @@ def test_parse_letter_rules():
     words = {"support": "A", "oppose": "B", "either": "C"}
     cases = {" A. Support": "A", "(B)": "B", "Answer: C": "C", "C": "C", "The answer is B.": "B",
              "I think it opposes the situation": "B", "It could either support or oppose": "C",
-             "Absolutely": "unparseable", "": "unparseable", "Because": "unparseable", "Option A": "A"}
+             "Absolutely": "unparseable", "A. Support B. Oppose C. Either": "unparseable", "A. Both": "A", "": "unparseable", "Because": "unparseable", "Option A": "A"}
     for text, expected in cases.items():
         assert parse_letter(text, ("A", "B", "C"), words) == expected, text
 

@@ -88,7 +88,7 @@ class SteerableValence(TaskFamily):
             "labels": list(LABELS),
             "label_names": self._label_names(task),
             "generation": self._generation(task).key() if "generate" in self._modes(task) else None,
-            "parsing": parse_letter.__module__ + ".parse_letter: leading label, then 'answer is X'/'option X', then the "
+            "parsing": parse_letter.__module__ + ".parse_letter: an echoed option list is unparseable; leading label, then 'answer is X'/'option X', then the "
                        "earliest answer word " + str(self._answer_words(task)) + "; otherwise 'unparseable' (always wrong)",
             "binary_setting": "items whose gold or predicted label is C (Either) removed; unparseable predictions stay",
             "label_set": "sorted union of gold and predicted labels (sklearn's default), so 'unparseable' counts in "

@@ -86,6 +86,9 @@ class MultipleChoiceDistribution(TaskFamily):
                                    "positive_group": {"type": "string"}, "negative_group": {"type": "string"}},
                 },
             },
+            # Optional descriptions recorded with every result.
+            "prompt_style": {"type": "string"},
+            "refusals": {"type": "string"},
             # Optional: where the reference distributions come from, when they are not survey data.
             "reference": {
                 "type": "object", "additionalProperties": False, "required": ["kind", "statement"],
@@ -111,7 +114,8 @@ class MultipleChoiceDistribution(TaskFamily):
             "bootstrap": self._bootstrap(task) | {"unit": "prompt (rows sharing one model answer resample together)"},
             "marginal_loo": "mean of the other populations' distributions for the same question",
             "shuffled": "the model's own distribution under a random derangement of the options, seeded per prompt",
-        } | ({"separation": p["separation"]} if "separation" in p else {}) | (
+        } | {k: p[k] for k in ("prompt_style", "refusals") if k in p} | (
+            {"separation": p["separation"]} if "separation" in p else {}) | (
             {"reference": p["reference"]} if "reference" in p else {})
 
     @staticmethod

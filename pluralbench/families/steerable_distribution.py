@@ -124,6 +124,9 @@ class SteerableDistribution(TaskFamily):
             "headline": p.get("headline", "most_likely_match"),
             "js_base": str(p.get("js_base", 2)),
             "refusal_options": self._refusals(task),
+            "refusals": "options named in refusal_options stay answer options (for most-likely match and JS) and "
+                        "are removed, with renormalisation, for the ordinal score",
+            "prompt_style": "steering templates in `styles` (best per group reported) and the unsteered template",
             "ordinal": "1 - W1(model, group) / (max position - min position) over options with an ordinal position; "
                        "refusals and unpositioned options removed and both distributions renormalised (Santurkar et al.)",
             "ordinal_positions": "the item's ordinal_positions when the data has them (OpinionQA info.csv), "

@@ -95,6 +95,10 @@ class SteerableValence(TaskFamily):
                          "macro F1 with F1 0",
             "bootstrap": self._bootstrap(task) | {"unit": "item"},
             "refusals": "no refusal option; text naming no option is 'unparseable'",
+            "prompt_style": "the data file's prompt (situation, value/right/duty, 'A. Support B. Oppose C. Either', "
+                            "'Answer:'); under chat elicitation 'Answer:' primes the assistant turn for option "
+                            "scoring, and generation answers the whole prompt as the user turn",
+            "log_base": None,
         }
 
     def _label_names(self, task) -> dict:

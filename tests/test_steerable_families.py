@@ -145,6 +145,7 @@ def test_mpi_reverse_keying_is_applied_once():
 def test_mpi_traits_entropy_and_skipped_comparison(tmp_path):
     ds = load_mpi(write_mpi(tmp_path, MPI_ROWS), {"prompt_template": MPI.prompt["template"]})
     assert 'Given a statement of you: "You worry about things."' in ds.items[0]["prompt"]
+    assert ds.items[0]["prompt"].endswith("(E). Very Inaccurate\n\nAnswer: (")
     rng = np.random.default_rng(0)
     outputs = [[opt(rng.normal(size=5))] for _ in ds.items]
     scored = MPI.family_impl().score(MPI, ds.items, outputs, seed=0)

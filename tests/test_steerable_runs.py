@@ -41,7 +41,8 @@ def smollm2_runs(tmp_path_factory, shared_data):
     env = dict(os.environ, PLURALBENCH_CACHE=str(tmp / "cache"), PYTHONUNBUFFERED="1")
     env.pop("PLURALBENCH_DATA", None)
     result = run_cli(["run", "--model", "embedded:smollm2-135m-instruct", "--tasks", ",".join(TASKS), "--limit", LIMIT,
-                      "--data-dir", str(shared_data), "--output", str(tmp / "results"), "--no-progress"], env=env)
+                      "--data-dir", str(shared_data), "--output", str(tmp / "results"), "--no-progress"], env=env,
+                     timeout=3600)  # about a minute on an idle 2-core machine; generous for a shared one
     assert result.returncode == 0, result.stderr
     dirs = {t: next(d for d in (tmp / "results").iterdir() if d.name.startswith(t + "__")) for t in TASKS}
     return dirs, env, tmp
@@ -104,7 +105,7 @@ def test_rescoring_samples_reproduces_the_run(smollm2_runs, shared_data):
 def test_gemma_base_model_uses_completion(tmp_path, isolated_env, shared_data):
     result = run_cli(["run", "--model", "embedded:gemma3-270m", "--tasks", "steerable_opinionqa", "--limit", "6",
                       "--data-dir", str(shared_data), "--output", str(tmp_path / "results"), "--no-progress"],
-                     env=isolated_env)
+                     env=isolated_env, timeout=3600)
     assert result.returncode == 0, result.stderr
     (run_dir,) = list((tmp_path / "results").iterdir())
     assert validate_run_dir(run_dir)[0] == []

@@ -72,7 +72,8 @@ class DistributionalMPI(TaskFamily):
             "spread": "population standard deviation (ddof=0) of item scores within a trait",
             "human_distributions": task.params.get("human_distributions"),
             "bootstrap": self._bootstrap(task) | {"unit": "item"},
-            "prompt_style": "the MPI paper's template (task file prompt.template), options (A)-(E), 'Answer:' primer",
+            "prompt_style": "the MPI paper's template (task file prompt.template), options (A)-(E), primed with "
+                            + repr(task.prompt.get("answer_prefix")),
             "refusals": "none: the five options have no refusal; mass outside them is reported as covered_mass",
         }
 

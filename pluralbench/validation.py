@@ -63,7 +63,9 @@ def validate_run_dir(run_dir: Path) -> tuple[list[str], dict]:
         if used is not None and used != n_samples:
             problems.append(f"manifest.json says {used} items but samples.jsonl has {n_samples} lines")
     facts = {"samples": n_samples, "task": (manifest or {}).get("task", {}).get("name"),
-             "model": (manifest or {}).get("model", {}).get("spec")}
+             "model": (manifest or {}).get("model", {}).get("spec")
+             or ("predictions " + str((manifest or {}).get("predictions", {}).get("path")) if (manifest or {}).get("predictions")
+                 else None)}
     return problems, facts
 
 

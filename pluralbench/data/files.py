@@ -14,7 +14,7 @@ def resolve_local(relative: str, data_dir: Path | None) -> Path:
     if not data_dir.is_dir():
         raise UserError(f"data directory {data_dir} does not exist (from --data-dir or PLURALBENCH_DATA)")
     path = data_dir / relative
-    if not path.is_file():
+    if not path.is_file() and not path.is_dir():  # a few formats read a directory of files
         raise DataError(path, f"data file not found; --data-dir (or PLURALBENCH_DATA) must point at a directory "
                               f"containing {relative}")
     return path

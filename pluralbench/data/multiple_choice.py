@@ -43,14 +43,14 @@ def check_options(options, path, index, item_id, field="options") -> list[str]:
 
 
 @data_formats.register("modular_pluralism_mc")
-def load_modular_pluralism_mc(path: Path, params: dict) -> Dataset:
+def load_modular_pluralism_mc(path: Path, params: dict, *, skip_single_option: bool = False) -> Dataset:
     rows = read_json(path)
     if not isinstance(rows, list):
         raise DataError(path, "expected a JSON list of rows")
     if not rows:
         raise DataError(path, "the dataset is empty")
     gold_field = params.get("gold_field", "gold_distribution")
-    items, seen, renormalised = [], {}, []
+    items, seen, renormalised, single = [], {}, [], []
     for index, row in enumerate(rows):
         if not isinstance(row, dict):
             raise DataError(path, f"expected an object, got {type(row).__name__}", row=index)
@@ -61,6 +61,9 @@ def load_modular_pluralism_mc(path: Path, params: dict) -> Dataset:
             raise DataError(path, f"duplicate id (first seen at row {seen[item_id]})", row=index, item_id=item_id, field="id")
         seen[item_id] = index
         prompt = _require(row, "question", str, path, index, item_id)
+        if skip_single_option and isinstance(row.get("options"), list) and len(row["options"]) == 1:
+            single.append(item_id)  # nothing to choose between: every distribution is [1.0]
+            continue
         options = check_options(_require(row, "options", list, path, index, item_id), path, index, item_id)
         gold, fixed = check_distribution(row.get(gold_field), len(options), path=path, row=index, item_id=item_id,
                                          field=gold_field)
@@ -70,7 +73,18 @@ def load_modular_pluralism_mc(path: Path, params: dict) -> Dataset:
         items.append({"id": item_id, "prompt": prompt, "options": options, "gold": gold,
                       "group": None if group is None else str(group)})
     checks = {"rows": len(rows), "renormalised_rows": len(renormalised), "renormalised_ids": renormalised[:20]}
-    return Dataset(items, {"kind": "local", "path": str(path), "format": "modular_pluralism_mc"}, file_sha256(path), checks)
+    fmt = "modular_pluralism_mc"
+    if skip_single_option:
+        checks |= {"skipped_single_option_rows": len(single), "skipped_single_option_ids": single[:20]}
+        fmt = "modular_pluralism_steerable_mc"
+    return Dataset(items, {"kind": "local", "path": str(path), "format": fmt}, file_sha256(path), checks)
+
+
+@data_formats.register("modular_pluralism_steerable_mc")
+def load_modular_pluralism_steerable_mc(path: Path, params: dict) -> Dataset:
+    """The MC format, minus rows left with a single option (MP's steerable OpinionQA file has 16: its
+    "Refused" options were dropped), which cannot measure anything."""
+    return load_modular_pluralism_mc(path, params, skip_single_option=True)
 
 
 # Hugging Face hub: Anthropic/llm_global_opinions ----------------------------------------------------

@@ -1,2 +1,3 @@
 """Task families register themselves on import."""
 from pluralbench.families import multiple_choice_distribution  # noqa: F401
+from pluralbench.families import distributional_mpi, steerable_distribution, steerable_valence  # noqa: F401

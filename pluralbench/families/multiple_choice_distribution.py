@@ -12,11 +12,14 @@ import numpy as np
 
 from pluralbench.data.multiple_choice import LETTERS
 from pluralbench.families.base import Scored, TaskFamily
-from pluralbench.families.option_scoring import mass_summary, option_distribution
+from pluralbench.families.option_scoring import mass_summary
+from pluralbench.families.predictions import (external_distribution, from_option_output, from_sample_fields,
+                                              sample_output_fields)
 from pluralbench.hashing import sha256_text
 from pluralbench.metrics.divergence import log_base
 from pluralbench.metrics.information import entropy
-from pluralbench.metrics.summary import mean_with_ci
+from pluralbench.metrics.ranking import auroc
+from pluralbench.metrics.summary import mean_with_ci, statistic_with_ci
 from pluralbench.registry import metrics as metric_registry, task_families
 from pluralbench.runner.requests import ModelRequest
 
@@ -71,6 +74,25 @@ class MultipleChoiceDistribution(TaskFamily):
                 "properties": {"resamples": {"type": "integer", "minimum": 0}, "level": {"type": "number", "exclusiveMinimum": 0, "exclusiveMaximum": 1}},
             },
             "notes": {"type": "array", "items": {"type": "string"}},
+            # Optional: how well a per-item value separates two groups (AUROC), e.g. entropy by ambiguity.
+            "separation": {
+                "type": "array",
+                "items": {
+                    "type": "object", "additionalProperties": False,
+                    "required": ["name", "score", "positive_group", "negative_group"],
+                    "properties": {"name": {"type": "string", "pattern": "^[a-z0-9_]+$"},
+                                   "score": {"enum": ["entropy_model", "entropy_human"]},
+                                   "positive_group": {"type": "string"}, "negative_group": {"type": "string"}},
+                },
+            },
+            # Optional descriptions recorded with every result.
+            "prompt_style": {"type": "string"},
+            "refusals": {"type": "string"},
+            # Optional: where the reference distributions come from, when they are not survey data.
+            "reference": {
+                "type": "object", "additionalProperties": False, "required": ["kind", "statement"],
+                "properties": {"kind": {"enum": ["survey", "synthetic"]}, "statement": {"type": "string"}},
+            },
         },
     }
 
@@ -91,7 +113,9 @@ class MultipleChoiceDistribution(TaskFamily):
             "bootstrap": self._bootstrap(task) | {"unit": "prompt (rows sharing one model answer resample together)"},
             "marginal_loo": "mean of the other populations' distributions for the same question",
             "shuffled": "the model's own distribution under a random derangement of the options, seeded per prompt",
-        }
+        } | {k: p[k] for k in ("prompt_style", "refusals") if k in p} | (
+            {"separation": p["separation"]} if "separation" in p else {}) | (
+            {"reference": p["reference"]} if "reference" in p else {})
 
     @staticmethod
     def _bootstrap(task) -> dict:
@@ -100,6 +124,17 @@ class MultipleChoiceDistribution(TaskFamily):
 
     # scoring ----------------------------------------------------------------------------------------
     def score(self, task, items, outputs, *, seed):
+        return self.score_predictions(task, items, [from_option_output(out) for (out,) in outputs], seed=seed)
+
+    def prediction_from_row(self, task, row, *, path, index):
+        return external_distribution(row.get("pred_distribution"), len(row.get("options") or []), path=path, row=index,
+                                     item_id=row.get("id"), field="pred_distribution")
+
+    def prediction_from_sample(self, task, sample, *, path, index):
+        return from_sample_fields(sample, len(sample.get("options") or []) or None, path=path, row=index,
+                                  item_id=sample.get("id"))
+
+    def score_predictions(self, task, items, predictions, *, seed):
         p = task.params
         metric_specs = p["metrics"]
         fns = {m["name"]: metric_registry.get(m["metric"]) for m in metric_specs}
@@ -109,14 +144,14 @@ class MultipleChoiceDistribution(TaskFamily):
 
         samples, kept = [], []
         excluded = 0
-        for item, (out,) in zip(items, outputs):
-            pred = option_distribution(out)
+        for item, prediction in zip(items, predictions):
+            dist = prediction["distribution"]
+            pred = None if dist is None else np.asarray(dist, dtype=np.float64)
             prompt_sha = sha256_text(item["prompt"])
             sample = {
                 "id": item["id"], "group": item.get("group"), "prompt_sha256": prompt_sha,
                 "options": item["options"], "human_distribution": item["gold"],
-                "label_logprobs": list(out.label_logprobs), "covered_mass": out.covered_mass,
-            }
+            } | sample_output_fields(prediction)
             if pred is None:
                 excluded += 1
                 sample.update(model_distribution=None, metrics=None, excluded="no probability mass on any option")
@@ -142,8 +177,12 @@ class MultipleChoiceDistribution(TaskFamily):
             for name in names:
                 block[name] = mean_with_ci([kept[i][4][name] for i in rows_idx], clusters=clusters, bootstrap=boot,
                                            seed=seed, direction=directions[name])
-            block["covered_mass"] = mean_with_ci([samples_by_id[kept[i][0]["id"]]["covered_mass"] for i in rows_idx],
-                                                 clusters=clusters, bootstrap=boot, seed=seed, direction="higher")
+            masses = [(samples_by_id[kept[i][0]["id"]]["covered_mass"], c) for i, c in
+                      zip(rows_idx, clusters or [None] * len(rows_idx))]
+            known = [(m, c) for m, c in masses if m is not None]
+            if known:  # predictions made elsewhere carry no covered mass
+                block["covered_mass"] = mean_with_ci([m for m, _ in known], clusters=[c for _, c in known] if clustered
+                                                     else None, bootstrap=boot, seed=seed, direction="higher")
             return block
 
         def summarise_baselines(rows_idx, clustered):
@@ -170,9 +209,14 @@ class MultipleChoiceDistribution(TaskFamily):
             groups[g] = {"n": len(idx), "metrics": summarise(idx, False), "baselines": summarise_baselines(idx, False)}
 
         headline = p.get("headline", metric_specs[0]["name"])
+        overall = summarise(all_idx, True) if kept else {}
+        for spec in p.get("separation", []):
+            value = self._separation(spec, kept, boot, seed)
+            if value is not None:
+                overall[spec["name"]] = value
         metrics = {
             "headline": headline,
-            "overall": summarise(all_idx, True) if kept else {},
+            "overall": overall,
             "baselines": summarise_baselines(all_idx, True) if kept else {},
             "groups": {group_name: groups} if groups else {},
             "coverage": mass_summary([s["covered_mass"] for s in samples]),
@@ -185,6 +229,8 @@ class MultipleChoiceDistribution(TaskFamily):
             },
             "notes": list(p.get("notes", [])),
         }
+        if "reference" in p:
+            metrics["reference_distributions"] = dict(p["reference"])
         if headline in metrics["overall"]:
             hv = metrics["overall"][headline]
             by_value = [(g, groups[g]["metrics"][headline]["value"]) for g in groups]
@@ -194,6 +240,21 @@ class MultipleChoiceDistribution(TaskFamily):
                 metrics["best_served_groups"] = [g for g, _ in ranked[:5]]
                 metrics["worst_served_groups"] = [g for g, _ in ranked[::-1][:5]]
         return Scored(samples, metrics)
+
+    @staticmethod
+    def _separation(spec, kept, boot, seed):
+        """AUROC of a per-item value (e.g. model entropy) separating one group from another: a
+        pluralistic model should be less certain where people disagree."""
+        rows = [(r[4][spec["score"]], r[0].get("group") == spec["positive_group"]) for r in kept
+                if r[0].get("group") in (spec["positive_group"], spec["negative_group"])]
+        if not rows:
+            return None
+        scores = np.asarray([v for v, _ in rows])
+        positive = np.asarray([y for _, y in rows])
+        return statistic_with_ci(lambda idx: auroc(scores[idx], positive[idx]), len(rows), bootstrap=boot, seed=seed,
+                                 direction="higher",
+                                 description=f"AUROC of {spec['score']} separating {spec['positive_group']} (positive) "
+                                             f"from {spec['negative_group']} items; 0.5 = no separation")
 
     @staticmethod
     def _baselines(names, kept, metric_specs, fns, seed):

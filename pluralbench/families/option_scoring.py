@@ -23,11 +23,14 @@ def option_distribution(output: OptionOutput) -> np.ndarray | None:
     return weights / weights.sum()
 
 
-def mass_summary(masses: list[float]) -> dict:
-    arr = np.asarray(masses, dtype=np.float64)
+def mass_summary(masses: list[float | None]) -> dict:
+    """Covered option mass over items; None entries (predictions made elsewhere) are counted apart."""
+    unknown = sum(m is None for m in masses)
+    arr = np.asarray([m for m in masses if m is not None], dtype=np.float64)
+    extra = {"unknown": unknown, "note": "predictions made elsewhere carry no covered mass"} if unknown else {}
     if arr.size == 0:
-        return {"mean": None, "median": None, "min": None, "share_below_0.5": None}
-    return {
+        return {"mean": None, "median": None, "min": None, "share_below_0.5": None} | extra
+    return extra | {
         "mean": float(arr.mean()),
         "median": float(np.median(arr)),
         "min": float(arr.min()),

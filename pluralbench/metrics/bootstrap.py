@@ -39,3 +39,50 @@ def bootstrap_mean_ci(values, clusters=None, *, resamples: int = 1000, level: fl
 def bootstrap_paired_diff_ci(a, b, **kwargs) -> tuple[float, float]:
     """CI of mean(b - a) for paired values."""
     return bootstrap_mean_ci(np.asarray(b, dtype=np.float64) - np.asarray(a, dtype=np.float64), **kwargs)
+
+
+def bootstrap_statistic_ci(statistic, n: int, clusters=None, *, resamples: int = 1000, level: float = 0.95,
+                           seed: int = 0):
+    """Percentile CI of any statistic of rows, e.g. balanced accuracy or an AUROC, that is not a mean.
+
+    `statistic(indices)` computes the number (or a vector of numbers) from the rows at `indices` (an
+    int array, with repeats). Resampling draws whole clusters when `clusters` is given. Resamples where
+    a statistic is undefined (nan, e.g. an AUROC drawn with one class only) are dropped for it.
+    Returns (low, high): floats for a scalar statistic, arrays for a vector one.
+    """
+    if n == 0:
+        return (float("nan"), float("nan"))
+    v = statistic(np.arange(n))
+    scalar = np.ndim(v) == 0
+    if n == 1 or resamples <= 0:
+        return (float(v), float(v)) if scalar else (np.asarray(v, float), np.asarray(v, float))
+    members = None
+    if clusters is not None:
+        _, inverse = np.unique(np.asarray(clusters, dtype=object).astype(str), return_inverse=True)
+        order = np.argsort(inverse, kind="stable")
+        bounds = np.flatnonzero(np.diff(inverse[order])) + 1
+        members = np.split(order, bounds)
+    rng = np.random.default_rng(seed)
+    draws = []
+    for _ in range(resamples):
+        if members is None:
+            idx = rng.integers(0, n, size=n)
+        else:
+            pick = rng.integers(0, len(members), size=len(members))
+            idx = np.concatenate([members[c] for c in pick])
+        draws.append(np.atleast_1d(np.asarray(statistic(idx), dtype=np.float64)))
+    draws = np.vstack(draws)
+    alpha = (1.0 - level) / 2.0
+    lows, highs = [], []
+    for col in draws.T:
+        col = col[np.isfinite(col)]
+        if col.size == 0:
+            lows.append(float("nan"))
+            highs.append(float("nan"))
+        else:
+            lo, hi = np.quantile(col, [alpha, 1.0 - alpha])
+            lows.append(float(lo))
+            highs.append(float(hi))
+    if scalar:
+        return (lows[0], highs[0])
+    return (np.asarray(lows), np.asarray(highs))

@@ -28,3 +28,34 @@ def mean_with_ci(values, *, clusters=None, bootstrap: dict, seed: int, direction
     if description:
         out["description"] = description
     return out
+
+
+def statistic_with_ci(statistic, n: int, *, clusters=None, bootstrap: dict, seed: int, direction: str | None = None,
+                      description: str | None = None) -> dict:
+    """The metrics.json shape for a statistic that is not a mean of per-row values (F1, AUROC, ...):
+    `statistic(indices)` is evaluated on all rows for the value and on bootstrap resamples for the CI."""
+    return statistics_with_ci(lambda idx: [statistic(idx)], ["x"], n, clusters=clusters, bootstrap=bootstrap,
+                              seed=seed, directions={"x": direction}, descriptions={"x": description})["x"]
+
+
+def statistics_with_ci(statistic, names: list[str], n: int, *, clusters=None, bootstrap: dict, seed: int,
+                       directions: dict | None = None, descriptions: dict | None = None) -> dict:
+    """Several statistics computed together per resample (one pass): {name: {value, ci_low, ci_high, n}}."""
+    from pluralbench.metrics.bootstrap import bootstrap_statistic_ci
+
+    values = np.asarray(statistic(np.arange(n)), dtype=np.float64) if n else np.full(len(names), np.nan)
+    lows, highs = (np.full(len(names), np.nan),) * 2
+    if n:
+        lows, highs = bootstrap_statistic_ci(lambda idx: np.asarray(statistic(idx), dtype=np.float64), n, clusters,
+                                             resamples=bootstrap["resamples"], level=bootstrap["level"], seed=seed)
+        lows, highs = np.atleast_1d(lows), np.atleast_1d(highs)
+    out = {}
+    for k, name in enumerate(names):
+        entry = {"value": _clean(float(values[k])), "ci_low": _clean(float(lows[k])), "ci_high": _clean(float(highs[k])),
+                 "n": int(n)}
+        if directions and directions.get(name):
+            entry["direction"] = directions[name]
+        if descriptions and descriptions.get(name):
+            entry["description"] = descriptions[name]
+        out[name] = entry
+    return out

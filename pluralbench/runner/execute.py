@@ -80,9 +80,16 @@ class PreparedTask:
     total_items: int
 
 
+def loader_params(task: Task, data_dir: Path | None) -> dict:
+    """What a data loader may use besides the file: the prompt template, the task's params (e.g. an
+    optional companion file) and the data directory that relative companion paths are under."""
+    return {"prompt_template": task.prompt.get("template", "{question}"), "task_params": task.params,
+            "data_dir": data_dir}
+
+
 def prepare_task(task: Task, opts: RunOptions) -> PreparedTask:
     """Load and check a task's data before any model loads, so bad data fails in seconds."""
-    dataset = load_task_data(task.data, opts.data_dir, {"prompt_template": task.prompt.get("template", "{question}")})
+    dataset = load_task_data(task.data, opts.data_dir, loader_params(task, opts.data_dir))
     total = len(dataset.items)
     dataset = dataset.limited(opts.limit)
     if not dataset.items:

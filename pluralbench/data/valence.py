@@ -1,0 +1,63 @@
+"""ValuePrism valence items (Modular Pluralism `steerable_test_valuekaleidoscope_*.json`).
+
+Rows: {situation, vrd (one value, right or duty), label (A/B/C), label_text (Supports/Opposes/Either),
+input (the prompt, ending "A. Support B. Oppose C. Either\\nAnswer:"), output, id}. Items come out as
+{id, prompt, label, situation, vrd, vrd_type}. The file does not say whether a VRD is a value, right
+or duty; the VRD's own wording does ("Right to ...", "Duty of/to ..."), everything else is a value.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+from pluralbench.data.dataset import Dataset
+from pluralbench.data.files import file_sha256, read_json
+from pluralbench.errors import DataError
+from pluralbench.registry import data_formats
+
+VALENCE_LABELS = ("A", "B", "C")
+LABEL_TEXT = {"A": "Supports", "B": "Opposes", "C": "Either"}
+
+
+def vrd_type(vrd: str) -> str:
+    first = vrd.strip().split(" ", 1)[0].lower()
+    if first in ("right", "rights"):
+        return "right"
+    if first in ("duty", "duties"):
+        return "duty"
+    return "value"
+
+
+def _text(row, field, path, index, item_id):
+    value = row.get(field)
+    if not isinstance(value, str) or not value.strip():
+        raise DataError(path, "missing or not a non-empty string", row=index, item_id=item_id, field=field)
+    return value
+
+
+@data_formats.register("modular_pluralism_valence")
+def load_valence(path: Path, params: dict) -> Dataset:
+    rows = read_json(path)
+    if not isinstance(rows, list) or not rows:
+        raise DataError(path, "expected a non-empty JSON list of rows")
+    items, seen, mismatched = [], {}, 0
+    for index, row in enumerate(rows):
+        if not isinstance(row, dict):
+            raise DataError(path, f"expected an object, got {type(row).__name__}", row=index)
+        if "id" not in row:
+            raise DataError(path, "missing", row=index, field="id")
+        item_id = str(row["id"])
+        if item_id in seen:
+            raise DataError(path, f"duplicate id (first seen at row {seen[item_id]})", row=index, item_id=item_id,
+                            field="id")
+        seen[item_id] = index
+        label = row.get("label")
+        if label not in VALENCE_LABELS:
+            raise DataError(path, f"is {label!r}; expected one of A, B, C", row=index, item_id=item_id, field="label")
+        if row.get("label_text") not in (None, LABEL_TEXT[label]):
+            mismatched += 1
+        vrd = _text(row, "vrd", path, index, item_id)
+        items.append({"id": item_id, "prompt": _text(row, "input", path, index, item_id), "label": label,
+                      "situation": row.get("situation"), "vrd": vrd, "vrd_type": vrd_type(vrd)})
+    checks = {"rows": len(rows), "label_text_disagrees_with_label": mismatched}
+    return Dataset(items, {"kind": "local", "path": str(path), "format": "modular_pluralism_valence"},
+                   file_sha256(path), checks)

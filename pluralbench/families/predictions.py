@@ -1,0 +1,46 @@
+"""Predictions: what a family scores, whether a model produced it here or another tool did elsewhere.
+
+A distribution prediction is {"distribution": [floats summing to 1] | None, "covered_mass": float |
+None, "label_logprobs": [...] | None}. Predictions made elsewhere have no covered mass (None): only
+an engine that saw the whole vocabulary can say how much mass the options got.
+"""
+from __future__ import annotations
+
+from pluralbench.data.distributions import check_distribution
+from pluralbench.errors import DataError
+from pluralbench.families.option_scoring import option_distribution
+from pluralbench.models.base import OptionOutput
+
+
+def from_option_output(out: OptionOutput | None) -> dict:
+    if out is None:
+        return {"distribution": None, "covered_mass": None, "label_logprobs": None}
+    pred = option_distribution(out)
+    return {"distribution": None if pred is None else pred.tolist(), "covered_mass": out.covered_mass,
+            "label_logprobs": list(out.label_logprobs)}
+
+
+def external_distribution(values, n_options: int, *, path, row: int, item_id, field: str) -> dict:
+    """A predicted distribution from a file: checked like gold data, then normalised (as scipy does)."""
+    if values is None:
+        raise DataError(path, "is null: this row has no prediction", row=row, item_id=item_id, field=field)
+    dist, _ = check_distribution(values, n_options, path=path, row=row, item_id=item_id, field=field)
+    return {"distribution": dist, "covered_mass": None, "label_logprobs": None}
+
+
+def from_sample_fields(block: dict, n_options: int | None, *, path, row: int, item_id) -> dict:
+    """The prediction stored in a samples.jsonl record (or one of its per-style blocks)."""
+    dist = block.get("model_distribution")
+    if dist is not None:
+        dist, _ = check_distribution(dist, n_options if n_options is not None else len(dist), path=path, row=row,
+                                     item_id=item_id, field="model_distribution")
+    return {"distribution": dist, "covered_mass": block.get("covered_mass"),
+            "label_logprobs": block.get("label_logprobs")}
+
+
+def sample_output_fields(pred: dict) -> dict:
+    """The per-item fields every sample carries for a distribution prediction."""
+    out = {"covered_mass": pred["covered_mass"]}
+    if pred.get("label_logprobs") is not None:
+        out["label_logprobs"] = pred["label_logprobs"]
+    return out

@@ -1,2 +1,3 @@
 """Task families register themselves on import."""
 from pluralbench.families import multiple_choice_distribution  # noqa: F401
+from pluralbench.families import jury_choice, jury_distribution, tradeoff_steering  # noqa: F401,E402

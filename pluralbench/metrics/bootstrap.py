@@ -39,3 +39,25 @@ def bootstrap_mean_ci(values, clusters=None, *, resamples: int = 1000, level: fl
 def bootstrap_paired_diff_ci(a, b, **kwargs) -> tuple[float, float]:
     """CI of mean(b - a) for paired values."""
     return bootstrap_mean_ci(np.asarray(b, dtype=np.float64) - np.asarray(a, dtype=np.float64), **kwargs)
+
+
+def bootstrap_ratio_ci(numerators, denominators, *, resamples: int = 1000, level: float = 0.95,
+                       seed: int = 0) -> tuple[float, float]:
+    """CI of sum(numerators) / sum(denominators), resampling the paired rows (a pooled normalised score)."""
+    num = np.asarray(numerators, dtype=np.float64)
+    den = np.asarray(denominators, dtype=np.float64)
+    if num.size == 0 or num.shape != den.shape:
+        return (float("nan"), float("nan"))
+    if num.size == 1 or resamples <= 0:
+        v = float(num.sum() / den.sum()) if den.sum() != 0 else float("nan")
+        return (v, v)
+    rng = np.random.default_rng(seed)
+    idx = rng.integers(0, num.size, size=(resamples, num.size))
+    dens = den[idx].sum(axis=1)
+    ratios = np.where(dens != 0, num[idx].sum(axis=1) / np.where(dens != 0, dens, 1.0), np.nan)
+    ratios = ratios[~np.isnan(ratios)]
+    if ratios.size == 0:
+        return (float("nan"), float("nan"))
+    alpha = (1.0 - level) / 2.0
+    low, high = np.quantile(ratios, [alpha, 1.0 - alpha])
+    return (float(low), float(high))

@@ -82,7 +82,9 @@ class PreparedTask:
 
 def prepare_task(task: Task, opts: RunOptions) -> PreparedTask:
     """Load and check a task's data before any model loads, so bad data fails in seconds."""
-    dataset = load_task_data(task.data, opts.data_dir, {"prompt_template": task.prompt.get("template", "{question}")})
+    # Loaders see the task's params too (e.g. seeds and sizes for sampling juries), under the template.
+    params = {**task.params, "prompt_template": task.prompt.get("template", "{question}")}
+    dataset = load_task_data(task.data, opts.data_dir, params)
     total = len(dataset.items)
     dataset = dataset.limited(opts.limit)
     if not dataset.items:

@@ -95,7 +95,7 @@ class TradeoffSteering(TaskFamily):
             "steering_prompt": {"name": name, "template": template, "sha256": sha256_text(template)},
             "similarity": p.get("similarity", {"metric": "js_similarity", "params": {"base": 2}}),
             "mixture_jsd_base": p.get("mixture_jsd_base", 2),
-            "strict_score": "share of f_w whose steered model is best under f_w; ties split the credit; "
+            "strict_score": "share of f_w whose steered model is best under f_w (ties at the top count as best); "
                             "functions under which every steered model scores the same are left out",
             "soft_score": "(f(M_f) - min_f' f(M_f')) / (max - min), averaged over f where the steered models differ",
             "spearman": "rank correlation between w and the achieved trade-off o_A - o_B, per item",

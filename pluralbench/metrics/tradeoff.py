@@ -26,20 +26,17 @@ def tradeoff_matrix(objectives, weights) -> np.ndarray:
 
 
 def strict_score_rows(matrix) -> np.ndarray:
-    """Per function f: 1 if its own steered model is best under f (S[f][f] >= S[f][f'] for all f'), else 0.
-
-    Ties at the top split the credit (a diagonal tied with k others earns 1/(k+1)), so near-identical
-    outputs score chance rather than 1. A row where every f' ties is NaN: f cannot tell the steered
-    models apart (identical outputs, or an f that is constant, e.g. w = 0.5 when o_A + o_B = 1).
+    """Per function f: 1.0 if its own steered model is best under f (S[f][f] >= S[f][f'] for all f',
+    within TIE_TOLERANCE), else 0.0; NaN where every f' ties, since then f cannot tell the steered models
+    apart (the steering changed nothing, or f is constant, e.g. w = 0.5 when o_A + o_B = 1) and the
+    inequality would hold vacuously.
     """
     s = np.asarray(matrix, dtype=np.float64)
     out = np.full(s.shape[0], np.nan)
     for i in range(s.shape[0]):
         top = s[i].max()
-        if top - s[i].min() <= TIE_TOLERANCE:
-            continue
-        at_top = np.abs(s[i] - top) <= TIE_TOLERANCE
-        out[i] = 1.0 / at_top.sum() if at_top[i] else 0.0
+        if top - s[i].min() > TIE_TOLERANCE:
+            out[i] = float(s[i, i] >= top - TIE_TOLERANCE)
     return out
 
 

@@ -20,6 +20,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
+from scipy.special import logsumexp
 
 
 def _as_matrix(utilities, weights):
@@ -70,17 +71,24 @@ def power_mean(utilities, weights=None, p: float = 1.0) -> np.ndarray:
                                  "rescale the utility scale onto [floor, 1] first")
             if p <= 0 and (x == 0).any():
                 out[k] = 0.0
-            elif p == 0.0:
-                out[k] = float(np.exp(np.dot(wk, np.log(x))))
             else:
-                # Scale by the dominant term so large |p| neither overflows nor underflows.
-                ref = x.max() if p > 0 else x.min()
-                if ref == 0:
-                    out[k] = 0.0
-                else:
-                    out[k] = ref * float(np.dot(wk, (x / ref) ** p)) ** (1.0 / p)
-                    out[k] = min(max(out[k], x.min()), x.max())  # rounding must not leave [min, max]
+                out[k] = _positive_power_mean(x, wk, p)
     return out
+
+
+def _positive_power_mean(x: np.ndarray, w: np.ndarray, p: float) -> float:
+    """M_p of x >= 0 (no zeros when p <= 0) with weights summing to 1, computed in the log domain:
+    M_p = exp(log(sum_j w_j exp(p log x_j)) / p), so neither large |p| nor tiny utilities overflow."""
+    pos = x > 0  # zeros only reach here when p > 0, where 0^p = 0 contributes nothing
+    if not pos.any():
+        return 0.0
+    logs, wp = np.log(x[pos]), w[pos]
+    if p == 0.0 or abs(p) * max(float(np.abs(logs).max()), 1.0) < 1e-9:
+        # p = 0, or so close that the sum rounds to 1: the geometric mean (the limit; a zero makes it 0).
+        value = float(np.exp(np.dot(wp, logs))) if pos.all() else 0.0
+    else:
+        value = float(np.exp(logsumexp(p * logs, b=wp) / p))
+    return min(max(value, float(x.min())), float(x.max()))  # rounding must not leave [min, max]
 
 
 def utilitarian(utilities, weights=None) -> np.ndarray:

@@ -8,6 +8,8 @@ hidden from participants and are never candidates.
 """
 from __future__ import annotations
 
+import csv
+import io
 from pathlib import Path
 
 import numpy as np
@@ -24,9 +26,6 @@ VOTES = {"1": 1.0, "0": 0.0, "-1": -1.0}
 
 
 def _summary(path: Path) -> dict:
-    import csv
-    import io
-
     out = {}
     for row in csv.reader(io.StringIO(read_text(path), newline="")):
         if len(row) >= 2:

@@ -14,6 +14,11 @@ def resolve_local(relative: str, data_dir: Path | None) -> Path:
     if not data_dir.is_dir():
         raise UserError(f"data directory {data_dir} does not exist (from --data-dir or PLURALBENCH_DATA)")
     path = data_dir / relative
+    if relative.endswith("/"):  # a directory of files (e.g. one folder per Polis conversation)
+        if not path.is_dir():
+            raise DataError(path, f"data directory not found; --data-dir (or PLURALBENCH_DATA) must point at a "
+                                  f"directory containing {relative}")
+        return path
     if not path.is_file() and not path.is_dir():  # a few formats read a directory of files
         raise DataError(path, f"data file not found; --data-dir (or PLURALBENCH_DATA) must point at a directory "
                               f"containing {relative}")

@@ -4,6 +4,7 @@ from pluralbench.metrics.information import entropy, normalised_entropy
 from pluralbench.metrics.ordinal import ordinal_similarity, ordinal_wasserstein
 from pluralbench.metrics.classification import accuracy, balanced_accuracy, macro_f1, micro_f1
 from pluralbench.metrics.ranking import auroc
+from pluralbench.metrics.welfare import WELFARE_FUNCTIONS
 from pluralbench.registry import metrics as _registry
 
 # Item metrics compare a model distribution (first) with a reference distribution (second).
@@ -22,6 +23,9 @@ _registry.register("balanced_accuracy", balanced_accuracy)
 _registry.register("macro_f1", macro_f1)
 _registry.register("micro_f1", micro_f1)
 _registry.register("auroc", auroc)
+# Welfare functions take a jurors x items utility matrix and juror weights; one welfare per item.
+for _name, _fn in WELFARE_FUNCTIONS.items():
+    _registry.register(_name, _fn)
 
 __all__ = ["accuracy", "auroc", "balanced_accuracy", "macro_f1", "micro_f1", "ordinal_similarity",
            "ordinal_wasserstein", "entropy", "js_distance", "js_divergence", "js_similarity", "most_likely_match", "normalised_entropy"]

@@ -86,3 +86,25 @@ def bootstrap_statistic_ci(statistic, n: int, clusters=None, *, resamples: int =
     if scalar:
         return (lows[0], highs[0])
     return (np.asarray(lows), np.asarray(highs))
+
+
+def bootstrap_ratio_ci(numerators, denominators, *, resamples: int = 1000, level: float = 0.95,
+                       seed: int = 0) -> tuple[float, float]:
+    """CI of sum(numerators) / sum(denominators), resampling the paired rows (a pooled normalised score)."""
+    num = np.asarray(numerators, dtype=np.float64)
+    den = np.asarray(denominators, dtype=np.float64)
+    if num.size == 0 or num.shape != den.shape:
+        return (float("nan"), float("nan"))
+    if num.size == 1 or resamples <= 0:
+        v = float(num.sum() / den.sum()) if den.sum() != 0 else float("nan")
+        return (v, v)
+    rng = np.random.default_rng(seed)
+    idx = rng.integers(0, num.size, size=(resamples, num.size))
+    dens = den[idx].sum(axis=1)
+    ratios = np.where(dens != 0, num[idx].sum(axis=1) / np.where(dens != 0, dens, 1.0), np.nan)
+    ratios = ratios[~np.isnan(ratios)]
+    if ratios.size == 0:
+        return (float("nan"), float("nan"))
+    alpha = (1.0 - level) / 2.0
+    low, high = np.quantile(ratios, [alpha, 1.0 - alpha])
+    return (float(low), float(high))

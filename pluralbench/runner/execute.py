@@ -89,7 +89,8 @@ def loader_params(task: Task, data_dir: Path | None) -> dict:
 
 def prepare_task(task: Task, opts: RunOptions) -> PreparedTask:
     """Load and check a task's data before any model loads, so bad data fails in seconds."""
-    dataset = load_task_data(task.data, opts.data_dir, loader_params(task, opts.data_dir))
+    # Loaders see the task's params at the top level too (e.g. seeds and sizes for sampling juries).
+    dataset = load_task_data(task.data, opts.data_dir, {**task.params, **loader_params(task, opts.data_dir)})
     total = len(dataset.items)
     dataset = dataset.limited(opts.limit)
     if not dataset.items:

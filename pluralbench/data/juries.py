@@ -1,0 +1,65 @@
+"""Juries that rate a shared set of candidates (Polis comments, summary statements): the common shape,
+CSV reading with row/field errors, and seeded candidate sets.
+
+A jury is {name, topic, description, candidates: [{id, text}], votes: jurors x candidates (NaN = no
+rating), juror_groups: list (None = no group), scale: {low, high}}. Items are candidate sets drawn from
+a jury with a fixed seed: {id, jury, topic, description, candidates, utilities, juror_groups, scale}.
+"""
+from __future__ import annotations
+
+import csv
+import io
+import zlib
+from pathlib import Path
+
+import numpy as np
+
+from pluralbench.data.files import read_text
+from pluralbench.errors import DataError
+
+
+def read_csv_rows(path: Path, required: tuple[str, ...] = ()) -> tuple[list[str], list[dict]]:
+    """(header, rows) of a comma-separated file; rows are numbered from 1 (the header excluded) in errors."""
+    if not path.is_file():
+        raise DataError(path, "file not found")
+    reader = csv.DictReader(io.StringIO(read_text(path), newline=""))
+    header = list(reader.fieldnames or [])
+    missing = [c for c in required if c not in header]
+    if missing:
+        raise DataError(path, f"missing column(s) {', '.join(missing)}", row=0)
+    try:
+        rows = list(reader)
+    except csv.Error as exc:
+        raise DataError(path, f"malformed CSV ({exc})", row=reader.line_num) from None
+    return header, rows
+
+
+def sample_candidate_sets(juries: list[dict], rounds: int, size: int, seed: int) -> list[dict]:
+    """`rounds` candidate sets of `size` per jury, in a seeded random order; round-robin over juries so
+    `--limit N` takes early rounds of every jury rather than all rounds of the first."""
+    per_jury = []
+    for jury in juries:
+        n = len(jury["candidates"])
+        k = min(size, n)
+        # Seeded by the jury's name, so adding a jury does not change another's candidate sets.
+        rng = np.random.default_rng([seed, zlib.crc32(jury["name"].encode("utf-8"))])
+        sets = []
+        for r in range(rounds):
+            chosen = rng.choice(n, size=k, replace=False)
+            votes = jury["votes"][:, chosen]
+            voted = ~np.isnan(votes).all(axis=1)
+            sets.append({
+                "id": f"{jury['name']}#{r}",
+                "jury": jury["name"],
+                "topic": jury["topic"],
+                "description": jury.get("description", ""),
+                "candidates": [jury["candidates"][c] for c in chosen],
+                "utilities": [[None if np.isnan(v) else float(v) for v in row] for row in votes[voted]],
+                "juror_groups": [g for g, keep in zip(jury["juror_groups"], voted) if keep],
+                "scale": dict(jury["scale"]),
+            })
+        per_jury.append(sets)
+    items = []
+    for r in range(rounds):
+        items.extend(sets[r] for sets in per_jury if r < len(sets))
+    return items

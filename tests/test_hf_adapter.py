@@ -90,3 +90,23 @@ def test_gemma_base_model_has_no_chat_template(smollm2):
     out = gemma.option_distributions([gemma.render(p, "completion") for p in PROMPTS[:2]], LABELS[:2])
     assert all(0 < o.covered_mass <= 1 for o in out)
     assert gemma.fingerprint_id() != smollm2.fingerprint_id()
+
+
+def test_shared_prefix_reuse_matches_the_unshared_pass(smollm2):
+    from pluralbench.models.prefix_cache import common_prefix_length
+
+    assert common_prefix_length([[1, 2, 3, 4], [1, 2, 5], [1, 2, 3]]) == 2
+    assert common_prefix_length([[1], [2]]) == 0
+    rendered = [smollm2.render(p, "chat", "Answer:") for p in PROMPTS]
+    smollm2.share_prefix = False
+    try:
+        plain = smollm2.option_distributions(rendered, LABELS)
+    finally:
+        smollm2.share_prefix = True
+    misses = smollm2.prefix_cache.misses
+    shared = smollm2.option_distributions(rendered, LABELS)
+    shared_again = smollm2.option_distributions(rendered, LABELS)
+    assert smollm2.prefix_cache.misses <= misses + 1  # the system-prompt prefix is computed once, then reused
+    for a, b, c in zip(plain, shared, shared_again):
+        assert np.allclose(a.label_logprobs, b.label_logprobs, atol=1e-4)
+        assert b.label_logprobs == c.label_logprobs  # reuse is deterministic

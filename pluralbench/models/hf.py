@@ -19,11 +19,12 @@ from pluralbench.errors import UserError
 from pluralbench.hashing import sha256_file, sha256_files, sha256_text
 from pluralbench.models.base import GenerationSettings, ModelAdapter, OptionOutput, Rendered
 from pluralbench.models.option_tokens import OptionTokenIndex
+from pluralbench.models.prefix_cache import MIN_SHARED_TOKENS, PrefixCache, common_prefix_length
 from pluralbench.models.spec import ModelSpec
 from pluralbench.settings import models_cache_dir
 
 DTYPES = {"float32": torch.float32, "bfloat16": torch.bfloat16, "float16": torch.float16}
-_KNOWN_OPTIONS = {"gguf_file", "dtype", "revision", "trust_remote_code", "device", "max_length"}
+_KNOWN_OPTIONS = {"gguf_file", "dtype", "revision", "trust_remote_code", "device", "max_length", "share_prefix"}
 
 
 class PromptTooLong(UserError):
@@ -35,7 +36,8 @@ class PromptTooLong(UserError):
 class HFAdapter(ModelAdapter):
     kind = "hf"
 
-    def __init__(self, model, tokenizer, *, weights: dict, dtype: str, description: str, max_length: int | None = None):
+    def __init__(self, model, tokenizer, *, weights: dict, dtype: str, description: str, max_length: int | None = None,
+                 share_prefix: bool = True):
         self.model = model.eval()
         self.tokenizer = tokenizer
         self.tokenizer.padding_side = "left"
@@ -47,6 +49,9 @@ class HFAdapter(ModelAdapter):
         self.max_length = max_length or _context_length(model, tokenizer)
         self._option_index: OptionTokenIndex | None = None
         self.device = next(model.parameters()).device
+        # Reusing a shared prefix's key/value cache changes results only by float rounding (~1e-6).
+        self.share_prefix = share_prefix
+        self.prefix_cache = PrefixCache(self.model, self.device)
 
     # identity -------------------------------------------------------------------------------
     def fingerprint(self) -> dict:
@@ -112,8 +117,15 @@ class HFAdapter(ModelAdapter):
         if not prompts:
             return []
         rows = self._encode(prompts)
-        input_ids, mask, positions = self._pad(rows)
-        logits = self.model(input_ids=input_ids, attention_mask=mask, position_ids=positions, logits_to_keep=1).logits
+        shared = min(common_prefix_length(rows), min(len(r) for r in rows) - 1)  # every row keeps a suffix
+        if self.share_prefix and len(rows) > 1 and shared >= MIN_SHARED_TOKENS:
+            input_ids, mask, positions, past = self.prefix_cache.batch_inputs(rows, shared, self.tokenizer.pad_token_id)
+            logits = self.model(input_ids=input_ids, attention_mask=mask, position_ids=positions, past_key_values=past,
+                                use_cache=True, logits_to_keep=1).logits
+        else:
+            input_ids, mask, positions = self._pad(rows)
+            logits = self.model(input_ids=input_ids, attention_mask=mask, position_ids=positions,
+                                logits_to_keep=1).logits
         logprobs = torch.log_softmax(logits[:, -1, :].float(), dim=-1)
         outputs = []
         for row, row_labels in enumerate(labels):
@@ -196,12 +208,14 @@ def load_hf(spec: ModelSpec) -> HFAdapter:
         device=spec.option("device", "cpu"),
         max_length=spec.int_option("max_length"),
         description=spec.canonical(),
+        share_prefix=spec.bool_option("share_prefix", True),
     )
 
 
 def load_transformers_model(name: str, *, gguf_file: str | None = None, dtype: str = "float32",
                             revision: str | None = None, trust_remote_code: bool = False, device: str = "cpu",
-                            max_length: int | None = None, description: str | None = None) -> HFAdapter:
+                            max_length: int | None = None, description: str | None = None,
+                            share_prefix: bool = True) -> HFAdapter:
     from transformers import AutoModelForCausalLM, AutoTokenizer
     from transformers.utils import logging as hf_logging
 
@@ -243,7 +257,7 @@ def load_transformers_model(name: str, *, gguf_file: str | None = None, dtype: s
         weights["revision"] = getattr(model.config, "_commit_hash", None) or revision
     model.to(device)
     return HFAdapter(model, tokenizer, weights=weights, dtype=dtype, description=description or name,
-                     max_length=max_length)
+                     max_length=max_length, share_prefix=share_prefix)
 
 
 def _download_gguf(repo_id: str, filename: str, revision: str | None) -> Path:

@@ -13,7 +13,7 @@ import numpy as np
 
 from pluralbench.data.multiple_choice import LETTERS
 from pluralbench.families.base import Scored, TaskFamily
-from pluralbench.families.option_scoring import mass_summary, option_distribution
+from pluralbench.families.option_scoring import mass_summary, option_distribution, topk_summary
 from pluralbench.hashing import sha256_text
 from pluralbench.metrics.divergence import log_base
 from pluralbench.metrics.information import entropy
@@ -118,6 +118,8 @@ class MultipleChoiceDistribution(TaskFamily):
                 "options": item["options"], "human_distribution": item["gold"],
                 "label_logprobs": list(out.label_logprobs), "covered_mass": out.covered_mass,
             }
+            if out.topk is not None:  # a top-K engine: what the top K covered and missed
+                sample["topk"] = out.topk
             if pred is None:
                 excluded += 1
                 sample.update(model_distribution=None, metrics=None, excluded="no probability mass on any option")
@@ -176,7 +178,7 @@ class MultipleChoiceDistribution(TaskFamily):
             "overall": summarise(all_idx, True) if kept else {},
             "baselines": summarise_baselines(all_idx, True) if kept else {},
             "groups": {group_name: groups} if groups else {},
-            "coverage": mass_summary([s["covered_mass"] for s in samples]),
+            "coverage": mass_summary([s["covered_mass"] for s in samples]) | topk_summary(samples),
             "counts": {
                 "items": len(items),
                 "scored": len(kept),

@@ -8,8 +8,8 @@ version=0.3.36
 python=${1:-python3}
 dir=${PLURALBENCH_WHEELS:-$HOME/.cache/pluralbench/wheels}
 mkdir -p "$dir"
-tag=$("$python" -c 'import sys; print(f"cp{sys.version_info[0]}{sys.version_info[1]}")')
-existing=$(ls "$dir"/llama_cpp_python-"$version"-"$tag"-*.whl 2>/dev/null | head -n1 || true)
+# A ctypes binding: the wheel is tagged py3-none-linux_x86_64, whatever the Python version.
+existing=$(ls "$dir"/llama_cpp_python-"$version"-*.whl 2>/dev/null | head -n1 || true)
 if [ -n "$existing" ]; then
   echo "$existing"
   exit 0

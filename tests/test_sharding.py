@@ -13,7 +13,7 @@ from pluralbench.runner.shard import parse_shard, shard_slot
 
 MODEL = "embedded:smollm2-135m-instruct"
 TASK = "distributional_globalopinionqa"
-LIMIT = "24"
+LIMIT = "12"
 
 
 def test_parse_shard():
@@ -94,7 +94,7 @@ def test_merge_refuses_mismatched_or_incomplete_shards(shard_runs, shared_data, 
                        + ["--shard", "3/3"], tmp_path / "bf16")
     code, err = merge(shards[0], shards[1], other_model)
     assert code == 2 and "their model differ" in err
-    other_limit = _run([a if a != LIMIT else "12" for a in common]
+    other_limit = _run([a if a != LIMIT else "9" for a in common]
                        + ["--shard", "3/3"], tmp_path / "l12")
     code, err = merge(shards[0], shards[1], other_limit)
     assert code == 2 and "their limit differ" in err

@@ -63,6 +63,12 @@ def test_parse_completions_and_chat_answers():
     assert parse_generation(completion) == " A" and parse_generation(chat) == "A"
     with pytest.raises(UserError, match="no next-token logprobs"):
         parse_option_answer({"choices": [{"text": "A", "logprobs": None}]}, ("A",), 3)
+    # llama-cpp-python's answer when end-of-text came first: no position reported, so no known mass.
+    stopped = {"choices": [{"text": "", "finish_reason": "stop",
+                            "logprobs": {"text_offset": [], "token_logprobs": [], "tokens": [], "top_logprobs": []}}]}
+    out = parse_option_answer(stopped, ("A", "B"), 20)
+    assert out.label_logprobs == (None, None) and out.covered_mass == 0 and out.topk["reported_k"] == 0
+    assert option_distribution(out) is None
 
 
 def _adapter(**kw):
@@ -77,7 +83,7 @@ def test_chat_rendering_and_payloads():
     [(path, payload)] = plain.option_requests([rendered])
     assert path == "chat/completions"
     assert payload == {"model": "m", "messages": [{"role": "user", "content": prompt}], "max_tokens": 1,
-                       "temperature": 0.0, "logprobs": True, "top_logprobs": 20}
+                       "temperature": 0.0, "logprobs": True, "top_logprobs": 20, "min_tokens": 1}
 
     prefill = _adapter(continue_final_message=True, top_logprobs=5)
     rendered = prefill.render(prompt, "chat", "Answer:")
@@ -88,7 +94,9 @@ def test_chat_rendering_and_payloads():
 
     [(path, payload)] = plain.option_requests([plain.render(prompt, "completion")])
     assert path == "completions" and payload == {"model": "m", "prompt": prompt, "max_tokens": 1,
-                                                 "temperature": 0.0, "logprobs": 20}
+                                                 "temperature": 0.0, "logprobs": 20, "min_tokens": 1}
+    [(path, payload)] = _adapter(min_tokens=0).option_requests([plain.render(prompt, "completion")])
+    assert "min_tokens" not in payload
     assert plain.fingerprint()["server"] == "http://127.0.0.1:1/v1"
     assert plain.fingerprint()["weights"]["verified"] is False
     assert plain.fingerprint_id() != prefill.fingerprint_id()

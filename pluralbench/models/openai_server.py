@@ -24,7 +24,7 @@ from pluralbench.models.spec import ModelSpec
 from pluralbench.models.topk import label_of_text, topk_option_output
 
 _OPTIONS = {"base_url", "top_logprobs", "concurrency", "timeout", "max_retries", "backoff", "api_key_env", "chat",
-            "continue_final_message", "batch_size"}
+            "continue_final_message", "batch_size", "min_tokens"}
 # /models fields that change without the model changing (timestamps) stay out of the fingerprint.
 _VOLATILE_METADATA = {"created", "permission", "permissions"}
 
@@ -34,7 +34,7 @@ class OpenAIAdapter(ModelAdapter):
 
     def __init__(self, model: str, client: JSONClient, *, top_logprobs: int = 20, chat: bool = True,
                  continue_final_message: bool = False, server_metadata: dict | None = None,
-                 description: str | None = None, batch_size: int = 64):
+                 description: str | None = None, batch_size: int = 64, min_tokens: int = 1):
         self.model = model
         self.client = client
         self.top_logprobs = top_logprobs
@@ -43,6 +43,10 @@ class OpenAIAdapter(ModelAdapter):
         self.server_metadata = server_metadata or {}
         self._description = description or f"openai:{model}"
         self._batch_size = batch_size
+        # When the most likely next token ends the text, servers stop before reporting any logprobs;
+        # min_tokens=1 (vLLM, SGLang, llama-cpp-python) keeps it from being *sampled*, while the reported
+        # logprobs stay the model's raw ones (end-of-text included). 0 leaves it out, for servers that reject it.
+        self.min_tokens = min_tokens
 
     # identity ---------------------------------------------------------------------------------
     def fingerprint(self) -> dict:
@@ -55,6 +59,7 @@ class OpenAIAdapter(ModelAdapter):
             "server_metadata": self.server_metadata,
             "top_logprobs": self.top_logprobs,
             "chat_prefill": "continue_final_message" if self.continue_final_message else "primer in user turn",
+            "min_tokens": self.min_tokens,
         }
 
     def describe(self) -> str:
@@ -91,14 +96,15 @@ class OpenAIAdapter(ModelAdapter):
     # operations ----------------------------------------------------------------------------------
     def option_requests(self, prompts: Sequence[Rendered]) -> list[tuple[str, dict]]:
         """(path, payload) per prompt: one greedy token with its top-K alternatives."""
+        extra = {"min_tokens": self.min_tokens} if self.min_tokens else {}
         out = []
         for p in prompts:
             if p.messages is not None:
                 out.append(("chat/completions", self._chat_payload(p) | {
-                    "max_tokens": 1, "temperature": 0.0, "logprobs": True, "top_logprobs": self.top_logprobs}))
+                    "max_tokens": 1, "temperature": 0.0, "logprobs": True, "top_logprobs": self.top_logprobs} | extra))
             else:
                 out.append(("completions", {"model": self.model, "prompt": p.text, "max_tokens": 1,
-                                            "temperature": 0.0, "logprobs": self.top_logprobs}))
+                                            "temperature": 0.0, "logprobs": self.top_logprobs} | extra))
         return out
 
     def option_distributions(self, prompts: Sequence[Rendered], labels: Sequence[Sequence[str]]) -> list[OptionOutput]:
@@ -142,13 +148,16 @@ def parse_option_answer(answer: dict, labels: Sequence[str], requested_k: int) -
         if logprobs is None:
             raise KeyError("logprobs")
         if "content" in logprobs:  # chat completions
-            first = logprobs["content"][0]
+            positions = logprobs["content"] or []
+            first = positions[0] if positions else {}
             entries = [(e["token"], e["logprob"]) for e in first.get("top_logprobs") or []]
-            if not entries:
+            if not entries and first:
                 entries = [(first["token"], first["logprob"])]
         else:  # completions: top_logprobs is a list (one per position) of {token: logprob}
-            top = logprobs["top_logprobs"][0] or {}
-            entries = list(top.items())
+            positions = logprobs["top_logprobs"] or []
+            entries = list((positions[0] or {}).items()) if positions else []
+        # No position at all: the server stopped at end-of-text before reporting anything (min_tokens=0, or
+        # a server that ignores it). The options then have no known mass: recorded, not guessed.
     except (KeyError, IndexError, TypeError):
         raise UserError(f"the server's answer has no next-token logprobs (does it support logprobs?): "
                         f"{str(answer)[:300]}") from None
@@ -193,7 +202,8 @@ def load_openai(spec: ModelSpec) -> OpenAIAdapter:
                          chat=spec.bool_option("chat", True),
                          continue_final_message=spec.bool_option("continue_final_message", False),
                          server_metadata=metadata, description=spec.canonical(),
-                         batch_size=_positive(spec, "batch_size", 64))
+                         batch_size=_positive(spec, "batch_size", 64),
+                         min_tokens=max(0, spec.int_option("min_tokens", 1)))
 
 
 def _positive(spec: ModelSpec, key: str, default: int) -> int:

@@ -8,6 +8,7 @@ labels cover is recorded as usual. Chat elicitation uses the LM's own `apply_cha
 """
 from __future__ import annotations
 
+import math
 from pathlib import Path
 from typing import Sequence
 
@@ -75,7 +76,7 @@ class LMEvalAdapter(ModelAdapter):
         outputs = []
         for labs in labels:
             logps = tuple(next(scores) for _ in labs)
-            outputs.append(OptionOutput(logps, min(1.0, sum(_exp(v) for v in logps))))
+            outputs.append(OptionOutput(logps, min(1.0, sum(math.exp(v) for v in logps))))
         return outputs
 
     def loglikelihoods(self, contexts: Sequence[Rendered], continuations: Sequence[str]) -> list[float]:
@@ -93,12 +94,6 @@ class LMEvalAdapter(ModelAdapter):
         instances = [Instance(request_type="generate_until", doc={}, arguments=(p.text, dict(gen_kwargs)), idx=i)
                      for i, p in enumerate(prompts)]
         return list(self.lm.generate_until(instances, disable_tqdm=True))
-
-
-def _exp(v: float) -> float:
-    import math
-
-    return math.exp(v) if v is not None and v > -1e300 else 0.0
 
 
 def model_args_string(options: dict[str, str]) -> str:

@@ -77,3 +77,12 @@ def test_run_a_task_through_lmeval(smollm2_dir, shared_data, tmp_path, monkeypat
     samples = [json.loads(l) for l in (run_dir / "samples.jsonl").read_text().splitlines()]
     assert len(samples) == 6 and all(abs(sum(s["model_distribution"]) - 1) < 1e-9 for s in samples)
     assert all(0 < s["covered_mass"] <= 1 for s in samples)
+
+
+def test_greedy_generation_matches_transformers(lmeval_smollm2, smollm2):
+    from pluralbench.models.base import GenerationSettings
+
+    settings = GenerationSettings(max_new_tokens=10)
+    ours = lmeval_smollm2.generate([lmeval_smollm2.render(PROMPTS[0], "chat", "Answer:")], settings)
+    theirs = smollm2.generate([smollm2.render(PROMPTS[0], "chat", "Answer:")], settings)
+    assert ours == theirs and ours[0].strip()

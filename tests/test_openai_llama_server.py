@@ -114,3 +114,18 @@ def test_a_task_runs_through_the_server(llama_server, shared_data, tmp_path, mon
     other = [p for p in (tmp_path / "out").iterdir() if p != run_dir][0]
     counts = json.loads((other / "manifest.json").read_text())["counts"]
     assert counts["model_calls"] == 0 and counts["cache_hits"] == counts["unique_requests"]
+
+
+def test_generation_through_the_server(server_adapter):
+    from pluralbench.models.base import GenerationSettings
+
+    prompt = "Question: Name a primary colour.\nAnswer:"
+    chat = server_adapter.render(prompt, "chat", "Answer:")
+    plain = server_adapter.render(prompt, "completion")
+    texts = server_adapter.generate([chat, plain], GenerationSettings(max_new_tokens=12))
+    assert all(isinstance(t, str) and t.strip() for t in texts), texts
+    # Greedy decoding is deterministic: the same request gives the same text.
+    assert server_adapter.generate([chat], GenerationSettings(max_new_tokens=12)) == texts[:1]
+    # A stop sequence is honoured by the server: cut at the first space after the first word.
+    [short] = server_adapter.generate([chat], GenerationSettings(max_new_tokens=12, stop=(" ",)))
+    assert " " not in short.strip() and texts[0].lstrip().startswith(short.strip())

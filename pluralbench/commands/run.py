@@ -30,6 +30,9 @@ def register(sub) -> None:
     p.add_argument("--elicitation", choices=["auto", "completion", "chat"], default="auto",
                    help="completion: the task prompt as is; chat: the model's chat template with the answer primed; "
                         "auto (default): chat when the model has a template")
+    p.add_argument("--shard", default=None, metavar="I/N",
+                   help="evaluate only shard I of N (1-based; items split by a hash of their id, the same on every "
+                        "machine); combine the N runs with `pluralbench merge`")
     p.add_argument("--no-progress", action="store_true", help="hide the progress bar")
     p.set_defaults(handler=handle)
 
@@ -48,8 +51,10 @@ def handle(args) -> int:
     from pluralbench.models import load_model, parse_model_spec
     from pluralbench.registry import model_kinds
     from pluralbench.runner.execute import RunOptions, prepare_task, run_task
+    from pluralbench.runner.shard import parse_shard
     from pluralbench.taskfile import expand_tasks, get_task
 
+    shard = parse_shard(args.shard) if args.shard is not None else None
     names, suite_limit = expand_tasks(args.tasks)
     tasks = [get_task(n) for n in names]  # every task file is validated before the model loads
     spec = parse_model_spec(args.model)
@@ -64,6 +69,7 @@ def handle(args) -> int:
         batch_size=args.batch_size,
         progress=not args.no_progress,
         argv=["pluralbench", *args.argv],
+        shard=shard,
     )
     prepared = [prepare_task(task, opts) for task in tasks]  # data is checked before the model loads
     t0 = time.perf_counter()
@@ -84,6 +90,7 @@ def _summary_line(name: str, summary) -> str:
     shown = "n/a"
     if value.get("value") is not None:
         shown = f"{value['value']:.4f} [{value['ci_low']:.4f}, {value['ci_high']:.4f}]"
-    return (f"{name}: {head} = {shown}  ({c['items']} items, {c['unique_requests']} prompts: "
+    shard = f" [shard {summary.shard}]" if summary.shard else ""
+    return (f"{name}{shard}: {head} = {shown}  ({c['items']} items, {c['unique_requests']} prompts: "
             f"{c['model_calls']} model calls, {c['cache_hits']} cache hits, {c['journal_hits']} resumed)  "
             f"-> {summary.run_dir}")

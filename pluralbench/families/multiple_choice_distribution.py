@@ -12,7 +12,7 @@ import numpy as np
 
 from pluralbench.data.multiple_choice import LETTERS
 from pluralbench.families.base import Scored, TaskFamily
-from pluralbench.families.option_scoring import mass_summary
+from pluralbench.families.option_scoring import mass_summary, topk_summary
 from pluralbench.families.predictions import (external_distribution, from_option_output, from_sample_fields,
                                               sample_output_fields)
 from pluralbench.hashing import sha256_text
@@ -219,7 +219,7 @@ class MultipleChoiceDistribution(TaskFamily):
             "overall": overall,
             "baselines": summarise_baselines(all_idx, True) if kept else {},
             "groups": {group_name: groups} if groups else {},
-            "coverage": mass_summary([s["covered_mass"] for s in samples]),
+            "coverage": mass_summary([s["covered_mass"] for s in samples]) | topk_summary(samples),
             "counts": {
                 "items": len(items),
                 "scored": len(kept),

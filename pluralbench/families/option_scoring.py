@@ -38,5 +38,23 @@ def mass_summary(masses: list[float | None]) -> dict:
     }
 
 
+def topk_summary(samples: list[dict]) -> dict:
+    """For top-K engines: how often an option label fell outside the reported top K. Empty otherwise."""
+    topk = [s["topk"] for s in samples if s.get("topk") is not None]
+    if not topk:
+        return {}
+    gaps = [t["covered_mass_max"] - s["covered_mass"] for s, t in zip((s for s in samples if s.get("topk")), topk)]
+    return {"topk": {
+        "requested_k": max(t["requested_k"] for t in topk),
+        "mean_topk_mass": float(np.mean([t["topk_mass"] for t in topk])),
+        "share_with_unreported_label": float(np.mean([bool(t["unreported_labels"]) for t in topk])),
+        "max_unreported_token_prob": float(max(t["unreported_token_max_prob"] for t in topk if t["unreported_labels"])
+                                           if any(t["unreported_labels"] for t in topk) else 0.0),
+        "mean_covered_mass_gap": float(np.mean(gaps)),
+        "note": "covered_mass counts only labels the engine reported in its top K; an unreported label has no "
+                "known mass (treated as 0) and at most max_unreported_token_prob per spelling",
+    }}
+
+
 def safe_float(x: float) -> float | None:
     return None if x is None or math.isnan(x) else float(x)

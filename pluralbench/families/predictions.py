@@ -16,8 +16,11 @@ def from_option_output(out: OptionOutput | None) -> dict:
     if out is None:
         return {"distribution": None, "covered_mass": None, "label_logprobs": None}
     pred = option_distribution(out)
-    return {"distribution": None if pred is None else pred.tolist(), "covered_mass": out.covered_mass,
-            "label_logprobs": list(out.label_logprobs)}
+    found = {"distribution": None if pred is None else pred.tolist(), "covered_mass": out.covered_mass,
+             "label_logprobs": list(out.label_logprobs)}
+    if out.topk is not None:  # a top-K engine: what the top K covered and missed
+        found["topk"] = out.topk
+    return found
 
 
 def external_distribution(values, n_options: int, *, path, row: int, item_id, field: str) -> dict:
@@ -43,4 +46,6 @@ def sample_output_fields(pred: dict) -> dict:
     out = {"covered_mass": pred["covered_mass"]}
     if pred.get("label_logprobs") is not None:
         out["label_logprobs"] = pred["label_logprobs"]
+    if pred.get("topk") is not None:
+        out["topk"] = pred["topk"]
     return out

@@ -22,6 +22,30 @@ def _load_embedded(spec: ModelSpec) -> ModelAdapter:
     return load_embedded(spec)
 
 
+@model_kinds.register("openai")
+def _load_openai(spec: ModelSpec) -> ModelAdapter:
+    """Any OpenAI-compatible server (vLLM serve, llama.cpp, TGI, SGLang): openai:MODEL,base_url=http://HOST:PORT/v1"""
+    from pluralbench.models.openai_server import load_openai
+
+    return load_openai(spec)
+
+
+@model_kinds.register("vllm")
+def _load_vllm(spec: ModelSpec) -> ModelAdapter:
+    """vLLM in-process on CUDA GPUs (extra pluralbench[vllm]): vllm:MODEL[,tensor_parallel_size=N,...]"""
+    from pluralbench.models.vllm_engine import load_vllm
+
+    return load_vllm(spec)
+
+
+@model_kinds.register("lmeval")
+def _load_lmeval(spec: ModelSpec) -> ModelAdapter:
+    """Any lm-eval 0.4 model type: lmeval:MODEL_TYPE,MODEL_ARGS (e.g. lmeval:hf,pretrained=DIR)"""
+    from pluralbench.models.lmeval_bridge import load_lmeval
+
+    return load_lmeval(spec)
+
+
 def load_model(spec_text: str) -> ModelAdapter:
     spec = parse_model_spec(spec_text)
     loader = model_kinds.get(spec.kind)

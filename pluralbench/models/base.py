@@ -37,14 +37,20 @@ class OptionOutput:
 
     label_logprobs: tuple[float | None, ...]  # None: the engine reported nothing for that label
     covered_mass: float
+    # Engines that report only the top-K tokens (servers, vLLM): how much the top K covered and bounds on
+    # what it missed (see models/topk.py). None for engines that see the whole vocabulary.
+    topk: dict | None = None
 
     def to_json(self) -> dict:
         logps = [v if v is not None and math.isfinite(v) else None for v in self.label_logprobs]
-        return {"label_logprobs": logps, "covered_mass": self.covered_mass}
+        out = {"label_logprobs": logps, "covered_mass": self.covered_mass}
+        if self.topk is not None:
+            out["topk"] = self.topk
+        return out
 
     @classmethod
     def from_json(cls, obj: dict) -> "OptionOutput":
-        return cls(tuple(obj["label_logprobs"]), obj["covered_mass"])
+        return cls(tuple(obj["label_logprobs"]), obj["covered_mass"], obj.get("topk"))
 
 
 @dataclass(frozen=True)

@@ -20,9 +20,11 @@ from pluralbench.runner.cache import ResponseCache, cache_key
 from pluralbench.runner.journal import Journal
 from pluralbench.runner.requests import ModelRequest
 from pluralbench.runner.rundir import RunLock, run_dir_for, run_id, write_json, write_jsonl
+from pluralbench.runner.shard import Shard
 from pluralbench.taskfile import Task
 
 SCHEMA_VERSION = 1
+REQUESTS_FILE = "requests.jsonl"
 
 
 @dataclass
@@ -36,6 +38,7 @@ class RunOptions:
     batch_size: int | None = None
     progress: bool = True
     argv: list[str] = field(default_factory=list)
+    shard: Shard | None = None  # evaluate only this slice of the (limited) items
 
 
 @dataclass
@@ -43,6 +46,7 @@ class RunSummary:
     run_dir: Path
     metrics: dict
     counts: dict
+    shard: str | None = None
 
 
 def resolve_elicitation(requested: str, adapter: ModelAdapter) -> str:
@@ -76,8 +80,9 @@ def _call_model(adapter: ModelAdapter, op: str, rendered: list[Rendered], reques
 @dataclass
 class PreparedTask:
     task: Task
-    dataset: Dataset  # already limited
+    dataset: Dataset  # already limited (and sharded)
     total_items: int
+    limited_items: int | None = None  # items after --limit, before sharding
 
 
 def loader_params(task: Task, data_dir: Path | None) -> dict:
@@ -95,7 +100,34 @@ def prepare_task(task: Task, opts: RunOptions) -> PreparedTask:
     dataset = dataset.limited(opts.limit)
     if not dataset.items:
         raise UserError(f"task {task.name}: the dataset has no items to evaluate")
-    return PreparedTask(task, dataset, total)
+    limited = len(dataset.items)
+    if opts.shard is not None:
+        dataset = Dataset(opts.shard.select(dataset.items), dataset.source, dataset.sha256, dataset.checks)
+        if not dataset.items:
+            raise UserError(f"task {task.name}: shard {opts.shard} holds none of the {limited} items; use fewer shards")
+    return PreparedTask(task, dataset, total, limited)
+
+
+def run_identity(fingerprint: dict, task: Task, data_sha256: str, limit, elicitation: str, seed: int,
+                 shard: Shard | None) -> dict:
+    """What the run id hashes. An unsharded run's identity is unchanged by the shard feature."""
+    identity = {"model": fingerprint, "task": [task.name, task.version, task.file_sha256], "data": data_sha256,
+                "limit": limit, "elicitation": elicitation, "seed": seed}
+    if shard is not None:
+        identity["shard"] = [shard.index, shard.count]
+    return identity
+
+
+def metrics_document(rid: str, task: Task, data_sha256: str, model_spec: str, fingerprint_id: str, elicitation: str,
+                     parameters: dict, scored_metrics: dict) -> dict:
+    return {
+        "schema_version": SCHEMA_VERSION,
+        "run_id": rid,
+        "task": {"name": task.name, "version": task.version, "family": task.family, "data_sha256": data_sha256},
+        "model": {"spec": model_spec, "fingerprint_id": fingerprint_id},
+        "elicitation": elicitation,
+        "parameters": parameters,
+    } | scored_metrics
 
 
 def run_task(prepared: PreparedTask, adapter: ModelAdapter, model_spec: str, opts: RunOptions, *,
@@ -106,8 +138,7 @@ def run_task(prepared: PreparedTask, adapter: ModelAdapter, model_spec: str, opt
     elicitation = resolve_elicitation(opts.elicitation, adapter)
     fingerprint = adapter.fingerprint()
 
-    identity = {"model": fingerprint, "task": [task.name, task.version, task.file_sha256], "data": dataset.sha256,
-                "limit": opts.limit, "elicitation": elicitation, "seed": opts.seed}
+    identity = run_identity(fingerprint, task, dataset.sha256, opts.limit, elicitation, opts.seed, opts.shard)
     rid = run_id(task.name, model_spec, identity)
     opts.output.mkdir(parents=True, exist_ok=True)
     run_dir = run_dir_for(opts.output, rid)
@@ -129,6 +160,8 @@ def run_task(prepared: PreparedTask, adapter: ModelAdapter, model_spec: str, opt
 
         manifest = _manifest(rid, task, dataset, total_items, model_spec, adapter, fingerprint, elicitation, opts,
                              family.metric_parameters(task))
+        if opts.shard is not None:
+            manifest["shard"] = opts.shard.to_json() | {"items_before_sharding": prepared.limited_items}
         manifest["status"] = "running"
         write_json(run_dir / "manifest.json", manifest)
 
@@ -151,14 +184,11 @@ def run_task(prepared: PreparedTask, adapter: ModelAdapter, model_spec: str, opt
         scored = family.score(task, dataset.items, outputs, seed=opts.seed)
         score_s = time.perf_counter() - t_score
 
-        metrics = {
-            "schema_version": SCHEMA_VERSION,
-            "run_id": rid,
-            "task": {"name": task.name, "version": task.version, "family": task.family, "data_sha256": dataset.sha256},
-            "model": {"spec": model_spec, "fingerprint_id": adapter.fingerprint_id()},
-            "elicitation": elicitation,
-            "parameters": manifest["metric_parameters"],
-        } | scored.metrics
+        metrics = metrics_document(rid, task, dataset.sha256, model_spec, adapter.fingerprint_id(), elicitation,
+                                   manifest["metric_parameters"], scored.metrics)
+        # Which journal entries answer each item: what `pluralbench merge` needs to rescore shards together.
+        write_jsonl(run_dir / REQUESTS_FILE, [{"id": item["id"], "keys": [key_of[r] for r in reqs]}
+                                              for item, reqs in zip(dataset.items, per_item)])
         write_jsonl(run_dir / "samples.jsonl", scored.samples)
         write_json(run_dir / "metrics.json", metrics)
 
@@ -173,7 +203,7 @@ def run_task(prepared: PreparedTask, adapter: ModelAdapter, model_spec: str, opt
                      "items_per_s": round(len(dataset.items) / total_s, 3) if total_s > 0 else None},
         )
         write_json(run_dir / "manifest.json", manifest)
-    return RunSummary(run_dir, metrics, counts)
+    return RunSummary(run_dir, metrics, counts, str(opts.shard) if opts.shard else None)
 
 
 def _execute(adapter, unique, journal, cache, batch_size, counts, label, show_progress, stream) -> None:

@@ -1,0 +1,168 @@
+"""Combine the shard runs of one evaluation into the run directory an unsharded run would have written.
+
+Shards must agree on everything that defines the numbers (model fingerprint, task file, data, limit,
+elicitation, seed, shard count) and together cover every shard exactly once. The task's data is
+reloaded and checked against the recorded hash; each item's model outputs come from its shard's
+journal; the family's pure score() then runs over all items in file order, so the merged metrics
+equal those of a single run over the same outputs. The merged run gets the unsharded run's id.
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+
+from pluralbench.errors import UserError
+from pluralbench.runner.execute import (REQUESTS_FILE, RunOptions, _deserialise, metrics_document, prepare_task,
+                                        run_identity)
+from pluralbench.runner.journal import Journal
+from pluralbench.runner.rundir import RunLock, run_dir_for, run_id, write_json, write_jsonl
+from pluralbench.runner.shard import Shard
+from pluralbench.taskfile import Task, get_task, load_task_file
+
+# (what must agree, how to read it from a manifest)
+_MUST_AGREE = {
+    "model": lambda m: m["model"]["fingerprint"],
+    "task": lambda m: [m["task"]["name"], m["task"]["version"], m["task"]["file_sha256"]],
+    "data": lambda m: m["data"]["sha256"],
+    "limit": lambda m: m["data"]["limit"],
+    "elicitation": lambda m: m["elicitation"]["resolved"],
+    "seed": lambda m: m["seed"],
+    "shard count": lambda m: m["shard"]["count"],
+    "metric parameters": lambda m: m["metric_parameters"],
+}
+
+
+@dataclass
+class ShardRun:
+    path: Path
+    manifest: dict
+    shard: Shard
+
+
+def _read_shard(path: Path) -> ShardRun:
+    manifest_path = path / "manifest.json"
+    try:
+        manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise UserError(f"{path}: not a run directory (no manifest.json)") from None
+    except ValueError as exc:
+        raise UserError(f"{manifest_path}: not valid JSON ({exc})") from None
+    if manifest.get("status") != "complete":
+        raise UserError(f"{path}: the run has not finished (status {manifest.get('status')!r}); resume it first")
+    shard = manifest.get("shard")
+    if not shard:
+        raise UserError(f"{path}: not a shard run (made without --shard); only shards of one run can be merged")
+    for name in ("requests.jsonl", "journal.jsonl"):
+        if not (path / name).is_file():
+            raise UserError(f"{path}: {name} is missing; it is needed to merge")
+    return ShardRun(path, manifest, Shard(int(shard["index"]), int(shard["count"])))
+
+
+def check_compatible(shards: list[ShardRun]) -> None:
+    first = shards[0]
+    for other in shards[1:]:
+        for what, read in _MUST_AGREE.items():
+            if read(other.manifest) != read(first.manifest):
+                raise UserError(f"{other.path} and {first.path} are shards of different runs: their {what} differ")
+    count = first.shard.count
+    seen: dict[int, Path] = {}
+    for s in shards:
+        if s.shard.index in seen:
+            raise UserError(f"{s.path} and {seen[s.shard.index]} are both shard {s.shard}")
+        seen[s.shard.index] = s.path
+    missing = [f"{i}/{count}" for i in range(1, count + 1) if i not in seen]
+    if missing:
+        raise UserError(f"shard(s) {', '.join(missing)} missing: a merged run needs all {count} shards")
+
+
+def _resolve_task(manifest: dict) -> Task:
+    """The installed task of that name, or the recorded file; either way its hash must match."""
+    recorded = manifest["task"]
+    candidates = []
+    try:
+        candidates.append(get_task(recorded["name"]))
+    except UserError:
+        pass
+    if recorded.get("file") and Path(recorded["file"]).is_file():
+        candidates.append(load_task_file(Path(recorded["file"])))
+    for task in candidates:
+        if task.file_sha256 == recorded["file_sha256"]:
+            return task
+    raise UserError(f"task {recorded['name']!r}: no task file with the hash the shards recorded "
+                    f"({recorded['file_sha256'][:12]}...) is available; the task file changed since the shards ran")
+
+
+def merge_shards(paths: list[Path], output: Path, data_dir: Path | None, argv: list[str]) -> Path:
+    shards = sorted((_read_shard(p) for p in paths), key=lambda s: s.shard.index)
+    check_compatible(shards)
+    first = shards[0].manifest
+    task = _resolve_task(first)
+    prepared = prepare_task(task, RunOptions(output=output, data_dir=data_dir, cache_dir=None,
+                                             limit=first["data"]["limit"]))
+    dataset = prepared.dataset
+    if dataset.sha256 != first["data"]["sha256"]:
+        raise UserError(f"the data for task {task.name} ({dataset.source.get('path')}) is not the data the shards "
+                        "used (its hash differs); point --data-dir at the same data")
+
+    keys_of: dict[str, list[str]] = {}
+    outputs_by_key: dict[str, object] = {}
+    for s in shards:  # lowest shard first: an answer computed in two shards is taken from the first
+        rows = [json.loads(line) for line in (s.path / REQUESTS_FILE).read_text(encoding="utf-8").splitlines() if line]
+        expected = [it["id"] for it in s.shard.select(dataset.items)]
+        if [r["id"] for r in rows] != expected:
+            raise UserError(f"{s.path}: its items are not shard {s.shard} of this data")
+        journal = Journal(s.path / "journal.jsonl")
+        for row in rows:
+            keys_of[row["id"]] = row["keys"]
+            for key in row["keys"]:
+                if key not in journal.entries:
+                    raise UserError(f"{s.path}: journal.jsonl lacks an answer for item {row['id']!r}")
+                outputs_by_key.setdefault(key, journal.entries[key])
+
+    family = task.family_impl()
+    per_item = family.requests(task, dataset.items)
+    outputs = [[_deserialise(req.op, outputs_by_key[key]) for req, key in zip(reqs, keys_of[item["id"]])]
+               for item, reqs in zip(dataset.items, per_item)]
+    scored = family.score(task, dataset.items, outputs, seed=first["seed"])
+
+    model = first["model"]
+    elicitation = first["elicitation"]["resolved"]
+    identity = run_identity(model["fingerprint"], task, dataset.sha256, first["data"]["limit"], elicitation,
+                            first["seed"], None)
+    rid = run_id(task.name, model["spec"], identity)
+    metrics = metrics_document(rid, task, dataset.sha256, model["spec"], model["fingerprint_id"], elicitation,
+                               first["metric_parameters"], scored.metrics)
+    manifest = _merged_manifest(rid, shards, len(dataset.items), argv)
+
+    output.mkdir(parents=True, exist_ok=True)
+    run_dir = run_dir_for(output, rid)
+    run_dir.mkdir(parents=True, exist_ok=True)
+    with RunLock(run_dir):
+        write_jsonl(run_dir / "journal.jsonl", [{"key": k, "output": v} for k, v in outputs_by_key.items()])
+        write_jsonl(run_dir / REQUESTS_FILE, [{"id": it["id"], "keys": keys_of[it["id"]]} for it in dataset.items])
+        write_jsonl(run_dir / "samples.jsonl", scored.samples)
+        write_json(run_dir / "metrics.json", metrics)
+        write_json(run_dir / "manifest.json", manifest)
+    return run_dir
+
+
+def _merged_manifest(rid: str, shards: list[ShardRun], items: int, argv: list[str]) -> dict:
+    manifest = json.loads(json.dumps(shards[0].manifest))  # a deep copy
+    manifest.pop("shard", None)
+    count_keys = ("requests", "journal_hits", "cache_hits", "model_calls", "model_batches")
+    counts = {k: sum(s.manifest["counts"].get(k, 0) for s in shards) for k in count_keys}
+    counts.update(items=items, unique_requests=sum(s.manifest["counts"]["unique_requests"] for s in shards))
+    timings = {k: round(sum(s.manifest["timings"].get(k) or 0 for s in shards), 3)
+               for k in ("model_load_s", "inference_s", "scoring_s", "total_s")}
+    manifest.update(
+        run_id=rid, command=argv, status="complete", counts=counts,
+        finished_at=datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        timings=timings | {"note": "sums over the shards, which may have run in parallel on several machines"},
+        merged_from=[{"run_id": s.manifest["run_id"], "shard": s.manifest["shard"], "path": str(s.path),
+                      "created_at": s.manifest["created_at"], "environment": s.manifest["environment"]}
+                     for s in shards],
+    )
+    manifest["data"]["items_used"] = items
+    return manifest

@@ -75,5 +75,9 @@ def detect(path: Path) -> str:
             return "run"
         raise UserError(f"{path}: a directory without manifest.json is not a run directory")
     if path.suffix in (".yaml", ".yml"):
-        return "task"
-    raise UserError(f"{path}: not a run directory or a .yaml task file")
+        from pluralbench.taskfile import read_yaml
+
+        raw, _ = read_yaml(path)
+        # A leaderboard spec lists objectives; a task file names a family.
+        return "leaderboard" if isinstance(raw, dict) and "objectives" in raw and "family" not in raw else "task"
+    raise UserError(f"{path}: not a run directory, a task file or a leaderboard spec")

@@ -1,4 +1,4 @@
-"""pluralbench validate: check a run directory or a task file against the shipped schemas."""
+"""pluralbench validate: check a run directory, a task file or a leaderboard spec against the shipped schemas."""
 from __future__ import annotations
 
 import sys
@@ -8,7 +8,7 @@ from pluralbench.errors import UserError
 
 
 def register(sub) -> None:
-    p = sub.add_parser("validate", help="check a run directory or task file")
+    p = sub.add_parser("validate", help="check a run directory, task file or leaderboard spec")
     p.add_argument("paths", nargs="+", type=Path, metavar="PATH")
     p.set_defaults(handler=handle)
 
@@ -22,6 +22,12 @@ def handle(args) -> int:
         if not path.exists():
             raise UserError(f"{path}: no such file or directory")
         kind = detect(path)
+        if kind == "leaderboard":
+            from pluralbench.report.spec import load_spec
+
+            spec = load_spec(str(path))
+            print(f"{path}: valid leaderboard spec ({spec.name}, {len(spec.objectives)} objectives)")
+            continue
         if kind == "task":
             task = load_task_file(path)
             print(f"{path}: valid task file ({task.name} v{task.version}, family {task.family})")

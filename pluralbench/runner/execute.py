@@ -179,7 +179,15 @@ def run_task(prepared: PreparedTask, adapter: ModelAdapter, model_spec: str, opt
                 cache.close()
         infer_s = time.perf_counter() - t_infer
 
-        outputs = [[_deserialise(req.op, journal.entries[key_of[req]]) for req in reqs] for reqs in per_item]
+        answers: dict[str, object] = {}  # one object per answer, shared by the items that asked the same thing
+
+        def answer(req):
+            key = key_of[req]
+            if key not in answers:
+                answers[key] = _deserialise(req.op, journal.entries[key])
+            return answers[key]
+
+        outputs = [[answer(req) for req in reqs] for reqs in per_item]
         t_score = time.perf_counter()
         scored = family.score(task, dataset.items, outputs, seed=opts.seed)
         score_s = time.perf_counter() - t_score
@@ -206,49 +214,57 @@ def run_task(prepared: PreparedTask, adapter: ModelAdapter, model_spec: str, opt
     return RunSummary(run_dir, metrics, counts, str(opts.shard) if opts.shard else None)
 
 
-def _execute(adapter, unique, journal, cache, batch_size, counts, label, show_progress, stream) -> None:
-    from tqdm import tqdm
+def plan_batches(unique: dict, batch_size: int, by_text: bool) -> list[list[str]]:
+    """Batches over every request of the run, in a fixed order, whatever is already done.
 
+    Requests of one op and decoding setting are batched together. Sorting by the rendered text puts
+    prompts that share a prefix side by side, so an adapter that reuses a shared prefix's key/value
+    cache gets long shared prefixes; otherwise sorting by length keeps padding small.
+    """
     def order(key):
         req, rendered = unique[key]
         gen = req.generation.key() if req.generation else {}
-        return (req.op, str(sorted(gen.items())), len(rendered.text or str(rendered.messages)), key)
+        text = rendered.text if rendered.text is not None else str(rendered.messages)
+        return (req.op, str(sorted(gen.items())), text if by_text else len(text), key)
 
-    ordered = sorted(unique, key=order)
     batches: list[list[str]] = []
-    for key in ordered:
+    for key in sorted(unique, key=order):
         req = unique[key][0]
-        if batches and len(batches[-1]) < batch_size and unique[batches[-1][0]][0].op == req.op and \
-                unique[batches[-1][0]][0].generation == req.generation:
+        head = unique[batches[-1][0]][0] if batches else None
+        if head is not None and len(batches[-1]) < batch_size and head.op == req.op and \
+                head.generation == req.generation:
             batches[-1].append(key)
         else:
             batches.append([key])
+    return batches
 
-    done = sum(1 for k in ordered if k in journal.entries)
-    counts["journal_hits"] = done
-    bar = tqdm(total=len(ordered), initial=done, desc=label, unit="prompt", file=stream, disable=not show_progress,
-               dynamic_ncols=True, mininterval=1.0)
+
+def _execute(adapter, unique, journal, cache, batch_size, counts, label, show_progress, stream) -> None:
+    from tqdm import tqdm
+
+    batches = plan_batches(unique, batch_size, by_text=getattr(adapter, "share_prefix", False))
+    counts["journal_hits"] = sum(1 for k in unique if k in journal.entries)
+    # Everything the shared cache already holds goes into the journal in one write (one fsync).
+    pending = [k for batch in batches for k in batch if k not in journal.entries]
+    from_cache = cache.get_many(pending) if cache is not None and pending else {}
+    counts["cache_hits"] += len(from_cache)
+    journal.append({k: from_cache[k] for k in pending if k in from_cache})
+    bar = tqdm(total=len(unique), initial=len(unique) - len(pending) + len(from_cache), desc=label, unit="prompt",
+               file=stream, disable=not show_progress, dynamic_ncols=True, mininterval=1.0)
     try:
         for batch in batches:
-            missing = [k for k in batch if k not in journal.entries]
-            if not missing:
+            to_compute = [k for k in batch if k not in journal.entries]
+            if not to_compute:
                 continue
-            op = unique[missing[0]][0].op
-            from_cache = cache.get_many(missing) if cache is not None else {}
-            counts["cache_hits"] += len(from_cache)
-            to_compute = [k for k in missing if k not in from_cache]
-            fresh: dict[str, object] = {}
-            if to_compute:
-                reqs = [unique[k][0] for k in to_compute]
-                rendered = [unique[k][1] for k in to_compute]
-                results = _call_model(adapter, op, rendered, reqs)
-                fresh = {k: _serialise(op, r) for k, r in zip(to_compute, results)}
-                counts["model_calls"] += len(to_compute)
-                counts["model_batches"] += 1
-                if cache is not None:
-                    cache.put_many(fresh)  # cache before journal: a kill between them loses nothing
-            journal.append({k: (from_cache[k] if k in from_cache else fresh[k]) for k in missing})
-            bar.update(len(missing))
+            op = unique[to_compute[0]][0].op
+            results = _call_model(adapter, op, [unique[k][1] for k in to_compute], [unique[k][0] for k in to_compute])
+            fresh = {k: _serialise(op, r) for k, r in zip(to_compute, results)}
+            counts["model_calls"] += len(to_compute)
+            counts["model_batches"] += 1
+            if cache is not None:
+                cache.put_many(fresh)  # cache before journal: a kill between them loses nothing
+            journal.append(fresh)
+            bar.update(len(to_compute))
     finally:
         bar.close()
 

@@ -68,7 +68,7 @@ class Registry:
 model_kinds = Registry("model kind", "pluralbench.models", ("pluralbench.models",))
 task_families = Registry("task family", "pluralbench.task_families", ("pluralbench.families",))
 metrics = Registry("metric", "pluralbench.metrics", ("pluralbench.metrics",))
-judges = Registry("judge", "pluralbench.judges")
+judges = Registry("judge", "pluralbench.judges", ("pluralbench.judges",))
 data_formats = Registry("data format", "pluralbench.data_formats", ("pluralbench.data",))
 # Entry points in `pluralbench.tasks` name a package (or directory) holding task YAML files.
 task_sources = Registry("task source", "pluralbench.tasks")

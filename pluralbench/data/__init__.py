@@ -4,6 +4,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from pluralbench.data import multiple_choice  # noqa: F401  (registers its formats)
+from pluralbench.data import valueprism  # noqa: F401  (registers its formats)
 from pluralbench.data.dataset import Dataset
 from pluralbench.data.files import resolve_local
 from pluralbench.registry import data_formats

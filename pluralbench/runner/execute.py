@@ -34,6 +34,7 @@ class RunOptions:
     elicitation: str = "auto"
     limit: int | None = None
     batch_size: int | None = None
+    judge_direction: str | None = None  # overrides a judged task's `direction` param
     progress: bool = True
     argv: list[str] = field(default_factory=list)
 
@@ -91,7 +92,8 @@ def prepare_task(task: Task, opts: RunOptions) -> PreparedTask:
 
 
 def run_task(prepared: PreparedTask, adapter: ModelAdapter, model_spec: str, opts: RunOptions, *,
-             model_load_seconds: float = 0.0, progress_stream=sys.stderr) -> RunSummary:
+             model_load_seconds: float = 0.0, progress_stream=sys.stderr, judge=None) -> RunSummary:
+    """`judge` is required by families that set `uses_judge` (e.g. Overton coverage) and ignored otherwise."""
     t_start = time.perf_counter()
     task, dataset, total_items = prepared.task, prepared.dataset, prepared.total_items
     family = task.family_impl()
@@ -100,6 +102,14 @@ def run_task(prepared: PreparedTask, adapter: ModelAdapter, model_spec: str, opt
 
     identity = {"model": fingerprint, "task": [task.name, task.version, task.file_sha256], "data": dataset.sha256,
                 "limit": opts.limit, "elicitation": elicitation, "seed": opts.seed}
+    judge_info = None
+    if getattr(family, "uses_judge", False):
+        task = family.with_direction(task, opts.judge_direction)
+        if judge is None:
+            raise UserError(f"task {task.name} is scored by a judge: pass --judge SPEC")
+        judge_info = judge.info() | {"direction": family.direction(task)}
+        # Scores from different judges or directions are different numbers: never one run directory.
+        identity["judge"] = {"fingerprint": judge.fingerprint(), "direction": judge_info["direction"]}
     rid = run_id(task.name, model_spec, identity)
     opts.output.mkdir(parents=True, exist_ok=True)
     run_dir = run_dir_for(opts.output, rid)
@@ -119,8 +129,13 @@ def run_task(prepared: PreparedTask, adapter: ModelAdapter, model_spec: str, opt
                 key_of[req] = key
                 unique.setdefault(key, (req, rendered))
 
+        metric_params = family.metric_parameters(task)
+        if judge_info is not None:
+            metric_params["judge"] = judge_info
         manifest = _manifest(rid, task, dataset, total_items, model_spec, adapter, fingerprint, elicitation, opts,
-                             family.metric_parameters(task))
+                             metric_params)
+        if judge_info is not None:
+            manifest["judge"] = judge_info | {"fingerprint": judge.fingerprint()}
         manifest["status"] = "running"
         write_json(run_dir / "manifest.json", manifest)
 
@@ -131,16 +146,23 @@ def run_task(prepared: PreparedTask, adapter: ModelAdapter, model_spec: str, opt
                   "journal_hits": 0, "cache_hits": 0, "model_calls": 0, "model_batches": 0,
                   "journal_torn_line_dropped": journal.dropped_torn_line}
         t_infer = time.perf_counter()
+        judgements, judge_s = None, 0.0
         try:
             _execute(adapter, unique, journal, cache, batch_size, counts, task.name, opts.progress, progress_stream)
+            infer_s = time.perf_counter() - t_infer
+            outputs = [[_deserialise(req.op, journal.entries[key_of[req]]) for req in reqs] for reqs in per_item]
+            if judge_info is not None:
+                t_judge = time.perf_counter()
+                judgements = _judge(family, task, dataset.items, outputs, judge, judge_info, run_dir, cache, counts,
+                                    opts, progress_stream)
+                judge_s = time.perf_counter() - t_judge
         finally:
             if cache is not None:
                 cache.close()
-        infer_s = time.perf_counter() - t_infer
 
-        outputs = [[_deserialise(req.op, journal.entries[key_of[req]]) for req in reqs] for reqs in per_item]
         t_score = time.perf_counter()
-        scored = family.score(task, dataset.items, outputs, seed=opts.seed)
+        extra = {"judgements": judgements} if judge_info is not None else {}
+        scored = family.score(task, dataset.items, outputs, seed=opts.seed, **extra)
         score_s = time.perf_counter() - t_score
 
         metrics = {
@@ -150,7 +172,7 @@ def run_task(prepared: PreparedTask, adapter: ModelAdapter, model_spec: str, opt
             "model": {"spec": model_spec, "fingerprint_id": adapter.fingerprint_id()},
             "elicitation": elicitation,
             "parameters": manifest["metric_parameters"],
-        } | scored.metrics
+        } | ({"judge": judge_info} if judge_info is not None else {}) | scored.metrics
         write_jsonl(run_dir / "samples.jsonl", scored.samples)
         write_json(run_dir / "metrics.json", metrics)
 
@@ -161,11 +183,25 @@ def run_task(prepared: PreparedTask, adapter: ModelAdapter, model_spec: str, opt
             counts=counts,
             timings={"model_load_s": round(model_load_seconds, 3), "inference_s": round(infer_s, 3),
                      "scoring_s": round(score_s, 3), "total_s": round(total_s, 3),
+                     **({"judge_s": round(judge_s, 3)} if judge_info is not None else {}),
                      "requests_per_s": round(counts["model_calls"] / infer_s, 3) if counts["model_calls"] and infer_s > 0 else None,
                      "items_per_s": round(len(dataset.items) / total_s, 3) if total_s > 0 else None},
         )
         write_json(run_dir / "manifest.json", manifest)
     return RunSummary(run_dir, metrics, counts)
+
+
+def _judge(family, task, items, outputs, judge, judge_info, run_dir, cache, counts, opts, stream):
+    """Score every pair the family asks about, resumable from the run's judgement journal."""
+    from pluralbench.runner.judging import Judgements, run_judge
+
+    per_item = family.judge_pairs(task, items, outputs)
+    counts["judge_pairs"] = sum(len(p) for p in per_item)
+    scores, judge_counts = run_judge(judge, (pair for pairs in per_item for pair in pairs), cache=cache,
+                                     journal=Journal(run_dir / "judgements.jsonl"), progress=opts.progress,
+                                     stream=stream, label=f"{task.name} judge")
+    counts.update(judge_counts)
+    return Judgements(scores, judge_info, judge_counts)
 
 
 def _execute(adapter, unique, journal, cache, batch_size, counts, label, show_progress, stream) -> None:

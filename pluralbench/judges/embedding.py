@@ -6,6 +6,10 @@ same score, and it rewards shared topic as well as shared meaning. Negative cosi
 model) are clipped to 0: "no evidence of coverage". The score is not a probability, so a fixed
 threshold such as 0.33 means something different than for an NLI judge; `pluralbench judge-eval`
 measures how well the scores separate matched from mismatched pairs.
+
+MiniLM is small, so it runs in float64 and scores are rounded to 9 decimals: float32 results moved
+by up to 2e-7 with the process's memory history (measured), which would make a resumed run's
+numbers differ in the last digits from an uninterrupted run's.
 """
 from __future__ import annotations
 
@@ -20,6 +24,9 @@ from pluralbench.hashing import sha256_files
 from pluralbench.judges.base import Judge
 from pluralbench.judges.minilm import PACKAGE, package_version, packaged_minilm_dir
 from pluralbench.judges.spec import JudgeSpec
+
+
+DIGITS = 9  # rounding of scores computed in float64 (see the module docstring)
 
 
 class EmbeddingJudge(Judge):
@@ -39,7 +46,8 @@ class EmbeddingJudge(Judge):
         import transformers
 
         return {"judge": self.name, "weights": self._weights, "pooling": "mean", "normalise": True,
-                "max_length": self.max_length, "score": self.score_rule, "engine": "transformers",
+                "max_length": self.max_length, "score": self.score_rule, "dtype": "float64", "digits": DIGITS,
+                "engine": "transformers",
                 "engine_version": transformers.__version__}
 
     def embed(self, texts: Sequence[str]) -> np.ndarray:
@@ -51,8 +59,8 @@ class EmbeddingJudge(Judge):
                 chunk = list(texts[start:start + self.batch_size])
                 enc = self.tokenizer(chunk, padding=True, truncation=True, max_length=self.max_length,
                                      return_tensors="pt")
-                hidden = self.model(**enc).last_hidden_state.float()
-                mask = enc["attention_mask"].unsqueeze(-1).float()
+                hidden = self.model(**enc).last_hidden_state.double()
+                mask = enc["attention_mask"].unsqueeze(-1).double()
                 pooled = (hidden * mask).sum(1) / mask.sum(1).clamp(min=1e-9)
                 out.append(torch.nn.functional.normalize(pooled, p=2, dim=1).numpy())
         return np.concatenate(out) if out else np.zeros((0, 0))
@@ -62,7 +70,7 @@ class EmbeddingJudge(Judge):
             return []
         texts = sorted({t for pair in pairs for t in pair})  # each distinct text embedded once
         vectors = dict(zip(texts, self.embed(texts)))
-        return [max(0.0, min(1.0, float(np.dot(vectors[p], vectors[h])))) for p, h in pairs]
+        return [round(max(0.0, min(1.0, float(np.dot(vectors[p], vectors[h])))), DIGITS) for p, h in pairs]
 
 
 def load_embedding_judge(spec: JudgeSpec) -> EmbeddingJudge:
@@ -91,7 +99,7 @@ def load_embedding_judge(spec: JudgeSpec) -> EmbeddingJudge:
         max_length = int(json.loads(st_config.read_text()).get("max_seq_length", max_length))
     try:
         tokenizer = AutoTokenizer.from_pretrained(str(directory))
-        model = AutoModel.from_pretrained(str(directory), dtype=torch.float32)
+        model = AutoModel.from_pretrained(str(directory), dtype=torch.float64)
     except OSError as exc:
         raise UserError(f"embedding judge: could not load {directory}: {str(exc).splitlines()[0]}") from None
     weights = origin | {"files_sha256": sha256_files(files, directory)}

@@ -183,6 +183,11 @@ def test_judge_eval_pairs_mismatch_across_situations_and_values(shared_data):
         assert other[p["mismatched"]].casefold() != p["vrd"].casefold()
         assert p["vrd"][1:] in p["sentence"] and by_id[p["situation"]]["situation"].rstrip(".")[1:] in p["sentence"]
     assert build_pairs(items, seed=0) == pairs and build_pairs(items, seed=1) != pairs
+    same = build_pairs(items, seed=0, mismatch="same_situation")
+    assert same and all(p["mismatched_from"] == p["situation"] and p["mismatched"] != p["matched"] for p in same)
+    for p in same:
+        texts = {v["explanation"]: v["text"] for v in by_id[p["situation"]]["vrds"]}
+        assert texts[p["mismatched"]].casefold() != p["vrd"].casefold()
     assert statement("lying to a friend", "Honesty") == \
         "When it comes to lying to a friend, honesty is an important consideration."
     assert statement("Helping an old person.", "AI safety") == \

@@ -21,6 +21,9 @@ def register(sub) -> None:
     p.add_argument("--limit", type=_positive_int, default=None, metavar="N", help="first N situations")
     p.add_argument("--direction", choices=DIRECTIONS, default=DIRECTIONS[0],
                    help="which text is the premise (default: the reference's, explanation entails sentence)")
+    p.add_argument("--mismatch", choices=["other_situation", "same_situation"], default="other_situation",
+                   help="where mismatched explanations come from: another situation (default, as in the issue) or "
+                        "another value of the same situation (harder: can the judge tell a situation's values apart?)")
     p.add_argument("--data-dir", default=None, metavar="DIR",
                    help=f"local data directory holding {DATA_FILE} (env {settings.ENV_DATA})")
     p.add_argument("--output", type=Path, default=Path("results"), metavar="DIR",
@@ -48,7 +51,7 @@ def handle(args) -> int:
     from pluralbench.data.valueprism import load_valueprism_overton
     from pluralbench.hashing import sha256_json
     from pluralbench.judges import check_judge_spec, load_judge
-    from pluralbench.judges.evaluation import build_pairs, orient, summarise, verdict
+    from pluralbench.judges.evaluation import MISMATCHES, build_pairs, orient, summarise, verdict
     from pluralbench.runner.cache import ResponseCache
     from pluralbench.runner.judging import run_judge
     from pluralbench.runner.rundir import safe_component, write_json
@@ -58,9 +61,10 @@ def handle(args) -> int:
     path = resolve_local(DATA_FILE, settings.data_dir(args.data_dir))
     dataset = load_valueprism_overton(path, {})
     items = dataset.items[: args.limit] if args.limit else dataset.items
-    pairs = build_pairs(items, args.seed)
+    pairs = build_pairs(items, args.seed, args.mismatch)
     cache_dir = None if args.no_cache else settings.response_cache_dir(args.cache_dir)
-    print(f"{len(pairs)} matched + {len(pairs)} mismatched pairs from {len(items)} situations ({args.direction})",
+    print(f"{len(pairs)} matched + {len(pairs)} mismatched pairs from {len(items)} situations ({args.direction}; "
+          f"mismatched from {args.mismatch.replace('_', ' ')})",
           file=sys.stderr)
 
     rows, warnings = [], 0
@@ -83,7 +87,7 @@ def handle(args) -> int:
             "judge": judge.info() | {"direction": args.direction, "fingerprint": judge.fingerprint()},
             "data": {"path": str(path), "sha256": dataset.sha256, "situations": len(items), "limit": args.limit},
             "pairs": {"matched": "a VRD's own explanation vs a sentence stating that VRD for the same situation",
-                      "mismatched": "the same sentence vs an explanation of a different VRD from another situation",
+                      "mismatch": args.mismatch, "mismatched": MISMATCHES[args.mismatch],
                       "n": len(pairs), "seed": args.seed},
             "bootstrap": {"resamples": args.resamples, "level": 0.95, "unit": "situation"},
             **summary,
@@ -93,7 +97,8 @@ def handle(args) -> int:
         }
         if hasattr(judge, "covered_masses") and judge.covered_masses:
             record["yes_no_mass_mean"] = sum(judge.covered_masses) / len(judge.covered_masses)
-        run_key = sha256_json({"judge": judge.fingerprint(), "direction": args.direction, "data": dataset.sha256,
+        run_key = sha256_json({"judge": judge.fingerprint(), "direction": args.direction, "mismatch": args.mismatch,
+                               "data": dataset.sha256,
                                "limit": args.limit, "seed": args.seed, "resamples": args.resamples})[:10]
         out = args.output / "judge-eval" / f"{safe_component(judge.spec)}__{run_key}.json"
         out.parent.mkdir(parents=True, exist_ok=True)
@@ -110,5 +115,6 @@ def handle(args) -> int:
     for judge, s, warning, out in rows:
         if warning:
             print(f"WARNING: judge {judge.spec}: {warning}")
-        print(f"  {judge.spec}: fingerprint {judge.fingerprint_id()}, direction {args.direction} -> {out}")
+        print(f"  {judge.spec}: fingerprint {judge.fingerprint_id()}, direction {args.direction}, "
+              f"mismatched pairs from {args.mismatch.replace('_', ' ')} -> {out}")
     return 0

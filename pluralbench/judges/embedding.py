@@ -14,6 +14,7 @@ numbers differ in the last digits from an uninterrupted run's.
 from __future__ import annotations
 
 import json
+from collections import OrderedDict
 from pathlib import Path
 from typing import Sequence
 
@@ -27,6 +28,7 @@ from pluralbench.judges.spec import JudgeSpec
 
 
 DIGITS = 9  # rounding of scores computed in float64 (see the module docstring)
+MEMO_TEXTS = 20_000  # embeddings kept between batches: an explanation meets every sentence of its response
 
 
 class EmbeddingJudge(Judge):
@@ -41,6 +43,7 @@ class EmbeddingJudge(Judge):
         self.max_length = max_length
         self.batch_size = batch_size
         self._weights = weights
+        self._memo: OrderedDict[str, np.ndarray] = OrderedDict()
 
     def fingerprint(self) -> dict:
         import transformers
@@ -69,7 +72,15 @@ class EmbeddingJudge(Judge):
         if not pairs:
             return []
         texts = sorted({t for pair in pairs for t in pair})  # each distinct text embedded once
-        vectors = dict(zip(texts, self.embed(texts)))
+        new = [t for t in texts if t not in self._memo]
+        for text, vector in zip(new, self.embed(new)):
+            self._memo[text] = vector
+        vectors = {}
+        for text in texts:
+            self._memo.move_to_end(text)
+            vectors[text] = self._memo[text]
+        while len(self._memo) > MEMO_TEXTS:
+            self._memo.popitem(last=False)
         return [round(max(0.0, min(1.0, float(np.dot(vectors[p], vectors[h])))), DIGITS) for p, h in pairs]
 
 

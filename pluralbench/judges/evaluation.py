@@ -5,6 +5,10 @@ an explanation from another situation, of another value (a mismatched pair).
 AUROC is the probability that a random matched pair outscores a random mismatched one: 0.5 is
 chance, i.e. not a judge. The score gap is mean(matched) - mean(mismatched), in the judge's units.
 CIs resample situations (the pairs of one situation share its explanations and statements).
+
+Explanations from another situation are usually off-topic, which makes the test easy. The harder
+`same_situation` variant draws the mismatched explanation from another value of the *same*
+situation: what coverage needs is a judge that tells a situation's values apart.
 """
 from __future__ import annotations
 
@@ -15,6 +19,10 @@ from pluralbench.metrics.ranking import auroc, cluster_bootstrap, mean_gap
 # Within this distance of 0.5 (or with a CI containing 0.5) a judge is flagged as no better than chance.
 CHANCE_MARGIN = 0.05
 STATEMENT = "When it comes to {situation}, {vrd} is an important consideration."
+MISMATCHES = {
+    "other_situation": "the same sentence vs an explanation of a different VRD from another situation",
+    "same_situation": "the same sentence vs the explanation of a different VRD of the same situation",
+}
 
 
 def _lower_first(text: str) -> str:
@@ -27,16 +35,23 @@ def statement(situation: str, vrd: str) -> str:
     return STATEMENT.format(situation=_lower_first(situation.strip().rstrip(".").strip()), vrd=_lower_first(vrd))
 
 
-def build_pairs(items: list[dict], seed: int) -> list[dict]:
-    """One matched and one mismatched pair per (situation, VRD); the mismatched explanation comes from a
-    random other situation, from a VRD whose text differs (case-insensitively) from the stated one."""
+def build_pairs(items: list[dict], seed: int, mismatch: str = "other_situation") -> list[dict]:
+    """One matched and one mismatched pair per (situation, VRD). The mismatched explanation belongs to a
+    VRD whose text differs (case-insensitively) from the stated one, from a random other situation
+    (`other_situation`) or from the same situation (`same_situation`; VRDs without a sibling are skipped)."""
+    if mismatch not in MISMATCHES:
+        raise ValueError(f"unknown mismatch {mismatch!r}")
     rng = np.random.default_rng(seed)
     pairs = []
     for i, item in enumerate(items):
         for vrd in item["vrds"]:
             sentence = statement(item["situation"], vrd["text"])
             other = None
-            for _ in range(100):  # practically always succeeds on the first draw
+            if mismatch == "same_situation":
+                siblings = [v for v in item["vrds"] if v["text"].casefold() != vrd["text"].casefold()]
+                if siblings:
+                    other = (item["id"], siblings[int(rng.integers(0, len(siblings)))])
+            for _ in range(100 if mismatch == "other_situation" else 0):  # practically always the first draw
                 k = int(rng.integers(0, len(items)))
                 if k == i:
                     continue

@@ -197,8 +197,7 @@ class OvertonCoverage(TaskFamily):
                 **{f"vrds_{k}": sum(1 for it in items for v in it["vrds"] if v["kind"] == k) for k in KINDS},
                 "sentences": int(sum(n_sentences)),
                 "empty_responses": empty,
-                "judged_pairs": int(sum(len(r) * len(it["vrds"]) for r, it in
-                                        zip((s["sentences"] for s in samples), items))),
+                "judged_pairs": sum(len(s["sentences"]) * len(s["vrds"]) for s in samples),
             },
             "notes": list(p.get("notes", [])),
         }

@@ -11,6 +11,7 @@ from typing import Sequence
 
 import numpy as np
 
+from pluralbench.errors import UserError
 from pluralbench.families.option_scoring import option_distribution
 from pluralbench.hashing import sha256_text
 from pluralbench.judges.base import Judge
@@ -60,8 +61,6 @@ class LLMJudge(Judge):
             # Log-softmax over a full vocabulary is always finite, so dist is None only for a broken engine.
             scores.append(float(dist[0]) if dist is not None else float("nan"))
         if any(np.isnan(scores)):
-            from pluralbench.errors import UserError
-
             raise UserError(f"LLM judge {self.model_spec}: the model gave no probability to Yes or No")
         return scores
 

@@ -36,6 +36,7 @@ class RunOptions:
     elicitation: str = "auto"
     limit: int | None = None
     batch_size: int | None = None
+    judge_direction: str | None = None  # overrides a judged task's `direction` param
     progress: bool = True
     argv: list[str] = field(default_factory=list)
     shard: Shard | None = None  # evaluate only this slice of the (limited) items
@@ -119,7 +120,7 @@ def run_identity(fingerprint: dict, task: Task, data_sha256: str, limit, elicita
 
 
 def metrics_document(rid: str, task: Task, data_sha256: str, model_spec: str, fingerprint_id: str, elicitation: str,
-                     parameters: dict, scored_metrics: dict) -> dict:
+                     parameters: dict, scored_metrics: dict, judge_info: dict | None = None) -> dict:
     return {
         "schema_version": SCHEMA_VERSION,
         "run_id": rid,
@@ -127,11 +128,12 @@ def metrics_document(rid: str, task: Task, data_sha256: str, model_spec: str, fi
         "model": {"spec": model_spec, "fingerprint_id": fingerprint_id},
         "elicitation": elicitation,
         "parameters": parameters,
-    } | scored_metrics
+    } | ({"judge": judge_info} if judge_info is not None else {}) | scored_metrics
 
 
 def run_task(prepared: PreparedTask, adapter: ModelAdapter, model_spec: str, opts: RunOptions, *,
-             model_load_seconds: float = 0.0, progress_stream=sys.stderr) -> RunSummary:
+             model_load_seconds: float = 0.0, progress_stream=sys.stderr, judge=None) -> RunSummary:
+    """`judge` is required by families that set `uses_judge` (e.g. Overton coverage) and ignored otherwise."""
     t_start = time.perf_counter()
     task, dataset, total_items = prepared.task, prepared.dataset, prepared.total_items
     family = task.family_impl()
@@ -139,6 +141,14 @@ def run_task(prepared: PreparedTask, adapter: ModelAdapter, model_spec: str, opt
     fingerprint = adapter.fingerprint()
 
     identity = run_identity(fingerprint, task, dataset.sha256, opts.limit, elicitation, opts.seed, opts.shard)
+    judge_info = None
+    if getattr(family, "uses_judge", False):
+        task = family.with_direction(task, opts.judge_direction)
+        if judge is None:
+            raise UserError(f"task {task.name} is scored by a judge: pass --judge SPEC")
+        judge_info = judge.info() | {"direction": family.direction(task)}
+        # Scores from different judges or directions are different numbers: never one run directory.
+        identity["judge"] = {"fingerprint": judge.fingerprint(), "direction": judge_info["direction"]}
     rid = run_id(task.name, model_spec, identity)
     opts.output.mkdir(parents=True, exist_ok=True)
     run_dir = run_dir_for(opts.output, rid)
@@ -158,10 +168,15 @@ def run_task(prepared: PreparedTask, adapter: ModelAdapter, model_spec: str, opt
                 key_of[req] = key
                 unique.setdefault(key, (req, rendered))
 
+        metric_params = family.metric_parameters(task)
+        if judge_info is not None:
+            metric_params["judge"] = judge_info
         manifest = _manifest(rid, task, dataset, total_items, model_spec, adapter, fingerprint, elicitation, opts,
-                             family.metric_parameters(task))
+                             metric_params)
         if opts.shard is not None:
             manifest["shard"] = opts.shard.to_json() | {"items_before_sharding": prepared.limited_items}
+        if judge_info is not None:
+            manifest["judge"] = judge_info | {"fingerprint": judge.fingerprint()}
         manifest["status"] = "running"
         write_json(run_dir / "manifest.json", manifest)
 
@@ -172,28 +187,35 @@ def run_task(prepared: PreparedTask, adapter: ModelAdapter, model_spec: str, opt
                   "journal_hits": 0, "cache_hits": 0, "model_calls": 0, "model_batches": 0,
                   "journal_torn_line_dropped": journal.dropped_torn_line}
         t_infer = time.perf_counter()
+        judgements, judge_s = None, 0.0
         try:
             _execute(adapter, unique, journal, cache, batch_size, counts, task.name, opts.progress, progress_stream)
+            infer_s = time.perf_counter() - t_infer
+            answers: dict[str, object] = {}  # one object per answer, shared by the items that asked the same thing
+
+            def answer(req):
+                key = key_of[req]
+                if key not in answers:
+                    answers[key] = _deserialise(req.op, journal.entries[key])
+                return answers[key]
+
+            outputs = [[answer(req) for req in reqs] for reqs in per_item]
+            if judge_info is not None:
+                t_judge = time.perf_counter()
+                judgements = _judge(family, task, dataset.items, outputs, judge, judge_info, run_dir, cache, counts,
+                                    opts, progress_stream)
+                judge_s = time.perf_counter() - t_judge
         finally:
             if cache is not None:
                 cache.close()
-        infer_s = time.perf_counter() - t_infer
 
-        answers: dict[str, object] = {}  # one object per answer, shared by the items that asked the same thing
-
-        def answer(req):
-            key = key_of[req]
-            if key not in answers:
-                answers[key] = _deserialise(req.op, journal.entries[key])
-            return answers[key]
-
-        outputs = [[answer(req) for req in reqs] for reqs in per_item]
         t_score = time.perf_counter()
-        scored = family.score(task, dataset.items, outputs, seed=opts.seed)
+        extra = {"judgements": judgements} if judge_info is not None else {}
+        scored = family.score(task, dataset.items, outputs, seed=opts.seed, **extra)
         score_s = time.perf_counter() - t_score
 
         metrics = metrics_document(rid, task, dataset.sha256, model_spec, adapter.fingerprint_id(), elicitation,
-                                   manifest["metric_parameters"], scored.metrics)
+                                   manifest["metric_parameters"], scored.metrics, judge_info)
         # Which journal entries answer each item: what `pluralbench merge` needs to rescore shards together.
         write_jsonl(run_dir / REQUESTS_FILE, [{"id": item["id"], "keys": [key_of[r] for r in reqs]}
                                               for item, reqs in zip(dataset.items, per_item)])
@@ -207,6 +229,7 @@ def run_task(prepared: PreparedTask, adapter: ModelAdapter, model_spec: str, opt
             counts=counts,
             timings={"model_load_s": round(model_load_seconds, 3), "inference_s": round(infer_s, 3),
                      "scoring_s": round(score_s, 3), "total_s": round(total_s, 3),
+                     **({"judge_s": round(judge_s, 3)} if judge_info is not None else {}),
                      "requests_per_s": round(counts["model_calls"] / infer_s, 3) if counts["model_calls"] and infer_s > 0 else None,
                      "items_per_s": round(len(dataset.items) / total_s, 3) if total_s > 0 else None},
         )
@@ -237,6 +260,19 @@ def plan_batches(unique: dict, batch_size: int, by_text: bool) -> list[list[str]
         else:
             batches.append([key])
     return batches
+
+
+def _judge(family, task, items, outputs, judge, judge_info, run_dir, cache, counts, opts, stream):
+    """Score every pair the family asks about, resumable from the run's judgement journal."""
+    from pluralbench.runner.judging import Judgements, run_judge
+
+    per_item = family.judge_pairs(task, items, outputs)
+    counts["judge_pairs"] = sum(len(p) for p in per_item)
+    scores, judge_counts = run_judge(judge, (pair for pairs in per_item for pair in pairs), cache=cache,
+                                     journal=Journal(run_dir / "judgements.jsonl"), progress=opts.progress,
+                                     stream=stream, label=f"{task.name} judge")
+    counts.update(judge_counts)
+    return Judgements(scores, judge_info, judge_counts)
 
 
 def _execute(adapter, unique, journal, cache, batch_size, counts, label, show_progress, stream) -> None:

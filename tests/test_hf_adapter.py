@@ -110,3 +110,18 @@ def test_shared_prefix_reuse_matches_the_unshared_pass(smollm2):
     for a, b, c in zip(plain, shared, shared_again):
         assert np.allclose(a.label_logprobs, b.label_logprobs, atol=1e-4)
         assert b.label_logprobs == c.label_logprobs  # reuse is deterministic
+
+
+def test_threads_option_sets_torch_threads_and_rejects_zero():
+    import torch
+
+    from pluralbench.models import load_model
+
+    before = torch.get_num_threads()
+    with pytest.raises(UserError, match="threads must be at least 1"):
+        load_model("embedded:smollm2-135m-instruct,threads=0")
+    try:
+        load_model("embedded:smollm2-135m-instruct,threads=1")
+        assert torch.get_num_threads() == 1
+    finally:
+        torch.set_num_threads(before)

@@ -1,4 +1,5 @@
 """The jury and trade-off families' scoring on hand-built items (the shipped task files' parameters)."""
+import dataclasses
 import math
 
 import numpy as np
@@ -108,7 +109,13 @@ def test_jury_distribution_hand_computed():
     groups = scored.metrics["groups"]["country"]
     assert groups["A"]["n"] == 2 and groups["B"]["n"] == 1
     assert groups["C"]["metrics"]["utility"]["value"] == pytest.approx(means["C"])
-    assert scored.metrics["worst_served_groups"][0] == min(means, key=means.get)
+    # jurors seen on fewer than served_groups_min_n items (default 10) are too noisy to rank
+    assert scored.metrics["worst_served_groups"] == [] and scored.metrics["served_groups_min_n"] == 10
+    loose = dataclasses.replace(task, params=task.params | {"served_groups_min_n": 2})
+    ranked = loose.family_impl().score(loose, items, [[output(p)] for p in pis], seed=0).metrics
+    two_items = {k: v for k, v in means.items() if groups[k]["n"] >= 2}
+    assert ranked["worst_served_groups"] == sorted(two_items, key=two_items.get)
+    assert ranked["best_served_groups"] == sorted(two_items, key=two_items.get, reverse=True)
     # baselines scored the same way
     uni = [u([0.5, 0.5], d) for d in items[0]["jurors"].values()]
     assert scored.samples[0]["metrics"]["uniform_utilitarian"] == pytest.approx(np.mean(uni))

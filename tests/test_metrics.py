@@ -126,3 +126,13 @@ def test_column_bootstrap_equals_one_call_per_column():
         for j in range(4):
             assert (lows[j], highs[j]) == pytest.approx(bootstrap_mean_ci(matrix[:, j], cl, resamples=500, seed=11),
                                                         abs=1e-12)
+
+
+def test_served_groups_leave_out_small_groups_and_break_ties_by_name():
+    from pluralbench.metrics.summary import served_groups
+
+    values = {"a": (0.2, 50), "b": (0.9, 50), "c": (0.5, 3), "d": (0.2, 12), "e": (None, 40)}
+    best, worst = served_groups(values, higher_is_better=True, min_n=10, k=2)
+    assert best == ["b", "a"] and worst == ["a", "d"]  # c too small, e has no value; a/d tie -> by name
+    best, worst = served_groups(values, higher_is_better=False, min_n=1, k=5)
+    assert best == ["a", "d", "c", "b"] and worst == ["b", "c", "a", "d"]

@@ -19,7 +19,7 @@ from pluralbench.families.jury_common import (BOOTSTRAP_SCHEMA, NOTES_SCHEMA, WE
 from pluralbench.families.option_scoring import mass_summary, option_distribution
 from pluralbench.hashing import sha256_text
 from pluralbench.data.multiple_choice import LETTERS
-from pluralbench.metrics.summary import mean_with_ci
+from pluralbench.metrics.summary import SERVED_GROUPS_MIN_N, mean_with_ci, served_groups
 from pluralbench.registry import metrics as metric_registry, task_families
 from pluralbench.runner.requests import ModelRequest
 
@@ -43,6 +43,7 @@ class JuryDistribution(TaskFamily):
             "option_labels": {"type": "array", "minItems": 2, "items": {"type": "string"}},
             "headline": {"type": "string"},
             "bootstrap": BOOTSTRAP_SCHEMA,
+            "served_groups_min_n": {"type": "integer", "minimum": 1},
             "notes": NOTES_SCHEMA,
             # read by the data loaders
             "min_countries": {"type": "integer", "minimum": 1},
@@ -156,7 +157,9 @@ class JuryDistribution(TaskFamily):
                                                              direction="higher")},
                          "baselines": {s: {"utility": mean_with_ci(juror_utils[s][n], bootstrap=boot, seed=seed,
                                                                    direction="higher")} for s in SYSTEMS[1:]}}
-        ranked = sorted(groups, key=lambda n: (groups[n]["metrics"]["utility"]["value"], n))
+        min_n = int(p.get("served_groups_min_n", SERVED_GROUPS_MIN_N))
+        best, worst = served_groups({n: (g["metrics"]["utility"]["value"], g["metrics"]["utility"]["n"])
+                                     for n, g in groups.items()}, True, min_n)
         rankings = {}
         for fname in fns:
             values = {s: welfare[s]["per_item"][fname]["value"] for s in SYSTEMS if fname in welfare[s]["per_item"]}
@@ -168,8 +171,9 @@ class JuryDistribution(TaskFamily):
             "baselines": {s: welfare[s]["per_item"] for s in SYSTEMS[1:]},
             "welfare": welfare,
             "groups": {juror_name: groups} if groups else {},
-            "worst_served_groups": ranked[:5],
-            "best_served_groups": ranked[::-1][:5],
+            "worst_served_groups": worst,
+            "best_served_groups": best,
+            "served_groups_min_n": min_n,
             "rankings": {"systems": list(SYSTEMS), "by_welfare": rankings,
                          "differs_from": {first: {f: rankings[f] != rankings[first] for f in rankings if f != first}}},
             "coverage": mass_summary(masses),

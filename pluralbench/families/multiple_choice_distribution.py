@@ -19,7 +19,8 @@ from pluralbench.hashing import sha256_text
 from pluralbench.metrics.divergence import log_base
 from pluralbench.metrics.ranking import auroc
 from pluralbench.metrics.rowwise import entropy_of, evaluate_pairs
-from pluralbench.metrics.summary import mean_with_ci, means_with_ci, statistic_with_ci
+from pluralbench.metrics.summary import (SERVED_GROUPS_MIN_N, mean_with_ci, means_with_ci, served_groups,
+                                         statistic_with_ci)
 from pluralbench.registry import metrics as metric_registry, task_families
 from pluralbench.runner.requests import ModelRequest
 
@@ -67,6 +68,7 @@ class MultipleChoiceDistribution(TaskFamily):
                 },
             },
             "headline": {"type": "string"},
+            "served_groups_min_n": {"type": "integer", "minimum": 1},
             "entropy_base": {"oneOf": [{"type": "number"}, {"const": "e"}]},
             "baselines": {"type": "array", "items": {"enum": list(BASELINES)}},
             "bootstrap": {
@@ -244,12 +246,12 @@ class MultipleChoiceDistribution(TaskFamily):
             metrics["reference_distributions"] = dict(p["reference"])
         if headline in metrics["overall"]:
             hv = metrics["overall"][headline]
-            by_value = [(g, groups[g]["metrics"][headline]["value"]) for g in groups]
-            if by_value:
-                reverse = hv.get("direction") == "higher"
-                ranked = sorted(by_value, key=lambda x: (x[1], x[0]), reverse=reverse)
-                metrics["best_served_groups"] = [g for g, _ in ranked[:5]]
-                metrics["worst_served_groups"] = [g for g, _ in ranked[::-1][:5]]
+            if groups:
+                min_n = int(p.get("served_groups_min_n", SERVED_GROUPS_MIN_N))
+                best, worst = served_groups({g: (groups[g]["metrics"][headline]["value"], groups[g]["n"])
+                                             for g in groups}, hv.get("direction") == "higher", min_n)
+                metrics["best_served_groups"], metrics["worst_served_groups"] = best, worst
+                metrics["served_groups_min_n"] = min_n
         return Scored(samples, metrics)
 
     @staticmethod

@@ -81,3 +81,16 @@ def statistics_with_ci(statistic, names: list[str], n: int, *, clusters=None, bo
             entry["description"] = descriptions[name]
         out[name] = entry
     return out
+
+
+SERVED_GROUPS_MIN_N = 10  # a group seen on fewer items is too noisy to call best or worst served
+
+
+def served_groups(values: dict[str, tuple[float | None, int]], higher_is_better: bool, min_n: int = SERVED_GROUPS_MIN_N,
+                  k: int = 5) -> tuple[list[str], list[str]]:
+    """-> (best, worst): up to k group names each, from {group: (value, items)}, ties broken by name;
+    groups with fewer than min_n items or no value are left out of both lists."""
+    eligible = [(g, v) for g, (v, n) in values.items() if v is not None and n >= min_n]
+    ranked = sorted(eligible, key=lambda x: (-x[1] if higher_is_better else x[1], x[0]))
+    worst = sorted(eligible, key=lambda x: (x[1] if higher_is_better else -x[1], x[0]))
+    return [g for g, _ in ranked[:k]], [g for g, _ in worst[:k]]

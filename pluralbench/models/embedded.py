@@ -83,7 +83,7 @@ EMBEDDED_MODELS: dict[str, EmbeddedModel] = {
 }
 
 DEFAULT_MODEL = "embedded:smollm2-135m-instruct"
-_OPTIONS = {"dtype", "device", "max_length", "share_prefix"}
+_OPTIONS = {"dtype", "device", "max_length", "share_prefix", "threads"}
 
 
 def load_embedded(spec: ModelSpec):
@@ -97,4 +97,5 @@ def load_embedded(spec: ModelSpec):
     gguf = EMBEDDED_MODELS[spec.name].locate()
     return load_transformers_model(str(gguf.parent), gguf_file=gguf.name, dtype=spec.option("dtype", "float32"),
                                    device=spec.option("device", "cpu"), max_length=spec.int_option("max_length"),
-                                   description=spec.canonical(), share_prefix=spec.bool_option("share_prefix", True))
+                                   description=spec.canonical(), share_prefix=spec.bool_option("share_prefix", True),
+                                   threads=spec.int_option("threads"))

@@ -240,15 +240,16 @@ def run_task(prepared: PreparedTask, adapter: ModelAdapter, model_spec: str, opt
 def plan_batches(unique: dict, batch_size: int, by_text: bool) -> list[list[str]]:
     """Batches over every request of the run, in a fixed order, whatever is already done.
 
-    Requests of one op and decoding setting are batched together. Sorting by the rendered text puts
-    prompts that share a prefix side by side, so an adapter that reuses a shared prefix's key/value
-    cache gets long shared prefixes; otherwise sorting by length keeps padding small.
+    Requests of one op and decoding setting are batched together. Sorting scored prompts by their
+    rendered text puts prompts that share a prefix side by side, so an adapter that reuses a shared
+    prefix's key/value cache gets long shared prefixes; otherwise (and always for generation, which
+    shares no prefix) sorting by length keeps padding small.
     """
     def order(key):
         req, rendered = unique[key]
         gen = req.generation.key() if req.generation else {}
         text = rendered.text if rendered.text is not None else str(rendered.messages)
-        return (req.op, str(sorted(gen.items())), text if by_text else len(text), key)
+        return (req.op, str(sorted(gen.items())), text if by_text and req.op != "generate" else len(text), key)
 
     batches: list[list[str]] = []
     for key in sorted(unique, key=order):

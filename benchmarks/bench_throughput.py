@@ -12,6 +12,7 @@ vs one-at-a-time Overton generation), scaling (rows vs unique prompts), bf16 (op
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import os
 import sys
@@ -33,7 +34,8 @@ from pluralbench.families.option_scoring import option_distribution  # noqa: E40
 from pluralbench.metrics import js_distance  # noqa: E402
 from pluralbench.models import load_model  # noqa: E402
 from pluralbench.models.base import GenerationSettings  # noqa: E402
-from pluralbench.runner.execute import RunOptions, prepare_task, run_task  # noqa: E402
+from pluralbench.data.dataset import Dataset  # noqa: E402
+from pluralbench.runner.execute import PreparedTask, RunOptions, prepare_task, run_task  # noqa: E402
 from pluralbench.taskfile import get_task  # noqa: E402
 
 MODEL = "embedded:smollm2-135m-instruct"
@@ -98,8 +100,11 @@ def chunks(seq, size):
 
 # ---- the competing methods, each on already-rendered prompt text ------------------------------------
 
-def pluralbench_run(task_name: str, adapter, data_dir: Path, limit: int | None, cache: Path, out: Path, batch: int):
+def pluralbench_run(task_name: str, adapter, data_dir: Path, limit: int | None, cache: Path, out: Path, batch: int,
+                    params: dict | None = None):
     task = get_task(task_name)
+    if params:
+        task = dataclasses.replace(task, params=task.params | params)
     opts = RunOptions(output=out, data_dir=data_dir, cache_dir=cache, limit=limit, batch_size=batch, progress=False)
     prepared = prepare_task(task, opts)
     return run_task(prepared, adapter, MODEL, opts)
@@ -252,6 +257,14 @@ def section_prefix(adapter, args, tmp: Path):
             lmeval_distributions(lm, [r.text for r in rendered], [len(lab) for lab in labels])
         ratio(f"{task_name}: lm-eval / pluralbench (shared prefix)", lme, outs[True][0], 2.0)
         ratio(f"{task_name}: unshared / shared prefix", outs[False][0], outs[True][0])
+        # The whole pipeline on the same rows (cold cache): planning, cache, journal and scoring included.
+        with measured(f"{task_name}: pluralbench run, cold cache, first {args.prefix_rows} rows", len(rendered),
+                      "prompt") as run:
+            summary = pluralbench_run(task_name, adapter, args.data_dir, args.prefix_rows, tmp / f"pc_{task_name}",
+                                      tmp / f"po_{task_name}", args.batch_size,
+                                      {"modes": ["options"]} if task_name == "steerable_valueprism" else None)
+        assert summary.counts["unique_requests"] == len(rendered), summary.counts  # the same prompts, nothing else
+        ratio(f"{task_name}: lm-eval / pluralbench run (whole pipeline)", lme, run, 2.0, per="seconds")
 
 
 def section_generation(adapter, args, tmp: Path):
@@ -281,6 +294,25 @@ def section_scaling(adapter, args, tmp: Path):
                                       tmp / f"so{n}", args.batch_size)
         u = summary.counts["unique_requests"]
         print(f"    {u} unique prompts: {1000 * rec['seconds'] / u:.1f} ms per unique prompt")
+    # The same questions asked for 1, 2 or every country: rows multiply, unique prompts do not.
+    task = get_task("distributional_globalopinionqa")
+    full = prepare_task(task, RunOptions(output=tmp, data_dir=args.data_dir, cache_dir=None, limit=None))
+    by_question: dict[str, list[dict]] = {}
+    for it in full.dataset.items:
+        by_question.setdefault(it["prompt"], []).append(it)
+    questions = [q for q, rows in by_question.items() if len(rows) >= 4][: args.scaling_questions]
+    for per_question in (1, 2, 4):
+        items = [row for q in questions for row in by_question[q][:per_question]]
+        prepared = PreparedTask(task, Dataset(items, full.dataset.source, full.dataset.sha256, full.dataset.checks),
+                                len(items))
+        opts = RunOptions(output=tmp / f"cq{per_question}", data_dir=args.data_dir, cache_dir=tmp / f"cqc{per_question}",
+                          batch_size=args.batch_size, progress=False)
+        with measured(f"pluralbench cold, {len(questions)} questions x {per_question} countries", len(items),
+                      "row") as rec:
+            summary = run_task(prepared, adapter, MODEL, opts)
+        rec["unique"] = summary.counts["unique_requests"]
+        print(f"    {len(items)} rows, {rec['unique']} unique prompts: "
+              f"{1000 * rec['seconds'] / rec['unique']:.1f} ms per unique prompt")
 
 
 def section_bf16(adapter, args, tmp: Path):
@@ -318,6 +350,8 @@ def main() -> None:
     ap.add_argument("--prefix-rows", type=int, default=200)
     ap.add_argument("--gen-prompts", type=int, default=16)
     ap.add_argument("--gen-tokens", type=int, default=64)
+    ap.add_argument("--scaling-questions", type=int, default=150,
+                    help="questions (asked in >= 4 countries) for the countries-per-question scaling")
     ap.add_argument("--json", type=Path, help="also write the results here")
     args = ap.parse_args()
     torch.manual_seed(0)

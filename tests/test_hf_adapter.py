@@ -103,13 +103,25 @@ def test_shared_prefix_reuse_matches_the_unshared_pass(smollm2):
         plain = smollm2.option_distributions(rendered, LABELS)
     finally:
         smollm2.share_prefix = True
-    misses = smollm2.prefix_cache.misses
+    misses, hits = smollm2.prefix_cache.misses, smollm2.prefix_cache.hits
     shared = smollm2.option_distributions(rendered, LABELS)
     shared_again = smollm2.option_distributions(rendered, LABELS)
     assert smollm2.prefix_cache.misses <= misses + 1  # the system-prompt prefix is computed once, then reused
+    assert smollm2.prefix_cache.hits >= hits + 1  # ... and the shared path really ran
     for a, b, c in zip(plain, shared, shared_again):
         assert np.allclose(a.label_logprobs, b.label_logprobs, atol=1e-4)
         assert b.label_logprobs == c.label_logprobs  # reuse is deterministic
+
+
+def test_prefix_is_shared_only_when_it_saves_work():
+    from pluralbench.models.prefix_cache import worth_sharing
+
+    long_prefix = [list(range(40)) + [100 + i] for i in range(4)]  # 4 x 41 tokens -> 4 x 1 + 40
+    assert worth_sharing(long_prefix, 40, prefix_cached=False)
+    ragged = [list(range(10)) + [7] * n for n in (1, 2, 60, 61)]  # the longest suffix dominates the padded batch
+    assert not worth_sharing(ragged, 10, prefix_cached=True)
+    assert not worth_sharing(long_prefix[:1], 40, prefix_cached=True)  # one row: nothing to share
+    assert not worth_sharing([r[:6] + [1] for r in long_prefix], 6, prefix_cached=True)  # too short to bother
 
 
 def test_threads_option_sets_torch_threads_and_rejects_zero():

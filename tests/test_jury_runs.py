@@ -41,7 +41,9 @@ def test_all_six_tasks_on_smollm2(tmp_path, isolated_env, shared_data):
     assert polis["elicitation"] == "chat" and polis["coverage"]["mean"] > 0.3
 
     popquorn = metrics(dirs["jury_popquorn"])
-    assert popquorn["worst_served_groups"] and popquorn["groups"]["demographic_group"]
+    groups = popquorn["groups"]["demographic_group"]
+    eligible = {g for g, v in groups.items() if v["metrics"]["utility"]["n"] >= popquorn["served_groups_min_n"]}
+    assert groups and set(popquorn["worst_served_groups"]) == set(popquorn["best_served_groups"]) == eligible == set()
     w = popquorn["welfare"]["model"]["per_item"]
     assert w["egalitarian"]["value"] <= w["harmonic"]["value"] <= w["nash"]["value"] <= w["utilitarian"]["value"]
 

@@ -19,7 +19,7 @@ from pluralbench.errors import UserError
 from pluralbench.hashing import sha256_file, sha256_files, sha256_text
 from pluralbench.models.base import GenerationSettings, ModelAdapter, OptionOutput, Rendered
 from pluralbench.models.option_tokens import OptionTokenIndex
-from pluralbench.models.prefix_cache import MIN_SHARED_TOKENS, PrefixCache, common_prefix_length
+from pluralbench.models.prefix_cache import PrefixCache, common_prefix_length, worth_sharing
 from pluralbench.models.spec import ModelSpec
 from pluralbench.settings import models_cache_dir
 
@@ -118,7 +118,7 @@ class HFAdapter(ModelAdapter):
             return []
         rows = self._encode(prompts)
         shared = min(common_prefix_length(rows), min(len(r) for r in rows) - 1)  # every row keeps a suffix
-        if self.share_prefix and len(rows) > 1 and shared >= MIN_SHARED_TOKENS:
+        if self.share_prefix and worth_sharing(rows, shared, tuple(rows[0][:shared]) in self.prefix_cache):
             input_ids, mask, positions, past = self.prefix_cache.batch_inputs(rows, shared, self.tokenizer.pad_token_id)
             logits = self.model(input_ids=input_ids, attention_mask=mask, position_ids=positions, past_key_values=past,
                                 use_cache=True, logits_to_keep=1).logits

@@ -15,6 +15,9 @@ from typing import Sequence
 import torch
 
 MIN_SHARED_TOKENS = 8  # below this the bookkeeping costs more than it saves
+# Share only when it removes at least this share of the tokens a plain padded batch would process:
+# copying and repeating the cached prefix, and the longer attention span, eat small savings.
+MIN_SAVING = 0.2
 
 
 def common_prefix_length(rows: Sequence[Sequence[int]]) -> int:
@@ -32,6 +35,15 @@ def common_prefix_length(rows: Sequence[Sequence[int]]) -> int:
     return n
 
 
+def worth_sharing(rows: Sequence[Sequence[int]], prefix_len: int, prefix_cached: bool) -> bool:
+    """Whether a shared-prefix pass processes clearly fewer tokens than a plain left-padded one."""
+    if len(rows) < 2 or prefix_len < MIN_SHARED_TOKENS:
+        return False
+    plain = len(rows) * max(len(r) for r in rows)
+    shared = len(rows) * max(len(r) - prefix_len for r in rows) + (0 if prefix_cached else prefix_len)
+    return shared <= (1 - MIN_SAVING) * plain
+
+
 class PrefixCache:
     def __init__(self, model, device, capacity: int = 8):
         self.model = model
@@ -40,6 +52,9 @@ class PrefixCache:
         self._entries: OrderedDict[tuple[int, ...], object] = OrderedDict()
         self.hits = 0
         self.misses = 0
+
+    def __contains__(self, prefix: tuple[int, ...]) -> bool:
+        return prefix in self._entries
 
     def get(self, prefix: tuple[int, ...]):
         if prefix in self._entries:

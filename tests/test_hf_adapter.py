@@ -1,5 +1,6 @@
 """The transformers adapter on the real embedded SmolLM2 (and Gemma for the base-model cases)."""
 import json
+import os
 
 import numpy as np
 import pytest
@@ -113,15 +114,43 @@ def test_shared_prefix_reuse_matches_the_unshared_pass(smollm2):
         assert b.label_logprobs == c.label_logprobs  # reuse is deterministic
 
 
+def test_a_new_prefix_extends_the_closest_cached_one(smollm2):
+    from pluralbench.models.base import Rendered
+
+    start = "Question: The quick brown fox jumps over the lazy dog near the river bank today. "
+    texts = [start + q + " Options: A. Yes B. No\nAnswer:" for q in
+             ("Is it red?", "Is it red or blue?", "What about you?", "What about me?")]
+    batches = [[Rendered(text=t) for t in texts[:2]], [Rendered(text=t) for t in texts[2:]]]
+    labels = [("A", "B")] * 2
+    smollm2.share_prefix = False
+    try:
+        plain = [o for b in batches for o in smollm2.option_distributions(b, labels)]
+    finally:
+        smollm2.share_prefix = True
+    cache = smollm2.prefix_cache
+    extended, computed = cache.extended, cache.computed_tokens
+    shared = [o for b in batches for o in smollm2.option_distributions(b, labels)]
+    rows = [smollm2._encode(b) for b in batches]
+    common = [len(os.path.commonprefix(r)) for r in rows]
+    # the second batch's prefix starts from the first one's cache: only its own new tokens are computed
+    assert cache.extended == extended + 1
+    assert cache.computed_tokens - computed == common[0] + common[1] - len(os.path.commonprefix(rows[0] + rows[1]))
+    for a, b in zip(plain, shared):
+        assert np.allclose(a.label_logprobs, b.label_logprobs, atol=1e-4)
+
+
 def test_prefix_is_shared_only_when_it_saves_work():
     from pluralbench.models.prefix_cache import worth_sharing
 
     long_prefix = [list(range(40)) + [100 + i] for i in range(4)]  # 4 x 41 tokens -> 4 x 1 + 40
-    assert worth_sharing(long_prefix, 40, prefix_cached=False)
+    assert worth_sharing(long_prefix, 40, reusable=0)
+    # 4 rows of 10 shared + 30 own tokens: 4 x 30 + 10 = 130 > 0.8 x 160, but 120 once the prefix is cached
+    middling = [list(range(10)) + [200 + i] * 30 for i in range(4)]
+    assert not worth_sharing(middling, 10, reusable=0) and worth_sharing(middling, 10, reusable=10)
     ragged = [list(range(10)) + [7] * n for n in (1, 2, 60, 61)]  # the longest suffix dominates the padded batch
-    assert not worth_sharing(ragged, 10, prefix_cached=True)
-    assert not worth_sharing(long_prefix[:1], 40, prefix_cached=True)  # one row: nothing to share
-    assert not worth_sharing([r[:6] + [1] for r in long_prefix], 6, prefix_cached=True)  # too short to bother
+    assert not worth_sharing(ragged, 10, reusable=10)
+    assert not worth_sharing(long_prefix[:1], 40, reusable=40)  # one row: nothing to share
+    assert not worth_sharing([r[:6] + [1] for r in long_prefix], 6, reusable=6)  # too short to bother
 
 
 def test_threads_option_sets_torch_threads_and_rejects_zero():

@@ -118,7 +118,7 @@ class HFAdapter(ModelAdapter):
             return []
         rows = self._encode(prompts)
         shared = min(common_prefix_length(rows), min(len(r) for r in rows) - 1)  # every row keeps a suffix
-        if self.share_prefix and worth_sharing(rows, shared, tuple(rows[0][:shared]) in self.prefix_cache):
+        if self.share_prefix and worth_sharing(rows, shared, self.prefix_cache.reusable(tuple(rows[0][:shared]))):
             input_ids, mask, positions, past = self.prefix_cache.batch_inputs(rows, shared, self.tokenizer.pad_token_id)
             logits = self.model(input_ids=input_ids, attention_mask=mask, position_ids=positions, past_key_values=past,
                                 use_cache=True, logits_to_keep=1).logits

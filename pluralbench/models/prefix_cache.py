@@ -35,16 +35,21 @@ def common_prefix_length(rows: Sequence[Sequence[int]]) -> int:
     return n
 
 
-def worth_sharing(rows: Sequence[Sequence[int]], prefix_len: int, prefix_cached: bool) -> bool:
-    """Whether a shared-prefix pass processes clearly fewer tokens than a plain left-padded one."""
+def worth_sharing(rows: Sequence[Sequence[int]], prefix_len: int, reusable: int = 0) -> bool:
+    """Whether a shared-prefix pass processes clearly fewer tokens than a plain left-padded one;
+    `reusable` tokens of the prefix are already in the cache and cost nothing."""
     if len(rows) < 2 or prefix_len < MIN_SHARED_TOKENS:
         return False
     plain = len(rows) * max(len(r) for r in rows)
-    shared = len(rows) * max(len(r) - prefix_len for r in rows) + (0 if prefix_cached else prefix_len)
+    shared = len(rows) * max(len(r) - prefix_len for r in rows) + prefix_len - min(reusable, prefix_len)
     return shared <= (1 - MIN_SAVING) * plain
 
 
 class PrefixCache:
+    """An LRU of prefix key/value caches. A new prefix starts from the cached one it shares the most
+    tokens with (cropped to the shared part), so consecutive batches that share a system prompt and an
+    instruction but not a question pay only for their new tokens."""
+
     def __init__(self, model, device, capacity: int = 8):
         self.model = model
         self.device = device
@@ -52,9 +57,25 @@ class PrefixCache:
         self._entries: OrderedDict[tuple[int, ...], object] = OrderedDict()
         self.hits = 0
         self.misses = 0
+        self.extended = 0  # misses that started from a cached prefix
+        self.computed_tokens = 0
 
     def __contains__(self, prefix: tuple[int, ...]) -> bool:
         return prefix in self._entries
+
+    def _closest(self, prefix: tuple[int, ...]) -> tuple[tuple[int, ...] | None, int]:
+        """The cached key sharing the longest start with `prefix`, and how many tokens they share."""
+        best, best_len = None, 0
+        for key in self._entries:
+            n = common_prefix_length([key, prefix])
+            if n > best_len:
+                best, best_len = key, n
+        return best, best_len
+
+    def reusable(self, prefix: tuple[int, ...]) -> int:
+        """Tokens of `prefix` whose keys and values are already cached."""
+        _, n = self._closest(prefix)
+        return n if n >= MIN_SHARED_TOKENS or n == len(prefix) else 0
 
     def get(self, prefix: tuple[int, ...]):
         if prefix in self._entries:
@@ -62,12 +83,31 @@ class PrefixCache:
             self.hits += 1
             return self._entries[prefix]
         self.misses += 1
-        ids = torch.tensor([prefix], dtype=torch.long, device=self.device)
-        out = self.model(input_ids=ids, use_cache=True, logits_to_keep=1)
-        self._entries[prefix] = out.past_key_values
+        key, shared = self._closest(prefix)
+        past, start = None, 0
+        if key is not None and shared >= MIN_SHARED_TOKENS:
+            past = copy.deepcopy(self._entries[key])
+            try:
+                extra = past.get_seq_length() - shared
+                if extra > 0:
+                    past.crop(-extra)  # a negative count removes tokens from the end (all transformers versions)
+                start = shared
+                self.extended += 1
+            except (ValueError, RuntimeError, NotImplementedError, AttributeError):  # a cache that cannot be cropped
+                past, start = None, 0
+        if start == len(prefix):  # a cached key continued this prefix: cropping was all it took
+            entry = past
+        else:
+            ids = torch.tensor([prefix[start:]], dtype=torch.long, device=self.device)
+            positions = torch.arange(start, len(prefix), device=self.device)[None, :]
+            out = self.model(input_ids=ids, position_ids=positions, past_key_values=past, use_cache=True,
+                             logits_to_keep=1)
+            entry = out.past_key_values
+            self.computed_tokens += len(prefix) - start
+        self._entries[prefix] = entry
         if len(self._entries) > self.capacity:
             self._entries.popitem(last=False)
-        return out.past_key_values
+        return entry
 
     def batch_inputs(self, rows: Sequence[Sequence[int]], prefix_len: int, pad_id: int):
         """(input_ids, attention_mask, position_ids, past_key_values) for the suffixes of `rows`."""

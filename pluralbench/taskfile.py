@@ -16,7 +16,7 @@ import yaml
 
 from pluralbench.errors import UnknownName, UserError
 from pluralbench.hashing import sha256_text
-from pluralbench.registry import task_families, task_sources
+from pluralbench.registry import metrics, task_families, task_sources
 from pluralbench.schemas import validate
 
 
@@ -78,12 +78,43 @@ def load_task_file(path: Path) -> Task:
     if not isinstance(raw, dict):
         raise UserError(f"{path}: a task file must be a YAML mapping")
     validate(raw, "task", str(path))
-    family = task_families.get(raw["family"])
+    try:
+        family = task_families.get(raw["family"])
+    except UnknownName as exc:  # only registered names: a task file cannot point at a module to import
+        raise UserError(f"{path} $.family: {exc}") from None
     schema = getattr(family, "params_schema", {"type": "object"})
     validate(raw.get("params", {}), schema, f"{path} (params)")
+    check_metric_names(raw.get("params", {}), path)
     return Task(name=raw["name"], version=raw["version"], family=raw["family"], description=raw["description"],
                 data=raw["data"], prompt=raw.get("prompt", {}), params=raw.get("params", {}), path=str(path),
                 file_sha256=sha256_text(text), citation=raw.get("citation"), raw=raw)
+
+
+def _metric_references(node, where: str):
+    """(JSON path, name) of every metric a task's params name: `metric:` keys anywhere, and welfare `function:`s."""
+    if isinstance(node, dict):
+        for key, value in node.items():
+            if key == "metric" and isinstance(value, str):
+                yield f"{where}.{key}", value
+            elif key == "welfare" and isinstance(value, list):
+                for i, spec in enumerate(value):
+                    if isinstance(spec, dict) and isinstance(spec.get("function"), str):
+                        yield f"{where}.welfare[{i}].function", spec["function"]
+            else:
+                yield from _metric_references(value, f"{where}.{key}")
+    elif isinstance(node, list):
+        for i, value in enumerate(node):
+            yield from _metric_references(value, f"{where}[{i}]")
+
+
+def check_metric_names(params: dict, path) -> None:
+    """Metric names resolve when the task file loads (before data or model), only through the registry:
+    a task file cannot name a module or function to import."""
+    for where, name in _metric_references(params, "$"):
+        try:
+            metrics.get(name)
+        except UnknownName as exc:
+            raise UserError(f"{path} (params) {where}: {exc}") from None
 
 
 @lru_cache(maxsize=1)

@@ -33,6 +33,10 @@ def register(sub) -> None:
     p.add_argument("--shard", default=None, metavar="I/N",
                    help="evaluate only shard I of N (1-based; items split by a hash of their id, the same on every "
                         "machine); combine the N runs with `pluralbench merge`")
+    p.add_argument("--on-long-prompt", choices=["skip", "truncate", "error"], default="skip",
+                   help="a prompt longer than the model's context: skip its item (default), truncate the prompt's "
+                        "beginning, or stop with an error; skipped and truncated items are counted in manifest.json "
+                        "and metrics.json")
     p.add_argument("--no-progress", action="store_true", help="hide the progress bar")
     p.set_defaults(handler=handle)
 
@@ -70,6 +74,7 @@ def handle(args) -> int:
         progress=not args.no_progress,
         argv=["pluralbench", *args.argv],
         shard=shard,
+        on_long_prompt=args.on_long_prompt,
     )
     prepared = [prepare_task(task, opts) for task in tasks]  # data is checked before the model loads
     t0 = time.perf_counter()
@@ -79,7 +84,28 @@ def handle(args) -> int:
     for item in prepared:
         summary = run_task(item, adapter, spec.canonical(), opts, model_load_seconds=load_s)
         print(_summary_line(item.task.name, summary))
+        for note in _notes(item, summary):
+            print(f"{item.task.name}: note: {note}", file=sys.stderr)
     return 0
+
+
+def _notes(prepared, summary) -> list[str]:
+    """What changed the numbers without failing the run: said out loud, and recorded in the run's files."""
+    notes = []
+    checks = prepared.dataset.checks or {}
+    if checks.get("renormalised_rows"):
+        notes.append(f"{checks['renormalised_rows']} reference distributions did not sum to 1 and were renormalised "
+                     "(manifest.json data.checks.renormalised_rows)")
+    long_prompts = summary.metrics.get("long_prompts")
+    if long_prompts:
+        notes.append(f"{long_prompts['skipped_items']} items skipped and {long_prompts['truncated_items']} truncated: "
+                     f"prompts longer than the model's context of {long_prompts['context_length']} tokens "
+                     "(metrics.json long_prompts)")
+    excluded = summary.metrics.get("counts", {}).get("excluded_no_option_mass")
+    if excluded:
+        notes.append(f"{excluded} items excluded: the model put no probability on any option (covered mass 0; "
+                     "not replaced by a uniform guess; metrics.json counts.excluded_no_option_mass)")
+    return notes
 
 
 def _summary_line(name: str, summary) -> str:

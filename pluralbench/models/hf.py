@@ -79,6 +79,14 @@ class HFAdapter(ModelAdapter):
             text += assistant_prefix
         return Rendered(text=text, add_special_tokens=False)  # the template already placed special tokens
 
+    def prompt_tokens(self, rendered: Rendered) -> int | None:
+        if rendered.text is None:
+            return None
+        return len(self.tokenizer(rendered.text, add_special_tokens=rendered.add_special_tokens)["input_ids"])
+
+    def context_length(self) -> int | None:
+        return self.max_length
+
     @property
     def option_index(self) -> OptionTokenIndex:
         if self._option_index is None:
@@ -249,7 +257,10 @@ def load_transformers_model(name: str, *, gguf_file: str | None = None, dtype: s
         tokenizer = AutoTokenizer.from_pretrained(load_from, trust_remote_code=trust_remote_code, **load_kwargs)
         model = AutoModelForCausalLM.from_pretrained(load_from, dtype=torch_dtype, trust_remote_code=trust_remote_code,
                                                      **load_kwargs)
-    except OSError as exc:
+    except (OSError, ValueError) as exc:
+        if "trust_remote_code" in str(exc) and not trust_remote_code:
+            raise UserError(f"model {name!r} needs custom code from its repository to load; pluralbench does not run "
+                            "it unless the model spec says trust_remote_code=true (read that code first)") from None
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise UserError(f"could not load model {name!r}: {first}") from None
     if "hub_id" in weights:

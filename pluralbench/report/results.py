@@ -64,6 +64,17 @@ def _read_json(path: Path):
         raise UserError(f"{path}: not valid JSON ({exc})") from None
 
 
+def check_schema_version(doc, path: Path) -> None:
+    """Results written by an incompatible pluralbench are refused by name, not misread."""
+    from pluralbench.runner.execute import SCHEMA_VERSION
+
+    found = doc.get("schema_version") if isinstance(doc, dict) else None
+    if found != SCHEMA_VERSION:
+        by = doc.get("pluralbench_version") if isinstance(doc, dict) else None
+        raise UserError(f"{path}: results schema version {found!r}{f' (pluralbench {by})' if by else ''}; this "
+                        f"pluralbench reads version {SCHEMA_VERSION}: re-run the task, or use the pluralbench that wrote it")
+
+
 def is_run_dir(path: Path) -> bool:
     return (path / "metrics.json").is_file() or (path / "manifest.json").is_file()
 
@@ -79,6 +90,9 @@ def load_run(path: Path) -> RunResult:
     if not (path / "metrics.json").is_file():
         raise UserError(f"{path}: no metrics.json (the run has not finished)")
     metrics = _read_json(path / "metrics.json")
+    check_schema_version(metrics, path / "metrics.json")
+    if manifest is not None:
+        check_schema_version(manifest, path / "manifest.json")
     validate(metrics, "metrics", str(path / "metrics.json"))
     return RunResult(path, metrics, manifest)
 

@@ -97,6 +97,12 @@ def _resolve_task(manifest: dict) -> Task:
 def merge_shards(paths: list[Path], output: Path, data_dir: Path | None, argv: list[str]) -> Path:
     shards = sorted((_read_shard(p) for p in paths), key=lambda s: s.shard.index)
     check_compatible(shards)
+    for s in shards:
+        lp = s.manifest.get("long_prompts") or {}
+        if lp.get("skipped_items") or lp.get("truncated_items"):
+            raise UserError(f"{s.path}: skipped or truncated prompts longer than the model's context "
+                            f"({lp.get('skipped_items')} skipped, {lp.get('truncated_items')} truncated); merging such "
+                            "shards is not supported: run the task unsharded, or with a model whose context fits")
     first = shards[0].manifest
     task = _resolve_task(first)
     prepared = prepare_task(task, RunOptions(output=output, data_dir=data_dir, cache_dir=None,

@@ -92,3 +92,37 @@ def test_cluster_bootstrap_is_wider_when_rows_repeat():
 def test_bootstrap_degenerate_sizes():
     assert bootstrap_mean_ci([0.3]) == (0.3, 0.3)
     assert all(math.isnan(x) for x in bootstrap_mean_ci([]))
+
+
+def test_rowwise_forms_equal_the_scalar_definitions_and_scipy():
+    from pluralbench.metrics.rowwise import entropy_of, evaluate_pairs
+
+    rng = np.random.default_rng(7)
+    preds = [rng.dirichlet(np.ones(k)) for k in rng.integers(2, 6, size=60)]
+    golds = [rng.dirichlet(np.ones(len(p)) * 0.5) for p in preds]
+    golds[0] = np.eye(len(preds[0]))[0]  # zeros in the reference
+    for base in (2, "e"):
+        got = evaluate_pairs(js_distance, "js_distance", preds, golds, {"base": base})
+        want = [jensenshannon(p, q, base=2 if base == 2 else None) for p, q in zip(preds, golds)]
+        assert np.allclose(got, want, atol=1e-12)
+    sim = evaluate_pairs(js_similarity, "js_similarity", preds, golds, {"base": 2})
+    assert np.allclose(sim, [js_similarity(p, q) for p, q in zip(preds, golds)], atol=1e-12)
+    ml = evaluate_pairs(most_likely_match, "most_likely_match", preds, golds, {})
+    assert list(ml) == [most_likely_match(p, q) for p, q in zip(preds, golds)]
+    assert np.allclose(entropy_of(preds, 2), [scipy_entropy(p, base=2) for p in preds], atol=1e-12)
+    # A metric without a row-wise form is computed item by item with the registered function.
+    custom = evaluate_pairs(lambda p, q: float(len(p)), "custom", preds, golds, {})
+    assert list(custom) == [float(len(p)) for p in preds]
+
+
+def test_column_bootstrap_equals_one_call_per_column():
+    from pluralbench.metrics.bootstrap import bootstrap_mean_ci_columns
+
+    rng = np.random.default_rng(3)
+    matrix = rng.normal(size=(300, 4))
+    clusters = rng.integers(0, 60, size=300)
+    for cl in (None, clusters):
+        lows, highs = bootstrap_mean_ci_columns(matrix, cl, resamples=500, seed=11)
+        for j in range(4):
+            assert (lows[j], highs[j]) == pytest.approx(bootstrap_mean_ci(matrix[:, j], cl, resamples=500, seed=11),
+                                                        abs=1e-12)

@@ -1,6 +1,5 @@
 """Scoring of the new families on hand-built items, against sklearn / scipy computed here."""
 import json
-import math
 from pathlib import Path
 
 import numpy as np

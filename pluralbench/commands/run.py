@@ -37,6 +37,12 @@ def register(sub) -> None:
                    help="a prompt longer than the model's context: skip its item (default), truncate the prompt's "
                         "beginning, or stop with an error; skipped and truncated items are counted in manifest.json "
                         "and metrics.json")
+    p.add_argument("--judge", default=None, metavar="SPEC",
+                   help="judge for judged tasks (Overton coverage): embedding, nli[:MODEL], llm:MODEL_SPEC "
+                        "(default: the task's own, see `pluralbench tasks`)")
+    p.add_argument("--judge-direction", default=None,
+                   choices=["explanation_entails_sentence", "sentence_entails_explanation"],
+                   help="which text is the judge's premise (default: the task's own)")
     p.add_argument("--no-progress", action="store_true", help="hide the progress bar")
     p.set_defaults(handler=handle)
 
@@ -71,18 +77,21 @@ def handle(args) -> int:
         elicitation=args.elicitation,
         limit=args.limit if args.limit is not None else suite_limit,
         batch_size=args.batch_size,
+        judge_direction=args.judge_direction,
         progress=not args.no_progress,
         argv=["pluralbench", *args.argv],
         shard=shard,
         on_long_prompt=args.on_long_prompt,
     )
     prepared = [prepare_task(task, opts) for task in tasks]  # data is checked before the model loads
+    judge_for = _load_judges(tasks, args.judge)  # a judge that cannot load fails before generation starts
     t0 = time.perf_counter()
     adapter = load_model(args.model)
     load_s = time.perf_counter() - t0
     print(f"loaded {adapter.describe()} in {load_s:.1f}s (fingerprint {adapter.fingerprint_id()})", file=sys.stderr)
     for item in prepared:
-        summary = run_task(item, adapter, spec.canonical(), opts, model_load_seconds=load_s)
+        summary = run_task(item, adapter, spec.canonical(), opts, model_load_seconds=load_s,
+                           judge=judge_for.get(item.task.name))
         print(_summary_line(item.task.name, summary))
         for note in _notes(item, summary):
             print(f"{item.task.name}: note: {note}", file=sys.stderr)
@@ -106,6 +115,24 @@ def _notes(prepared, summary) -> list[str]:
         notes.append(f"{excluded} items excluded: the model put no probability on any option (covered mass 0; "
                      "not replaced by a uniform guess; metrics.json counts.excluded_no_option_mass)")
     return notes
+def _load_judges(tasks, judge_flag: str | None) -> dict:
+    """task name -> loaded judge, for the tasks scored by a judge (one load per distinct spec)."""
+    from pluralbench.judges import check_judge_spec, load_judge
+
+    judged = [t for t in tasks if getattr(t.family_impl(), "uses_judge", False)]
+    if judge_flag and not judged:
+        print("note: --judge is ignored: none of the tasks is scored by a judge", file=sys.stderr)
+    specs = {t.name: judge_flag or t.params["judge"] for t in judged}
+    for text in set(specs.values()):
+        check_judge_spec(text)
+    loaded: dict[str, object] = {}
+    for text in sorted(set(specs.values())):
+        t0 = time.perf_counter()
+        loaded[text] = load_judge(text)
+        judge = loaded[text]
+        print(f"loaded judge {judge.spec} in {time.perf_counter() - t0:.1f}s (fingerprint {judge.fingerprint_id()})",
+              file=sys.stderr)
+    return {name: loaded[text] for name, text in specs.items()}
 
 
 def _summary_line(name: str, summary) -> str:
@@ -116,6 +143,9 @@ def _summary_line(name: str, summary) -> str:
     shown = "n/a"
     if value.get("value") is not None:
         shown = f"{value['value']:.4f} [{value['ci_low']:.4f}, {value['ci_high']:.4f}]"
+    judged = m.get("judge")
+    if judged:
+        shown += f" [judge {judged['spec']}, {judged['direction']}]"
     shard = f" [shard {summary.shard}]" if summary.shard else ""
     return (f"{name}{shard}: {head} = {shown}  ({c['items']} items, {c['unique_requests']} prompts: "
             f"{c['model_calls']} model calls, {c['cache_hits']} cache hits, {c['journal_hits']} resumed)  "

@@ -17,9 +17,9 @@ from pluralbench.families.predictions import (external_distribution, from_option
                                               sample_output_fields)
 from pluralbench.hashing import sha256_text
 from pluralbench.metrics.divergence import log_base
-from pluralbench.metrics.information import entropy
 from pluralbench.metrics.ranking import auroc
-from pluralbench.metrics.summary import mean_with_ci, statistic_with_ci
+from pluralbench.metrics.rowwise import entropy_of, evaluate_pairs
+from pluralbench.metrics.summary import mean_with_ci, means_with_ci, statistic_with_ci
 from pluralbench.registry import metrics as metric_registry, task_families
 from pluralbench.runner.requests import ModelRequest
 
@@ -124,7 +124,11 @@ class MultipleChoiceDistribution(TaskFamily):
 
     # scoring ----------------------------------------------------------------------------------------
     def score(self, task, items, outputs, *, seed):
-        return self.score_predictions(task, items, [from_option_output(out) for (out,) in outputs], seed=seed)
+        converted: dict[int, dict] = {}  # items sharing one model answer share one object: convert it once
+        for (out,) in outputs:
+            if id(out) not in converted:
+                converted[id(out)] = from_option_output(out)
+        return self.score_predictions(task, items, [converted[id(out)] for (out,) in outputs], seed=seed)
 
     def prediction_from_row(self, task, row, *, path, index):
         return external_distribution(row.get("pred_distribution"), len(row.get("options") or []), path=path, row=index,
@@ -152,50 +156,57 @@ class MultipleChoiceDistribution(TaskFamily):
                 "id": item["id"], "group": item.get("group"), "prompt_sha256": prompt_sha,
                 "options": item["options"], "human_distribution": item["gold"],
             } | sample_output_fields(prediction)
+            samples.append(sample)
             if pred is None:
                 excluded += 1
                 sample.update(model_distribution=None, metrics=None, excluded="no probability mass on any option")
-                samples.append(sample)
                 continue
-            gold = np.asarray(item["gold"])
-            values = {name: fns[name](pred, gold, **m.get("params", {})) for name, m in
-                      ((m["name"], m) for m in metric_specs)}
-            values["entropy_model"] = entropy(pred, ent_base)
-            values["entropy_human"] = entropy(gold, ent_base)
-            sample.update(model_distribution=pred.tolist(), metrics=values)
-            samples.append(sample)
-            kept.append((item, pred, gold, prompt_sha, values))
+            kept.append((item, pred, np.asarray(item["gold"], dtype=np.float64), prompt_sha, sample))
+
+        # Every metric over all kept items at once (vectorised per option count), then into the samples.
+        preds, golds = [r[1] for r in kept], [r[2] for r in kept]
+        columns = {m["name"]: evaluate_pairs(fns[m["name"]], m["metric"], preds, golds, m.get("params", {}))
+                   for m in metric_specs}
+        columns["entropy_model"] = entropy_of(preds, ent_base)
+        columns["entropy_human"] = entropy_of(golds, ent_base)
+        for i, row in enumerate(kept):
+            row[4].update(model_distribution=row[1].tolist(),
+                          metrics={name: float(col[i]) for name, col in columns.items()})
 
         baseline_values = self._baselines(p.get("baselines", []), kept, metric_specs, fns, seed)
         directions = {m["name"]: m["direction"] for m in metric_specs}
-        directions.update(entropy_model=None, entropy_human=None)
         names = [m["name"] for m in metric_specs] + ["entropy_model", "entropy_human"]
 
         def summarise(rows_idx, clustered):
             clusters = [kept[i][3] for i in rows_idx] if clustered else None
-            block = {}
-            for name in names:
-                block[name] = mean_with_ci([kept[i][4][name] for i in rows_idx], clusters=clusters, bootstrap=boot,
-                                           seed=seed, direction=directions[name])
-            masses = [(samples_by_id[kept[i][0]["id"]]["covered_mass"], c) for i, c in
-                      zip(rows_idx, clusters or [None] * len(rows_idx))]
+            block_columns = {name: columns[name][rows_idx] for name in names}
+            masses = [(kept[i][4]["covered_mass"], c) for i, c in zip(rows_idx, clusters or [None] * len(rows_idx))]
             known = [(m, c) for m, c in masses if m is not None]
-            if known:  # predictions made elsewhere carry no covered mass
+            if len(known) == len(masses):  # the usual case: bootstrap it with the rest (same draws either way)
+                block_columns["covered_mass"] = [m for m, _ in known]
+            block = means_with_ci(block_columns, clusters=clusters, bootstrap=boot, seed=seed,
+                                  directions=directions | {"covered_mass": "higher"})
+            if known and len(known) < len(masses):  # predictions made elsewhere carry no covered mass
                 block["covered_mass"] = mean_with_ci([m for m, _ in known], clusters=[c for _, c in known] if clustered
                                                      else None, bootstrap=boot, seed=seed, direction="higher")
             return block
 
         def summarise_baselines(rows_idx, clustered):
+            # Baselines defined on the same rows share one set of bootstrap draws.
+            by_rows: dict[tuple, list[str]] = defaultdict(list)
+            for bname, (defined, _) in baseline_values.items():
+                by_rows[tuple(i for i in rows_idx if defined[i])].append(bname)
             result = {}
-            for bname, per_row in baseline_values.items():
-                idx = [i for i in rows_idx if per_row[i] is not None]
+            for idx, bnames in by_rows.items():
+                idx = list(idx)
                 clusters = [kept[i][3] for i in idx] if clustered else None
-                result[bname] = {m["name"]: mean_with_ci([per_row[i][m["name"]] for i in idx], clusters=clusters,
-                                                         bootstrap=boot, seed=seed, direction=m["direction"])
-                                 for m in metric_specs}
-            return result
+                cols = {(b, m["name"]): baseline_values[b][1][m["name"]][idx] for b in bnames for m in metric_specs}
+                block = means_with_ci(cols, clusters=clusters, bootstrap=boot, seed=seed,
+                                      directions={key: directions[key[1]] for key in cols})
+                for b in bnames:
+                    result[b] = {m["name"]: block[(b, m["name"])] for m in metric_specs}
+            return {b: result[b] for b in baseline_values}
 
-        samples_by_id = {s["id"]: s for s in samples}
         all_idx = list(range(len(kept)))
         by_group: dict[str, list[int]] = defaultdict(list)
         for i, row in enumerate(kept):
@@ -245,7 +256,7 @@ class MultipleChoiceDistribution(TaskFamily):
     def _separation(spec, kept, boot, seed):
         """AUROC of a per-item value (e.g. model entropy) separating one group from another: a
         pluralistic model should be less certain where people disagree."""
-        rows = [(r[4][spec["score"]], r[0].get("group") == spec["positive_group"]) for r in kept
+        rows = [(r[4]["metrics"][spec["score"]], r[0].get("group") == spec["positive_group"]) for r in kept
                 if r[0].get("group") in (spec["positive_group"], spec["negative_group"])]
         if not rows:
             return None
@@ -258,25 +269,27 @@ class MultipleChoiceDistribution(TaskFamily):
 
     @staticmethod
     def _baselines(names, kept, metric_specs, fns, seed):
-        """Per kept row, each baseline's metric values (None where the baseline is undefined)."""
-        out = {}
-        golds_by_prompt: dict[str, list[int]] = defaultdict(list)
+        """Per baseline: (defined per kept row, {metric: values per kept row}); undefined rows hold nan."""
+        rows_by_prompt: dict[str, list[int]] = defaultdict(list)
         for i, row in enumerate(kept):
-            golds_by_prompt[row[3]].append(i)
-
-        def evaluate(pred, gold):
-            return {m["name"]: fns[m["name"]](pred, gold, **m.get("params", {})) for m in metric_specs}
-
+            rows_by_prompt[row[3]].append(i)
+        golds = [r[2] for r in kept]
+        out = {}
         for name in names:
-            per_row = []
+            defined = [True] * len(kept)
+            stand_ins = []
             for i, (_item, pred, gold, prompt_sha, _) in enumerate(kept):
                 if name == "uniform":
-                    per_row.append(evaluate(np.full(len(gold), 1.0 / len(gold)), gold))
+                    stand_ins.append(np.full(len(gold), 1.0 / len(gold)))
                 elif name == "marginal_loo":
-                    others = [kept[j][2] for j in golds_by_prompt[prompt_sha] if j != i]
-                    per_row.append(evaluate(np.mean(others, axis=0), gold) if others else None)
+                    others = [kept[j][2] for j in rows_by_prompt[prompt_sha] if j != i]
+                    defined[i] = bool(others)
+                    stand_ins.append(np.mean(others, axis=0) if others else np.full(len(gold), 1.0 / len(gold)))
                 elif name == "shuffled":
-                    perm = derangement(len(pred), _prompt_rng(seed, prompt_sha))
-                    per_row.append(evaluate(pred[perm], gold))
-            out[name] = per_row
+                    stand_ins.append(pred[derangement(len(pred), _prompt_rng(seed, prompt_sha))])
+            values = {m["name"]: evaluate_pairs(fns[m["name"]], m["metric"], stand_ins, golds, m.get("params", {}))
+                      for m in metric_specs}
+            for col in values.values():
+                col[~np.asarray(defined, dtype=bool)] = np.nan
+            out[name] = (defined, values)
         return out

@@ -30,6 +30,28 @@ def mean_with_ci(values, *, clusters=None, bootstrap: dict, seed: int, direction
     return out
 
 
+def means_with_ci(columns: dict, *, clusters=None, bootstrap: dict, seed: int, directions: dict | None = None) -> dict:
+    """mean_with_ci for several equally long value lists at once (identical numbers, one set of draws)."""
+    from pluralbench.metrics.bootstrap import bootstrap_mean_ci_columns
+
+    names = list(columns)
+    directions = directions or {}
+    if not names:
+        return {}
+    matrix = np.column_stack([np.asarray(columns[k], dtype=np.float64) for k in names])
+    lows, highs = bootstrap_mean_ci_columns(matrix, clusters, resamples=bootstrap["resamples"],
+                                            level=bootstrap["level"], seed=seed)
+    out = {}
+    for j, name in enumerate(names):
+        col = matrix[:, j]
+        block = {"value": _clean(float(col.mean())) if col.size else None, "ci_low": _clean(float(lows[j])),
+                 "ci_high": _clean(float(highs[j])), "n": int(col.size)}
+        if directions.get(name):
+            block["direction"] = directions[name]
+        out[name] = block
+    return out
+
+
 def statistic_with_ci(statistic, n: int, *, clusters=None, bootstrap: dict, seed: int, direction: str | None = None,
                       description: str | None = None) -> dict:
     """The metrics.json shape for a statistic that is not a mean of per-row values (F1, AUROC, ...):

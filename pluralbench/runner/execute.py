@@ -37,6 +37,7 @@ class RunOptions:
     elicitation: str = "auto"
     limit: int | None = None
     batch_size: int | None = None
+    judge_direction: str | None = None  # overrides a judged task's `direction` param
     progress: bool = True
     argv: list[str] = field(default_factory=list)
     shard: Shard | None = None  # evaluate only this slice of the (limited) items
@@ -121,7 +122,7 @@ def run_identity(fingerprint: dict, task: Task, data_sha256: str, limit, elicita
 
 
 def metrics_document(rid: str, task: Task, data_sha256: str, model_spec: str, fingerprint_id: str, elicitation: str,
-                     parameters: dict, scored_metrics: dict) -> dict:
+                     parameters: dict, scored_metrics: dict, judge_info: dict | None = None) -> dict:
     return {
         "schema_version": SCHEMA_VERSION,
         "run_id": rid,
@@ -129,11 +130,12 @@ def metrics_document(rid: str, task: Task, data_sha256: str, model_spec: str, fi
         "model": {"spec": model_spec, "fingerprint_id": fingerprint_id},
         "elicitation": elicitation,
         "parameters": parameters,
-    } | scored_metrics
+    } | ({"judge": judge_info} if judge_info is not None else {}) | scored_metrics
 
 
 def run_task(prepared: PreparedTask, adapter: ModelAdapter, model_spec: str, opts: RunOptions, *,
-             model_load_seconds: float = 0.0, progress_stream=sys.stderr) -> RunSummary:
+             model_load_seconds: float = 0.0, progress_stream=sys.stderr, judge=None) -> RunSummary:
+    """`judge` is required by families that set `uses_judge` (e.g. Overton coverage) and ignored otherwise."""
     t_start = time.perf_counter()
     task, dataset, total_items = prepared.task, prepared.dataset, prepared.total_items
     family = task.family_impl()
@@ -147,6 +149,14 @@ def run_task(prepared: PreparedTask, adapter: ModelAdapter, model_spec: str, opt
     if long_prompts.acted:  # a different set of items (or prompts) is a different run
         identity["long_prompts"] = long_prompts.identity()
         dataset = Dataset(kept, dataset.source, dataset.sha256, dataset.checks)
+    judge_info = None
+    if getattr(family, "uses_judge", False):
+        task = family.with_direction(task, opts.judge_direction)
+        if judge is None:
+            raise UserError(f"task {task.name} is scored by a judge: pass --judge SPEC")
+        judge_info = judge.info() | {"direction": family.direction(task)}
+        # Scores from different judges or directions are different numbers: never one run directory.
+        identity["judge"] = {"fingerprint": judge.fingerprint(), "direction": judge_info["direction"]}
     rid = run_id(task.name, model_spec, identity)
     opts.output.mkdir(parents=True, exist_ok=True)
     run_dir = run_dir_for(opts.output, rid)
@@ -165,11 +175,16 @@ def run_task(prepared: PreparedTask, adapter: ModelAdapter, model_spec: str, opt
                 key_of[req] = key
                 unique.setdefault(key, (req, rendered))
 
+        metric_params = family.metric_parameters(task)
+        if judge_info is not None:
+            metric_params["judge"] = judge_info
         manifest = _manifest(rid, task, dataset, total_items, model_spec, adapter, fingerprint, elicitation, opts,
-                             family.metric_parameters(task))
+                             metric_params)
         if opts.shard is not None:
             manifest["shard"] = opts.shard.to_json() | {"items_before_sharding": prepared.limited_items}
         manifest["long_prompts"] = long_prompts.to_json()
+        if judge_info is not None:
+            manifest["judge"] = judge_info | {"fingerprint": judge.fingerprint()}
         manifest["status"] = "running"
         write_json(run_dir / "manifest.json", manifest)
 
@@ -180,20 +195,35 @@ def run_task(prepared: PreparedTask, adapter: ModelAdapter, model_spec: str, opt
                   "journal_hits": 0, "cache_hits": 0, "model_calls": 0, "model_batches": 0,
                   "journal_torn_line_dropped": journal.dropped_torn_line}
         t_infer = time.perf_counter()
+        judgements, judge_s = None, 0.0
         try:
             _execute(adapter, unique, journal, cache, batch_size, counts, task.name, opts.progress, progress_stream)
+            infer_s = time.perf_counter() - t_infer
+            answers: dict[str, object] = {}  # one object per answer, shared by the items that asked the same thing
+
+            def answer(req):
+                key = key_of[req]
+                if key not in answers:
+                    answers[key] = _deserialise(req.op, journal.entries[key])
+                return answers[key]
+
+            outputs = [[answer(req) for req in reqs] for reqs in per_item]
+            if judge_info is not None:
+                t_judge = time.perf_counter()
+                judgements = _judge(family, task, dataset.items, outputs, judge, judge_info, run_dir, cache, counts,
+                                    opts, progress_stream)
+                judge_s = time.perf_counter() - t_judge
         finally:
             if cache is not None:
                 cache.close()
-        infer_s = time.perf_counter() - t_infer
 
-        outputs = [[_deserialise(req.op, journal.entries[key_of[req]]) for req in reqs] for reqs in per_item]
         t_score = time.perf_counter()
-        scored = family.score(task, dataset.items, outputs, seed=opts.seed)
+        extra = {"judgements": judgements} if judge_info is not None else {}
+        scored = family.score(task, dataset.items, outputs, seed=opts.seed, **extra)
         score_s = time.perf_counter() - t_score
 
         metrics = metrics_document(rid, task, dataset.sha256, model_spec, adapter.fingerprint_id(), elicitation,
-                                   manifest["metric_parameters"], scored.metrics)
+                                   manifest["metric_parameters"], scored.metrics, judge_info)
         if long_prompts.acted:  # never silent: the numbers cover fewer (or shortened) items
             metrics["long_prompts"] = long_prompts.to_json()
         # Which journal entries answer each item: what `pluralbench merge` needs to rescore shards together.
@@ -209,6 +239,7 @@ def run_task(prepared: PreparedTask, adapter: ModelAdapter, model_spec: str, opt
             counts=counts,
             timings={"model_load_s": round(model_load_seconds, 3), "inference_s": round(infer_s, 3),
                      "scoring_s": round(score_s, 3), "total_s": round(total_s, 3),
+                     **({"judge_s": round(judge_s, 3)} if judge_info is not None else {}),
                      "requests_per_s": round(counts["model_calls"] / infer_s, 3) if counts["model_calls"] and infer_s > 0 else None,
                      "items_per_s": round(len(dataset.items) / total_s, 3) if total_s > 0 else None},
         )
@@ -216,49 +247,70 @@ def run_task(prepared: PreparedTask, adapter: ModelAdapter, model_spec: str, opt
     return RunSummary(run_dir, metrics, counts, str(opts.shard) if opts.shard else None)
 
 
-def _execute(adapter, unique, journal, cache, batch_size, counts, label, show_progress, stream) -> None:
-    from tqdm import tqdm
+def plan_batches(unique: dict, batch_size: int, by_text: bool) -> list[list[str]]:
+    """Batches over every request of the run, in a fixed order, whatever is already done.
 
+    Requests of one op and decoding setting are batched together. Sorting by the rendered text puts
+    prompts that share a prefix side by side, so an adapter that reuses a shared prefix's key/value
+    cache gets long shared prefixes; otherwise sorting by length keeps padding small.
+    """
     def order(key):
         req, rendered = unique[key]
         gen = req.generation.key() if req.generation else {}
-        return (req.op, str(sorted(gen.items())), len(rendered.text or str(rendered.messages)), key)
+        text = rendered.text if rendered.text is not None else str(rendered.messages)
+        return (req.op, str(sorted(gen.items())), text if by_text else len(text), key)
 
-    ordered = sorted(unique, key=order)
     batches: list[list[str]] = []
-    for key in ordered:
+    for key in sorted(unique, key=order):
         req = unique[key][0]
-        if batches and len(batches[-1]) < batch_size and unique[batches[-1][0]][0].op == req.op and \
-                unique[batches[-1][0]][0].generation == req.generation:
+        head = unique[batches[-1][0]][0] if batches else None
+        if head is not None and len(batches[-1]) < batch_size and head.op == req.op and \
+                head.generation == req.generation:
             batches[-1].append(key)
         else:
             batches.append([key])
+    return batches
 
-    done = sum(1 for k in ordered if k in journal.entries)
-    counts["journal_hits"] = done
-    bar = tqdm(total=len(ordered), initial=done, desc=label, unit="prompt", file=stream, disable=not show_progress,
-               dynamic_ncols=True, mininterval=1.0)
+
+def _judge(family, task, items, outputs, judge, judge_info, run_dir, cache, counts, opts, stream):
+    """Score every pair the family asks about, resumable from the run's judgement journal."""
+    from pluralbench.runner.judging import Judgements, run_judge
+
+    per_item = family.judge_pairs(task, items, outputs)
+    counts["judge_pairs"] = sum(len(p) for p in per_item)
+    scores, judge_counts = run_judge(judge, (pair for pairs in per_item for pair in pairs), cache=cache,
+                                     journal=Journal(run_dir / "judgements.jsonl"), progress=opts.progress,
+                                     stream=stream, label=f"{task.name} judge")
+    counts.update(judge_counts)
+    return Judgements(scores, judge_info, judge_counts)
+
+
+def _execute(adapter, unique, journal, cache, batch_size, counts, label, show_progress, stream) -> None:
+    from tqdm import tqdm
+
+    batches = plan_batches(unique, batch_size, by_text=getattr(adapter, "share_prefix", False))
+    counts["journal_hits"] = sum(1 for k in unique if k in journal.entries)
+    # Everything the shared cache already holds goes into the journal in one write (one fsync).
+    pending = [k for batch in batches for k in batch if k not in journal.entries]
+    from_cache = cache.get_many(pending) if cache is not None and pending else {}
+    counts["cache_hits"] += len(from_cache)
+    journal.append({k: from_cache[k] for k in pending if k in from_cache})
+    bar = tqdm(total=len(unique), initial=len(unique) - len(pending) + len(from_cache), desc=label, unit="prompt",
+               file=stream, disable=not show_progress, dynamic_ncols=True, mininterval=1.0)
     try:
         for batch in batches:
-            missing = [k for k in batch if k not in journal.entries]
-            if not missing:
+            to_compute = [k for k in batch if k not in journal.entries]
+            if not to_compute:
                 continue
-            op = unique[missing[0]][0].op
-            from_cache = cache.get_many(missing) if cache is not None else {}
-            counts["cache_hits"] += len(from_cache)
-            to_compute = [k for k in missing if k not in from_cache]
-            fresh: dict[str, object] = {}
-            if to_compute:
-                reqs = [unique[k][0] for k in to_compute]
-                rendered = [unique[k][1] for k in to_compute]
-                results = _call_model(adapter, op, rendered, reqs)
-                fresh = {k: _serialise(op, r) for k, r in zip(to_compute, results)}
-                counts["model_calls"] += len(to_compute)
-                counts["model_batches"] += 1
-                if cache is not None:
-                    cache.put_many(fresh)  # cache before journal: a kill between them loses nothing
-            journal.append({k: (from_cache[k] if k in from_cache else fresh[k]) for k in missing})
-            bar.update(len(missing))
+            op = unique[to_compute[0]][0].op
+            results = _call_model(adapter, op, [unique[k][1] for k in to_compute], [unique[k][0] for k in to_compute])
+            fresh = {k: _serialise(op, r) for k, r in zip(to_compute, results)}
+            counts["model_calls"] += len(to_compute)
+            counts["model_batches"] += 1
+            if cache is not None:
+                cache.put_many(fresh)  # cache before journal: a kill between them loses nothing
+            journal.append(fresh)
+            bar.update(len(to_compute))
     finally:
         bar.close()
 

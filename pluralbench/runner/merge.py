@@ -128,6 +128,9 @@ def merge_shards(paths: list[Path], output: Path, data_dir: Path | None, argv: l
                 outputs_by_key.setdefault(key, journal.entries[key])
 
     family = task.family_impl()
+    if getattr(family, "uses_judge", False):
+        # Judge scores live in each shard's own judgement journal; rescoring them together is not built yet.
+        raise UserError(f"task {task.name} is scored by a judge: merging its shards is not supported; run it unsharded")
     per_item = family.requests(task, dataset.items)
     outputs = [[_deserialise(req.op, outputs_by_key[key]) for req, key in zip(reqs, keys_of[item["id"]])]
                for item, reqs in zip(dataset.items, per_item)]

@@ -1,0 +1,120 @@
+"""pluralbench judge-eval: how well does a judge tell a value's own explanation from another
+situation's? AUROC and score gap on ValuePrism matched vs mismatched pairs, per judge."""
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+from pluralbench import settings
+
+DATA_FILE = "modular_pluralism/overton_test_valuekaleidoscope_small.json"
+DIRECTIONS = ["explanation_entails_sentence", "sentence_entails_explanation"]
+
+
+def register(sub) -> None:
+    p = sub.add_parser("judge-eval", help="measure a judge on ValuePrism: AUROC of matched vs mismatched pairs",
+                       description=__doc__)
+    p.add_argument("--judge", action="append", required=True, metavar="SPEC",
+                   help="judge spec (repeatable): embedding, nli[:MODEL], llm:MODEL_SPEC")
+    p.add_argument("--limit", type=_positive_int, default=None, metavar="N", help="first N situations")
+    p.add_argument("--direction", choices=DIRECTIONS, default=DIRECTIONS[0],
+                   help="which text is the premise (default: the reference's, explanation entails sentence)")
+    p.add_argument("--mismatch", choices=["other_situation", "same_situation"], default="other_situation",
+                   help="where mismatched explanations come from: another situation (default, as in the issue) or "
+                        "another value of the same situation (harder: can the judge tell a situation's values apart?)")
+    p.add_argument("--data-dir", default=None, metavar="DIR",
+                   help=f"local data directory holding {DATA_FILE} (env {settings.ENV_DATA})")
+    p.add_argument("--output", type=Path, default=Path("results"), metavar="DIR",
+                   help="writes DIR/judge-eval/<judge>__<id>.json (default results/)")
+    p.add_argument("--cache-dir", default=None, metavar="DIR", help="response cache (judge scores are cached too)")
+    p.add_argument("--no-cache", action="store_true", help="do not read or write the response cache")
+    p.add_argument("--seed", type=int, default=0, help="seed for the mismatched pairs and the bootstrap")
+    p.add_argument("--resamples", type=int, default=1000, help="bootstrap resamples (default 1000)")
+    p.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+    p.set_defaults(handler=handle)
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not an integer") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{value} must be at least 1")
+    return value
+
+
+def handle(args) -> int:
+    from pluralbench.data.files import resolve_local
+    from pluralbench.data.valueprism import load_valueprism_overton
+    from pluralbench.hashing import sha256_json
+    from pluralbench.judges import check_judge_spec, load_judge
+    from pluralbench.judges.evaluation import MISMATCHES, build_pairs, orient, summarise, verdict
+    from pluralbench.runner.cache import ResponseCache
+    from pluralbench.runner.judging import run_judge
+    from pluralbench.runner.rundir import safe_component, write_json
+
+    for spec in args.judge:
+        check_judge_spec(spec)
+    path = resolve_local(DATA_FILE, settings.data_dir(args.data_dir))
+    dataset = load_valueprism_overton(path, {})
+    items = dataset.items[: args.limit] if args.limit else dataset.items
+    pairs = build_pairs(items, args.seed, args.mismatch)
+    cache_dir = None if args.no_cache else settings.response_cache_dir(args.cache_dir)
+    print(f"{len(pairs)} matched + {len(pairs)} mismatched pairs from {len(items)} situations ({args.direction}; "
+          f"mismatched from {args.mismatch.replace('_', ' ')})",
+          file=sys.stderr)
+
+    rows, warnings = [], 0
+    for spec in args.judge:
+        t0 = time.perf_counter()
+        judge = load_judge(spec)
+        matched = [orient(args.direction, p["matched"], p["sentence"]) for p in pairs]
+        mismatched = [orient(args.direction, p["mismatched"], p["sentence"]) for p in pairs]
+        cache = ResponseCache(cache_dir) if cache_dir is not None else None
+        try:
+            scores, counts = run_judge(judge, matched + mismatched, cache=cache, journal=None,
+                                       progress=not args.no_progress, label=f"judge-eval {judge.spec}")
+        finally:
+            if cache is not None:
+                cache.close()
+        summary = summarise(pairs, [scores[p] for p in matched], [scores[p] for p in mismatched],
+                            resamples=args.resamples, level=0.95, seed=args.seed)
+        warning = verdict(summary)
+        record = {
+            "judge": judge.info() | {"direction": args.direction, "fingerprint": judge.fingerprint()},
+            "data": {"path": str(path), "sha256": dataset.sha256, "situations": len(items), "limit": args.limit},
+            "pairs": {"matched": "a VRD's own explanation vs a sentence stating that VRD for the same situation",
+                      "mismatch": args.mismatch, "mismatched": MISMATCHES[args.mismatch],
+                      "n": len(pairs), "seed": args.seed},
+            "bootstrap": {"resamples": args.resamples, "level": 0.95, "unit": "situation"},
+            **summary,
+            "warning": warning,
+            "counts": counts,
+            "seconds": round(time.perf_counter() - t0, 3),
+        }
+        if hasattr(judge, "covered_masses") and judge.covered_masses:
+            record["yes_no_mass_mean"] = sum(judge.covered_masses) / len(judge.covered_masses)
+        run_key = sha256_json({"judge": judge.fingerprint(), "direction": args.direction, "mismatch": args.mismatch,
+                               "data": dataset.sha256,
+                               "limit": args.limit, "seed": args.seed, "resamples": args.resamples})[:10]
+        out = args.output / "judge-eval" / f"{safe_component(judge.spec)}__{run_key}.json"
+        out.parent.mkdir(parents=True, exist_ok=True)
+        write_json(out, record)
+        rows.append((judge, summary, warning, out))
+        warnings += warning is not None
+
+    print(f"{'judge':<44} {'pairs':>6} {'matched':>8} {'mismatch':>8} {'gap [95% CI]':>26} {'AUROC [95% CI]':>26}")
+    for judge, s, warning, out in rows:
+        a, g = s["auroc"], s["score_gap"]
+        print(f"{judge.spec:<44} {a['n']:>6} {s['matched_mean']:>8.3f} {s['mismatched_mean']:>8.3f} "
+              f"{g['value']:>8.3f} [{g['ci_low']:>6.3f}, {g['ci_high']:>6.3f}] "
+              f"{a['value']:>8.3f} [{a['ci_low']:>6.3f}, {a['ci_high']:>6.3f}]")
+    for judge, s, warning, out in rows:
+        if warning:
+            print(f"WARNING: judge {judge.spec}: {warning}")
+        print(f"  {judge.spec}: fingerprint {judge.fingerprint_id()}, direction {args.direction}, "
+              f"mismatched pairs from {args.mismatch.replace('_', ' ')} -> {out}")
+    return 0

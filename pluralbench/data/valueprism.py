@@ -1,0 +1,154 @@
+"""ValuePrism situations with their values, rights and duties (VRDs), for Overton coverage.
+
+Local format `valueprism_overton` (Modular Pluralism's `overton_test_valuekaleidoscope_small.json`
+and VITAL's `vital_overton_valuekaleidoscope.json`): a JSON list of rows {situation, vrd (list of
+VRD texts), explanation (list, aligned with vrd), input (the prompt), output (null), id}.
+Hub format `valueprism_hub` (`allenai/ValuePrism`, config `full`, gated): one row per (situation,
+VRD) with columns situation, vrd (Value / Right / Duty), text, explanation; rows are grouped by
+situation in first-seen order.
+
+Items come out as {id, prompt, situation, vrds: [{text, kind, explanation}]}.
+
+The local files do not say whether a VRD is a value, a right or a duty; the kind is inferred from
+its wording (see `vrd_kind`) and the rule is recorded with the data checks.
+"""
+from __future__ import annotations
+
+import re
+from collections import Counter
+from pathlib import Path
+from typing import Iterable
+
+from pluralbench.data.dataset import Dataset
+from pluralbench.data.files import file_sha256, read_json
+from pluralbench.errors import DataError, UserError
+from pluralbench.hashing import sha256_json
+from pluralbench.registry import data_formats
+
+KINDS = ("value", "right", "duty")
+KIND_RULE = ("local files: 'duty' when the text starts with 'duty' or contains the word duty; else 'right' when it "
+             "starts with 'right' or contains the word right(s); else 'value' (ValuePrism's own labels on the hub)")
+_DUTY = re.compile(r"\bdut(y|ies)\b", re.I)
+_RIGHT = re.compile(r"\brights?\b", re.I)
+
+
+def vrd_kind(text: str) -> str:
+    """'Duty to protect' -> duty, 'Right to privacy' / 'Property rights' -> right, 'Justice' -> value."""
+    stripped = text.strip()
+    if _DUTY.match(stripped):
+        return "duty"
+    if _RIGHT.match(stripped):
+        return "right"
+    if _DUTY.search(stripped):
+        return "duty"
+    if _RIGHT.search(stripped):
+        return "right"
+    return "value"
+
+
+def _text(value, path, index, item_id, field) -> str:
+    if not isinstance(value, str) or not value.strip():
+        raise DataError(path, "expected a non-empty string", row=index, item_id=item_id, field=field)
+    return value.strip()
+
+
+@data_formats.register("valueprism_overton")
+def load_valueprism_overton(path: Path, params: dict) -> Dataset:
+    rows = read_json(path)
+    if not isinstance(rows, list):
+        raise DataError(path, "expected a JSON list of rows")
+    if not rows:
+        raise DataError(path, "the dataset is empty")
+    template = params.get("prompt_template") or "{situation}"
+    items, seen = [], {}
+    kinds: Counter = Counter()
+    for index, row in enumerate(rows):
+        if not isinstance(row, dict):
+            raise DataError(path, f"expected an object, got {type(row).__name__}", row=index)
+        if "id" not in row:
+            raise DataError(path, "missing", row=index, field="id")
+        item_id = str(row["id"])
+        if item_id in seen:
+            raise DataError(path, f"duplicate id (first seen at row {seen[item_id]})", row=index, item_id=item_id,
+                            field="id")
+        seen[item_id] = index
+        situation = _text(row.get("situation"), path, index, item_id, "situation")
+        vrds, explanations = row.get("vrd"), row.get("explanation")
+        if not isinstance(vrds, list) or not vrds:
+            raise DataError(path, "needs a non-empty list of values/rights/duties", row=index, item_id=item_id,
+                            field="vrd")
+        if not isinstance(explanations, list) or len(explanations) != len(vrds):
+            n = len(explanations) if isinstance(explanations, list) else type(explanations).__name__
+            raise DataError(path, f"needs one explanation per vrd ({len(vrds)}), got {n}", row=index,
+                            item_id=item_id, field="explanation")
+        entries = []
+        for j, (text, explanation) in enumerate(zip(vrds, explanations)):
+            text = _text(text, path, index, item_id, f"vrd[{j}]")
+            explanation = _text(explanation, path, index, item_id, f"explanation[{j}]")
+            kind = vrd_kind(text)
+            kinds[kind] += 1
+            entries.append({"text": text, "kind": kind, "explanation": explanation})
+        prompt = row.get("input")
+        prompt = _text(prompt, path, index, item_id, "input") if prompt is not None else template.format(
+            situation=situation)
+        items.append({"id": item_id, "prompt": prompt, "situation": situation, "vrds": entries})
+    checks = {"rows": len(rows), "vrds": sum(kinds.values()), "vrd_kinds": {k: kinds.get(k, 0) for k in KINDS},
+              "vrd_kind_rule": KIND_RULE}
+    return Dataset(items, {"kind": "local", "path": str(path), "format": "valueprism_overton"}, file_sha256(path),
+                   checks)
+
+
+# Hugging Face hub: allenai/ValuePrism (gated; needs an accepted licence and a token) --------------------
+
+HUB_COLUMNS = ("situation", "vrd", "text", "explanation")
+
+
+def group_valueprism_rows(rows: Iterable[dict], template: str, source: str = "allenai/ValuePrism") -> list[dict]:
+    """One item per situation, VRDs in row order; a (situation, kind, text) seen twice is kept once."""
+    items: dict[str, dict] = {}
+    for index, row in enumerate(rows):
+        missing = [c for c in HUB_COLUMNS if c not in row]
+        if missing:
+            raise DataError(source, f"missing column(s) {', '.join(missing)}", row=index)
+        situation = _text(row["situation"], source, index, None, "situation")
+        text = _text(row["text"], source, index, None, "text")
+        explanation = _text(row["explanation"], source, index, None, "explanation")
+        kind = str(row["vrd"]).strip().lower()
+        if kind not in KINDS:
+            raise DataError(source, f"is {row['vrd']!r}; expected Value, Right or Duty", row=index, field="vrd")
+        item = items.get(situation)
+        if item is None:
+            item = items[situation] = {"id": str(index), "prompt": template.format(situation=situation),
+                                       "situation": situation, "vrds": [], "_seen": set()}
+        if (kind, text) in item["_seen"]:
+            continue
+        item["_seen"].add((kind, text))
+        item["vrds"].append({"text": text, "kind": kind, "explanation": explanation})
+    out = []
+    for item in items.values():
+        item.pop("_seen")
+        out.append(item)
+    return out
+
+
+@data_formats.register("valueprism_hub")
+def load_valueprism_hub(hub: dict, params: dict) -> Dataset:
+    try:
+        import datasets
+    except ImportError:
+        raise UserError("loading from the hub needs the `datasets` package; or pass --data-dir") from None
+    try:
+        ds = datasets.load_dataset(hub["path"], hub.get("name"), split=hub.get("split", "train"),
+                                   revision=hub.get("revision"))
+    except Exception as exc:  # offline, gated, missing: all end the same way for the user
+        raise UserError(f"could not load {hub['path']} from the Hugging Face hub ({type(exc).__name__}; it is gated: "
+                        "accept its licence and log in); offline, pass --data-dir DIR (or set PLURALBENCH_DATA) to a "
+                        "directory holding the local files") from None
+    items = group_valueprism_rows(ds, params.get("prompt_template") or "{situation}", hub["path"])
+    kinds = Counter(v["kind"] for it in items for v in it["vrds"])
+    identity = {"fingerprint": getattr(ds, "_fingerprint", None), "revision": hub.get("revision")}
+    source = {"kind": "hub", "path": hub["path"], "name": hub.get("name"), "split": hub.get("split", "train"),
+              "format": "valueprism_hub"}
+    checks = {"rows": len(ds), "situations": len(items), "vrds": sum(kinds.values()),
+              "vrd_kinds": {k: kinds.get(k, 0) for k in KINDS}, "vrd_kind_rule": "ValuePrism's own vrd column"}
+    return Dataset(items, source, sha256_json(identity), checks)

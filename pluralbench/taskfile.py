@@ -7,6 +7,7 @@ yaml.safe_load: a task file is data, and cannot import or run code.
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib.resources import files
@@ -60,17 +61,27 @@ def _plugin_task_dirs() -> list[Path]:
 
 
 def read_yaml(path: Path):
+    raw = path.read_bytes()
     try:
-        text = path.read_text(encoding="utf-8")
+        text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
-        raise UserError(f"{path}: not valid UTF-8 (byte {exc.start})") from None
+        line = raw[:exc.start].count(b"\n") + 1
+        raise UserError(f"{path}: not valid UTF-8 (byte {exc.start}, line {line})") from None
     try:
         return yaml.safe_load(text), text
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" at line {mark.line + 1} column {mark.column + 1}" if mark else ""
         problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        tag = _UNSAFE_TAG.search(problem) if isinstance(exc, yaml.constructor.ConstructorError) else None
+        if tag:  # !!python/object/apply:..., !function ...: safe_load refused to build it, nothing ran
+            raise UserError(f"{path}{where}: YAML tag {tag.group(1)!r} is not allowed; these files are plain data "
+                            "and cannot import or run code (code comes only from plugins installed as Python "
+                            "packages)") from None
         raise UserError(f"{path}: malformed YAML{where}: {problem}") from None
+
+
+_UNSAFE_TAG = re.compile(r"could not determine a constructor for the tag '([^']*)'")
 
 
 def load_task_file(path: Path) -> Task:

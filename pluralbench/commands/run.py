@@ -83,8 +83,9 @@ def handle(args) -> int:
         shard=shard,
         on_long_prompt=args.on_long_prompt,
     )
+    judge_specs = _judge_specs(tasks, args.judge)  # judge names are checked before any data is read
     prepared = [prepare_task(task, opts) for task in tasks]  # data is checked before the model loads
-    judge_for = _load_judges(tasks, args.judge)  # a judge that cannot load fails before generation starts
+    judge_for = _load_judges(judge_specs)  # a judge that cannot load fails before generation starts
     t0 = time.perf_counter()
     adapter = load_model(args.model)
     load_s = time.perf_counter() - t0
@@ -115,9 +116,9 @@ def _notes(prepared, summary) -> list[str]:
         notes.append(f"{excluded} items excluded: the model put no probability on any option (covered mass 0; "
                      "not replaced by a uniform guess; metrics.json counts.excluded_no_option_mass)")
     return notes
-def _load_judges(tasks, judge_flag: str | None) -> dict:
-    """task name -> loaded judge, for the tasks scored by a judge (one load per distinct spec)."""
-    from pluralbench.judges import check_judge_spec, load_judge
+def _judge_specs(tasks, judge_flag: str | None) -> dict[str, str]:
+    """task name -> judge spec, for the tasks scored by a judge; every spec parsed and its kind known."""
+    from pluralbench.judges import check_judge_spec
 
     judged = [t for t in tasks if getattr(t.family_impl(), "uses_judge", False)]
     if judge_flag and not judged:
@@ -125,6 +126,13 @@ def _load_judges(tasks, judge_flag: str | None) -> dict:
     specs = {t.name: judge_flag or t.params["judge"] for t in judged}
     for text in set(specs.values()):
         check_judge_spec(text)
+    return specs
+
+
+def _load_judges(specs: dict[str, str]) -> dict:
+    """task name -> loaded judge (one load per distinct spec)."""
+    from pluralbench.judges import load_judge
+
     loaded: dict[str, object] = {}
     for text in sorted(set(specs.values())):
         t0 = time.perf_counter()

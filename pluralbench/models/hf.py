@@ -224,7 +224,7 @@ def load_transformers_model(name: str, *, gguf_file: str | None = None, dtype: s
                             revision: str | None = None, trust_remote_code: bool = False, device: str = "cpu",
                             max_length: int | None = None, description: str | None = None,
                             share_prefix: bool = True) -> HFAdapter:
-    from transformers import AutoModelForCausalLM, AutoTokenizer
+    from transformers import AutoConfig, AutoModelForCausalLM, AutoTokenizer
     from transformers.utils import logging as hf_logging
 
     hf_logging.disable_progress_bar()  # our own progress bar is the one that matters
@@ -254,9 +254,11 @@ def load_transformers_model(name: str, *, gguf_file: str | None = None, dtype: s
         weights = {"hub_id": name, "revision": revision}
 
     try:
+        # The config first: a repository that ships its own code says so here, before anything else loads.
+        config = AutoConfig.from_pretrained(load_from, trust_remote_code=trust_remote_code, **load_kwargs)
         tokenizer = AutoTokenizer.from_pretrained(load_from, trust_remote_code=trust_remote_code, **load_kwargs)
-        model = AutoModelForCausalLM.from_pretrained(load_from, dtype=torch_dtype, trust_remote_code=trust_remote_code,
-                                                     **load_kwargs)
+        model = AutoModelForCausalLM.from_pretrained(load_from, config=config, dtype=torch_dtype,
+                                                     trust_remote_code=trust_remote_code, **load_kwargs)
     except (OSError, ValueError) as exc:
         if "trust_remote_code" in str(exc) and not trust_remote_code:
             raise UserError(f"model {name!r} needs custom code from its repository to load; pluralbench does not run "

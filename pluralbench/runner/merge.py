@@ -14,6 +14,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from pluralbench.errors import UserError
+from pluralbench.report.results import check_schema_version
 from pluralbench.runner.execute import (REQUESTS_FILE, RunOptions, _deserialise, metrics_document, prepare_task,
                                         run_identity)
 from pluralbench.runner.journal import Journal
@@ -49,6 +50,7 @@ def _read_shard(path: Path) -> ShardRun:
         raise UserError(f"{path}: not a run directory (no manifest.json)") from None
     except ValueError as exc:
         raise UserError(f"{manifest_path}: not valid JSON ({exc})") from None
+    check_schema_version(manifest, manifest_path)
     if manifest.get("status") != "complete":
         raise UserError(f"{path}: the run has not finished (status {manifest.get('status')!r}); resume it first")
     shard = manifest.get("shard")

@@ -31,7 +31,8 @@ def md_escape(text: str) -> str:
 
 
 def code_span(text: str) -> str:
-    return "`" + text.replace("`", "'") + "`"
+    """Text shown as code: a backtick or line break in it cannot end the span or the line."""
+    return "`" + text.replace("`", "'").replace("\r", " ").replace("\n", " ") + "`"
 
 
 def csv_safe(text: str) -> str:
@@ -50,7 +51,8 @@ def arrow(direction: str) -> str:
 
 def to_csv(board: Board) -> str:
     out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
+    # Text always quoted: a line break inside a name (even a bare \r) stays inside its cell.
+    writer = csv.writer(out, lineterminator="\n", quoting=csv.QUOTE_NONNUMERIC)
     header = ["model", "fingerprint_id", "pareto_layer"]
     for c in board.columns:
         o = c.objective.name

@@ -91,7 +91,7 @@ def write_outputs(board: Board, out: Path) -> dict[str, Path]:
         figs.append((f"{view.label} per {view.by}", path))
         written[f"groups_{view.name}"] = path
         buf = io.StringIO()
-        writer = csv.writer(buf, lineterminator="\n")
+        writer = csv.writer(buf, lineterminator="\n", quoting=csv.QUOTE_NONNUMERIC)
         writer.writerow(csv_row([view.by, "model", view.metric, "ci_low", "ci_high"]))
         for gi, g in enumerate(shown):
             for label, values in series.items():

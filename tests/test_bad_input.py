@@ -162,6 +162,13 @@ def case_task_file_schema_error_json_path(ctx):
 
 
 @case()
+def case_task_name_climbing_out(ctx):
+    """Run directories are named after tasks: a task name cannot hold a path."""
+    path = ctx.task_file(TASK_OK.replace("name: bad_task", "name: ../../evil") + METRICS_OK)
+    return ctx.run("--tasks", path, "--data-dir", ctx.tmp), [str(path), "$.name", "'../../evil' does not match"]
+
+
+@case()
 def case_task_params_schema_error_json_path(ctx):
     path = ctx.task_file(TASK_OK + "params: {metrics: []}\n")
     return ctx.run("--tasks", path, "--data-dir", ctx.tmp), [str(path), "(params)", "$.metrics"]

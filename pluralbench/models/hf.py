@@ -259,12 +259,17 @@ def load_transformers_model(name: str, *, gguf_file: str | None = None, dtype: s
         tokenizer = AutoTokenizer.from_pretrained(load_from, trust_remote_code=trust_remote_code, **load_kwargs)
         model = AutoModelForCausalLM.from_pretrained(load_from, config=config, dtype=torch_dtype,
                                                      trust_remote_code=trust_remote_code, **load_kwargs)
-    except (OSError, ValueError) as exc:
+    except Exception as exc:  # noqa: BLE001  (a trusted repository's own code can raise anything)
+        from_custom_code = not isinstance(exc, (OSError, ValueError))
+        if from_custom_code and not trust_remote_code:
+            raise  # a bug here or in transformers: keep its traceback
         if "trust_remote_code" in str(exc) and not trust_remote_code:
             raise UserError(f"model {name!r} needs custom code from its repository to load; pluralbench does not run "
                             "it unless the model spec says trust_remote_code=true (read that code first)") from None
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise UserError(f"could not load model {name!r}: {first}") from None
+        where = f" (its own code, run under trust_remote_code=true, raised {type(exc).__name__})" if from_custom_code \
+            else ""
+        raise UserError(f"could not load model {name!r}{where}: {first}") from None
     if "hub_id" in weights:
         # Pin the exact commit so a moving branch never reuses stale cache entries.
         weights["revision"] = getattr(model.config, "_commit_hash", None) or revision

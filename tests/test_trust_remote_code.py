@@ -42,6 +42,14 @@ def test_custom_code_is_refused_unless_asked_for(tmp_path, isolated_env, custom_
     assert not (tmp_path / "out").exists()
 
 
+def test_lmeval_bridge_refuses_custom_code_too(tmp_path, isolated_env, custom_model):
+    pytest.importorskip("lm_eval")
+    model, marker = custom_model
+    assert_user_error(run(tmp_path, isolated_env, f"lmeval:hf,pretrained={model}"),
+                      "lm-eval model hf(", "needs custom code from its repository", "trust_remote_code=True")
+    assert not marker.exists()
+
+
 def test_custom_code_runs_when_the_spec_asks(tmp_path, isolated_env, custom_model):
     model, marker = custom_model
     result = run(tmp_path, isolated_env, f"hf:{model},trust_remote_code=true")

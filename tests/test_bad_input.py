@@ -229,6 +229,15 @@ def case_unknown_metric_in_task_file(ctx):
 
 
 @case()
+def case_unknown_welfare_function_in_task_file(ctx):
+    from pluralbench.taskfile import builtin_task_dirs
+
+    shipped = (builtin_task_dirs()[0] / "jury_countries.yaml").read_text()
+    path = ctx.task_file(shipped.replace("function: welfare_nash", "function: builtins.eval"))
+    return ["validate", path], [str(path), "$.welfare[1].function", "unknown metric 'builtins.eval'", "welfare_nash"]
+
+
+@case()
 def case_unknown_model_kind(ctx):
     return ctx.run_task(good_rows(), "--model", "foo:bar"), ["unknown model kind 'foo'", "embedded, hf"]
 

@@ -94,6 +94,18 @@ def test_policies(data_dir, tmp_path, capsys, smollm2):
     assert main(["validate", str(skip_dir), str(trunc_dir)]) == 0  # the reports fit the results schemas
 
 
+def test_merge_refuses_shards_that_skipped_items(data_dir, tmp_path, capsys):
+    """Shards of a run that left items out (or cut prompts) cannot be merged as if they covered everything."""
+    assert main(["run", "--model", MODEL, "--tasks", TASK, "--data-dir", str(data_dir), "--output",
+                 str(tmp_path / "shards"), "--no-progress", "--no-cache", "--shard", "1/1"]) == 0
+    [shard] = list((tmp_path / "shards").iterdir())
+    capsys.readouterr()
+    code = main(["merge", str(shard), "--output", str(tmp_path / "merged"), "--data-dir", str(data_dir)])
+    result = type("R", (), {"returncode": code, "stderr": capsys.readouterr().err})()
+    assert_user_error(result, str(shard), "(1 skipped, 0 truncated)", "merging such shards is not supported")
+    assert not (tmp_path / "merged").exists()
+
+
 def test_truncation_keeps_the_end_and_fits(smollm2):
     from pluralbench.models import load_model
     from pluralbench.runner.long_prompts import apply_long_prompt_policy

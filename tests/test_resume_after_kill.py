@@ -27,6 +27,7 @@ def journal_lines(output) -> int:
 @pytest.mark.model
 @pytest.mark.shared_data
 def test_sigkill_then_resume(tmp_path, isolated_env, shared_data):
+    isolated_env = dict(isolated_env, OMP_NUM_THREADS="1")  # see test_soak_kills: no spinning threads on 2 cores
     output = tmp_path / "killed"
     proc = subprocess.Popen([sys.executable, "-m", "pluralbench", *command(shared_data, output)], env=isolated_env,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL)

@@ -9,7 +9,11 @@ class UnknownName(UserError):
     def __init__(self, kind: str, name: str, known: list[str]):
         self.kind, self.name, self.known = kind, name, sorted(known)
         listed = ", ".join(self.known) if self.known else "(none registered)"
-        super().__init__(f"unknown {kind} {name!r}; known {kind}s: {listed}")
+        super().__init__(f"unknown {kind} {name!r}; known {_plural(kind)}: {listed}")
+
+
+def _plural(noun: str) -> str:
+    return noun[:-1] + "ies" if noun.endswith("y") and noun[-2:-1] not in "aeiou" else noun + "s"
 
 
 class DataError(UserError):

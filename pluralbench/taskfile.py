@@ -7,6 +7,7 @@ yaml.safe_load: a task file is data, and cannot import or run code.
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib.resources import files
@@ -16,7 +17,7 @@ import yaml
 
 from pluralbench.errors import UnknownName, UserError
 from pluralbench.hashing import sha256_text
-from pluralbench.registry import task_families, task_sources
+from pluralbench.registry import metrics, task_families, task_sources
 from pluralbench.schemas import validate
 
 
@@ -60,17 +61,27 @@ def _plugin_task_dirs() -> list[Path]:
 
 
 def read_yaml(path: Path):
+    raw = path.read_bytes()
     try:
-        text = path.read_text(encoding="utf-8")
+        text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
-        raise UserError(f"{path}: not valid UTF-8 (byte {exc.start})") from None
+        line = raw[:exc.start].count(b"\n") + 1
+        raise UserError(f"{path}: not valid UTF-8 (byte {exc.start}, line {line})") from None
     try:
         return yaml.safe_load(text), text
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" at line {mark.line + 1} column {mark.column + 1}" if mark else ""
         problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        tag = _UNSAFE_TAG.search(problem) if isinstance(exc, yaml.constructor.ConstructorError) else None
+        if tag:  # !!python/object/apply:..., !function ...: safe_load refused to build it, nothing ran
+            raise UserError(f"{path}{where}: YAML tag {tag.group(1)!r} is not allowed; these files are plain data "
+                            "and cannot import or run code (code comes only from plugins installed as Python "
+                            "packages)") from None
         raise UserError(f"{path}: malformed YAML{where}: {problem}") from None
+
+
+_UNSAFE_TAG = re.compile(r"could not determine a constructor for the tag '([^']*)'")
 
 
 def load_task_file(path: Path) -> Task:
@@ -78,12 +89,43 @@ def load_task_file(path: Path) -> Task:
     if not isinstance(raw, dict):
         raise UserError(f"{path}: a task file must be a YAML mapping")
     validate(raw, "task", str(path))
-    family = task_families.get(raw["family"])
+    try:
+        family = task_families.get(raw["family"])
+    except UnknownName as exc:  # only registered names: a task file cannot point at a module to import
+        raise UserError(f"{path} $.family: {exc}") from None
     schema = getattr(family, "params_schema", {"type": "object"})
     validate(raw.get("params", {}), schema, f"{path} (params)")
+    check_metric_names(raw.get("params", {}), path)
     return Task(name=raw["name"], version=raw["version"], family=raw["family"], description=raw["description"],
                 data=raw["data"], prompt=raw.get("prompt", {}), params=raw.get("params", {}), path=str(path),
                 file_sha256=sha256_text(text), citation=raw.get("citation"), raw=raw)
+
+
+def _metric_references(node, where: str):
+    """(JSON path, name) of every metric a task's params name: `metric:` keys anywhere, and welfare `function:`s."""
+    if isinstance(node, dict):
+        for key, value in node.items():
+            if key == "metric" and isinstance(value, str):
+                yield f"{where}.{key}", value
+            elif key == "welfare" and isinstance(value, list):
+                for i, spec in enumerate(value):
+                    if isinstance(spec, dict) and isinstance(spec.get("function"), str):
+                        yield f"{where}.welfare[{i}].function", spec["function"]
+            else:
+                yield from _metric_references(value, f"{where}.{key}")
+    elif isinstance(node, list):
+        for i, value in enumerate(node):
+            yield from _metric_references(value, f"{where}[{i}]")
+
+
+def check_metric_names(params: dict, path) -> None:
+    """Metric names resolve when the task file loads (before data or model), only through the registry:
+    a task file cannot name a module or function to import."""
+    for where, name in _metric_references(params, "$"):
+        try:
+            metrics.get(name)
+        except UnknownName as exc:
+            raise UserError(f"{path} (params) {where}: {exc}") from None
 
 
 @lru_cache(maxsize=1)

@@ -57,8 +57,9 @@ def validate_run_dir(run_dir: Path) -> tuple[list[str], dict]:
     if manifest and metrics:
         if manifest.get("run_id") != metrics.get("run_id"):
             problems.append("manifest.json and metrics.json name different run ids")
-        if manifest.get("run_id") != run_dir.name:
-            problems.append(f"run id {manifest.get('run_id')!r} differs from the directory name {run_dir.name!r}")
+        name = run_dir.resolve().name  # `validate .` inside a run directory names it by its real name
+        if manifest.get("run_id") != name:
+            problems.append(f"run id {manifest.get('run_id')!r} differs from the directory name {name!r}")
         used = manifest.get("data", {}).get("items_used")
         if used is not None and used != n_samples:
             problems.append(f"manifest.json says {used} items but samples.jsonl has {n_samples} lines")
@@ -78,6 +79,13 @@ def detect(path: Path) -> str:
         from pluralbench.taskfile import read_yaml
 
         raw, _ = read_yaml(path)
+        if not isinstance(raw, dict):
+            raise UserError(f"{path}: a YAML {type(raw).__name__}, not a task file or a leaderboard spec "
+                            "(both are YAML mappings)")
         # A leaderboard spec lists objectives; a task file names a family.
-        return "leaderboard" if isinstance(raw, dict) and "objectives" in raw and "family" not in raw else "task"
+        if "family" in raw:
+            return "task"
+        if "objectives" in raw:
+            return "leaderboard"
+        raise UserError(f"{path}: neither a task file (no 'family' key) nor a leaderboard spec (no 'objectives' key)")
     raise UserError(f"{path}: not a run directory, a task file or a leaderboard spec")

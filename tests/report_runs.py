@@ -42,5 +42,6 @@ def write_run(root: Path, model: str, values: dict, *, task="distributional_glob
     run_dir = root / run_id
     run_dir.mkdir(parents=True)
     (run_dir / "metrics.json").write_text(json.dumps(metrics), encoding="utf-8")
-    (run_dir / "manifest.json").write_text(json.dumps({"run_id": run_id, "status": status}), encoding="utf-8")
+    (run_dir / "manifest.json").write_text(json.dumps({"schema_version": 1, "run_id": run_id, "status": status}),
+                                            encoding="utf-8")
     return run_dir

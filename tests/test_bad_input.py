@@ -1,78 +1,544 @@
-"""Bad input: a one-line error naming the file/row/field, exit code 2, no traceback, nothing lost."""
-import json
+"""The bad-input catalogue: every case exits 2 with one error line naming the file/row/field (no
+traceback), and leaves previously written results byte for byte as they were.
 
+Each case builds its own bad input next to a copy of real earlier results (a run directory written by
+`pluralbench score` and a leaderboard built from it) and points the command's outputs at them, so a
+command that wrote or removed anything before failing would show up in the before/after hashes.
+
+`python tests/test_bad_input.py` prints the catalogue: each case with the exact message it prints.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import SimpleNamespace
+
+import pytest
 
 from conftest import assert_user_error, mc_row, run_cli, write_mc_file
 
 GOQA = "modular_pluralism/distributional_test_globalopinionqa_small.json"
+TASK = "distributional_globalopinionqa"
+LONG_QUESTION = ("Question: " + "The committee discussed the proposal at great length. " * 40
+                 + "Is it true?\nOptions: A. Yes B. No C. Maybe\nAnswer:")
 
 
-def run(tmp_path, env, *args):
-    return run_cli(["run", "--output", str(tmp_path / "out"), "--no-progress", *args], env=env)
+# --- the earlier results every case must leave alone ---------------------------------------------------------
+
+def cli(args: list[str], capsys) -> SimpleNamespace:
+    """The CLI's main() in this process, with its exit code and what it printed (argparse exits included)."""
+    from pluralbench.cli import main
+
+    try:
+        code = main([str(a) for a in args])
+    except SystemExit as exc:
+        code = exc.code
+    captured = capsys.readouterr()
+    return SimpleNamespace(returncode=code, stdout=captured.out, stderr=captured.err)
 
 
-def test_unknown_task_lists_known_tasks(tmp_path, isolated_env):
-    assert_user_error(run(tmp_path, isolated_env, "--tasks", "nope"), "unknown task 'nope'",
-                      "distributional_globalopinionqa")
+def tree_digest(root: Path) -> dict[str, str]:
+    """Every file under root (hidden ones too) -> sha256 of its bytes."""
+    return {str(p.relative_to(root)): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted(root.rglob("*")) if p.is_file()}
 
 
-def test_unknown_model_kind_and_embedded_name(tmp_path, isolated_env):
-    assert_user_error(run(tmp_path, isolated_env, "--model", "foo:bar", "--data-dir", str(tmp_path)),
-                      "unknown model kind 'foo'", "embedded, hf")
+def good_rows(n: int = 4) -> list[dict]:
+    rows = [mc_row(i, attribute=["Japan", "Peru"][i % 2]) for i in range(1, n + 1)]
+    for row in rows:
+        row["pred_distribution"] = [0.4, 0.4, 0.2]
+    return rows
+
+
+@pytest.fixture(scope="module")
+def earlier_results(tmp_path_factory) -> Path:
+    """A finished run directory (from `score`, no model needed) and a leaderboard built from it."""
+    from pluralbench.cli import main
+
+    root = tmp_path_factory.mktemp("earlier")
+    data = root / "data"
+    write_mc_file(data / GOQA, good_rows())
+    preds = write_mc_file(root / "preds.json", good_rows())
+    assert main(["score", "--task", TASK, "--predictions", str(preds), "--output", str(root / "results" / "runs"),
+                 "--data-dir", str(data)]) == 0
+    assert main(["leaderboard", str(root / "results" / "runs"), "--out", str(root / "results" / "board")]) == 0
+    return root / "results"
+
+
+@dataclass
+class Ctx:
+    tmp: Path
+    results: Path  # this case's copy of the earlier results: runs/ and board/
+    env: dict = field(default_factory=dict)
+    after: list = field(default_factory=list)  # extra checks once the command has failed
+
+    @property
+    def runs(self) -> Path:
+        return self.results / "runs"
+
+    @property
+    def run_dir(self) -> Path:
+        return next(p for p in self.runs.iterdir() if p.is_dir())
+
+    def data(self, rows) -> Path:
+        """A data directory holding the GlobalOpinionQA file with these rows (or these bytes)."""
+        path = self.tmp / "data" / GOQA
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if isinstance(rows, bytes):
+            path.write_bytes(rows)
+        else:
+            write_mc_file(path, rows)
+        return self.tmp / "data"
+
+    def file(self, name: str, text: str | bytes) -> Path:
+        path = self.tmp / name
+        path.write_bytes(text if isinstance(text, bytes) else text.encode("utf-8"))
+        return path
+
+    def run(self, *args) -> list:
+        return ["run", "--output", self.runs, "--no-progress", *args]
+
+    def run_task(self, rows, *args) -> list:
+        return self.run("--tasks", TASK, "--data-dir", self.data(rows), *args)
+
+    def task_file(self, body: str) -> Path:
+        return self.file("bad_task.yaml", body)
+
+
+TASK_OK = ("name: bad_task\nversion: 1\nfamily: multiple_choice_distribution\ndescription: x\n"
+           "data: {local: {path: " + GOQA + ", format: modular_pluralism_mc}}\n")
+METRICS_OK = "params: {metrics: [{name: jsd, metric: js_distance, direction: lower}]}\n"
+
+
+def bad_gold(gold, options=("Yes", "No", "Maybe")) -> list[dict]:
+    rows = good_rows(3)
+    rows[1]["gold_distribution"] = list(gold)
+    rows[1]["options"] = list(options)
+    return rows
+
+
+def incompatible(ctx: Ctx) -> Path:
+    """The earlier run as a future pluralbench (results schema 2) would have written it."""
+    old = ctx.tmp / "future" / ctx.run_dir.name
+    shutil.copytree(ctx.run_dir, old)
+    for name in ("metrics.json", "manifest.json"):
+        doc = json.loads((old / name).read_text())
+        doc["schema_version"] = 2
+        doc["pluralbench_version"] = "9.0.0"
+        (old / name).write_text(json.dumps(doc))
+    return old
+
+
+def marker_absent(ctx: Ctx, marker: Path):
+    ctx.after.append(lambda: not marker.exists() or pytest.fail(f"{marker} was created: code ran"))
+
+
+# --- the catalogue: case id -> (command, fragments the one error line must contain) ---------------------------
+CASES = {}
+
+
+def case(*marks):
+    def register(fn):
+        CASES[fn.__name__.removeprefix("case_")] = (fn, marks)
+        return fn
+    return register
+
+
+@case()
+def case_malformed_yaml_task_file(ctx):
+    path = ctx.task_file("name: bad_task\nversion: 1\n  family: [\n")
+    return ctx.run("--tasks", path, "--data-dir", ctx.tmp), [str(path), "malformed YAML at line 3 column 9"]
+
+
+@case()
+def case_task_file_schema_error_json_path(ctx):
+    path = ctx.task_file(TASK_OK.replace("version: 1", "version: one") + METRICS_OK)
+    return ["validate", path], [str(path), "$.version", "'one' is not of type 'integer'"]
+
+
+@case()
+def case_task_name_climbing_out(ctx):
+    """Run directories are named after tasks: a task name cannot hold a path."""
+    path = ctx.task_file(TASK_OK.replace("name: bad_task", "name: ../../evil") + METRICS_OK)
+    return ctx.run("--tasks", path, "--data-dir", ctx.tmp), [str(path), "$.name", "'../../evil' does not match"]
+
+
+@case()
+def case_task_params_schema_error_json_path(ctx):
+    path = ctx.task_file(TASK_OK + "params: {metrics: []}\n")
+    return ctx.run("--tasks", path, "--data-dir", ctx.tmp), [str(path), "(params)", "$.metrics"]
+
+
+@case()
+def case_task_file_not_utf8(ctx):
+    path = ctx.task_file(TASK_OK.encode() + b"description: caf\xe9\n")
+    return ["validate", path], [str(path), "not valid UTF-8 (byte 212, line 6)"]
+
+
+@case()
+def case_yaml_python_tag_runs_nothing(ctx):
+    marker = ctx.tmp / "MARKER"
+    path = ctx.task_file(f"name: !!python/object/apply:os.system ['touch {marker}']\nversion: 1\n")
+    marker_absent(ctx, marker)
+    return ctx.run("--tasks", path, "--data-dir", ctx.tmp), [
+        str(path), "YAML tag 'tag:yaml.org,2002:python/object/apply:os.system' is not allowed", "cannot import or run code"]
+
+
+@case()
+def case_yaml_function_tag(ctx):
+    path = ctx.task_file(TASK_OK + "params: !function my_utils.make_params\n")
+    return ["validate", path], [str(path), "line 6", "YAML tag '!function' is not allowed"]
+
+
+@case()
+def case_leaderboard_spec_python_tag(ctx):
+    marker = ctx.tmp / "MARKER"
+    spec = ctx.file("spec.yaml", f"name: !!python/object/new:os.system ['touch {marker}']\nobjectives: []\n")
+    marker_absent(ctx, marker)
+    return ["leaderboard", ctx.runs, "--spec", spec, "--out", ctx.results / "board"], [
+        str(spec), "YAML tag 'tag:yaml.org,2002:python/object/new:os.system' is not allowed"]
+
+
+@case()
+def case_leaderboard_spec_schema_error(ctx):
+    spec = ctx.file("spec.yaml", "name: x\nobjectives: [{name: BAD NAME, task: t, metric: m, direction: lower}]\n")
+    return ["leaderboard", ctx.runs, "--spec", spec, "--out", ctx.results / "board"], [str(spec), "$.objectives[0].name"]
+
+
+@case()
+def case_unknown_task(ctx):
+    return ctx.run("--tasks", "nope"), ["unknown task 'nope'", "known tasks:", TASK]
+
+
+@case()
+def case_unknown_family_in_task_file(ctx):
+    path = ctx.task_file(TASK_OK.replace("multiple_choice_distribution", "my_module.MyFamily") + METRICS_OK)
+    return ["validate", path], [str(path), "$.family", "unknown task family 'my_module.MyFamily'",
+                                "known task families:", "multiple_choice_distribution"]
+
+
+@case()
+def case_unknown_metric_in_task_file(ctx):
+    path = ctx.task_file(TASK_OK + METRICS_OK.replace("js_distance", "os.system"))
+    return ["validate", path], [str(path), "$.metrics[0].metric", "unknown metric 'os.system'", "js_distance"]
+
+
+@case()
+def case_unknown_welfare_function_in_task_file(ctx):
+    from pluralbench.taskfile import builtin_task_dirs
+
+    shipped = (builtin_task_dirs()[0] / "jury_countries.yaml").read_text()
+    path = ctx.task_file(shipped.replace("function: welfare_nash", "function: builtins.eval"))
+    return ["validate", path], [str(path), "$.welfare[1].function", "unknown metric 'builtins.eval'", "welfare_nash"]
+
+
+@case()
+def case_unknown_model_kind(ctx):
+    return ctx.run_task(good_rows(), "--model", "foo:bar"), ["unknown model kind 'foo'", "embedded, hf"]
+
+
+@case()
+def case_unknown_embedded_model(ctx):
+    return ctx.run_task(good_rows(), "--model", "embedded:gpt5"), [
+        "unknown embedded model 'gpt5'", "gemma3-270m, smollm2-135m-instruct"]
+
+
+@case()
+def case_unknown_model_option(ctx):
+    return ctx.run_task(good_rows(), "--model", "embedded:smollm2-135m-instruct,temperature=2"), [
+        "unknown option(s) temperature for embedded models", "max_length"]
+
+
+@case()
+def case_malformed_model_spec(ctx):
+    return ctx.run_task(good_rows(), "--model", "hf:x,dtype"), ["model spec 'hf:x,dtype'", "'dtype' is not key=value"]
+
+
+@case()
+def case_unknown_judge(ctx):
+    return ctx.run("--tasks", "overton_valueprism", "--judge", "gpt-judge", "--data-dir", ctx.tmp), [
+        "unknown judge 'gpt-judge'", "known judges: embedding, llm, nli"]
+
+
+@case()
+def case_unknown_leaderboard_spec(ctx):
+    return ["leaderboard", ctx.runs, "--spec", "nosuch", "--out", ctx.results / "board"], [
+        "unknown leaderboard spec 'nosuch'", "default"]
+
+
+@case()
+def case_distribution_negative(ctx):
+    return ctx.run_task(bad_gold((0.6, -0.1, 0.5))), [GOQA, "row 1", "(id 2)", "field 'gold_distribution'",
+                                                      "value 1 is negative (-0.1)"]
+
+
+@case()
+def case_distribution_nan(ctx):
+    return ctx.run_task(bad_gold((0.5, float("nan"), 0.5))), [GOQA, "row 1", "(id 2)", "'gold_distribution'",
+                                                              "value 1 is nan, not finite"]
+
+
+@case()
+def case_distribution_all_zero(ctx):
+    return ctx.run_task(bad_gold((0, 0, 0))), [GOQA, "row 1", "'gold_distribution'", "all values are zero"]
+
+
+@case()
+def case_distribution_sum_beyond_tolerance(ctx):
+    return ctx.run_task(bad_gold((0.3, 0.2, 0.1))), [GOQA, "row 1", "(id 2)", "'gold_distribution'",
+                                                     "sums to 0.6, not 1", "at most 0.02"]
+
+
+@case()
+def case_distribution_length_differs_from_options(ctx):
+    return ctx.run_task(bad_gold((0.5, 0.5))), [GOQA, "row 1", "'gold_distribution'",
+                                                "has 2 values but there are 3 options"]
+
+
+@case()
+def case_distribution_not_numbers(ctx):
+    return ctx.run_task(bad_gold(("0.5", "0.3", "0.2"))), [GOQA, "row 1", "'gold_distribution'",
+                                                           "value 0 is '0.5', not a number"]
+
+
+@case()
+def case_empty_dataset(ctx):
+    return ctx.run_task([]), [GOQA, "the dataset is empty"]
+
+
+@case()
+def case_duplicate_item_ids(ctx):
+    rows = good_rows(3)
+    rows[2]["id"] = rows[0]["id"]
+    return ctx.run_task(rows), [GOQA, "row 2", "(id 1)", "field 'id'", "duplicate id (first seen at row 0)"]
+
+
+@case()
+def case_missing_field(ctx):
+    rows = good_rows(3)
+    del rows[1]["options"]
+    return ctx.run_task(rows), [GOQA, "row 1", "(id 2)", "field 'options': missing"]
+
+
+@case()
+def case_data_file_not_utf8(ctx):
+    return ctx.run_task(json.dumps(good_rows()).encode().replace(b"Japan", b"Jap\xe1n", 1)), [
+        GOQA, "not valid UTF-8 (byte", "line 1"]
+
+
+@case()
+def case_data_file_invalid_json(ctx):
+    return ctx.run_task(b'[{"id": 1,\n "question": }]'), [GOQA, "invalid JSON at line 2 column 14"]
+
+
+@case()
+def case_missing_data_file_hints_data_dir(ctx):
+    (ctx.tmp / "empty").mkdir()
+    return ctx.run("--tasks", TASK, "--data-dir", ctx.tmp / "empty"), [
+        str(ctx.tmp / "empty" / GOQA), "data file not found", "--data-dir (or PLURALBENCH_DATA)"]
+
+
+@case()
+def case_data_dir_does_not_exist(ctx):
+    return ctx.run("--tasks", TASK, "--data-dir", ctx.tmp / "nowhere"), [
+        f"data directory {ctx.tmp / 'nowhere'} does not exist", "--data-dir"]
+
+
+@case()
+def case_predictions_row_without_prediction(ctx):
+    rows = good_rows(3)
+    rows[2]["pred_distribution"] = None
+    preds = write_mc_file(ctx.tmp / "preds.json", rows)
+    return ["score", "--task", TASK, "--predictions", preds, "--output", ctx.runs], [
+        str(preds), "row 2", "(id 3)", "'pred_distribution'", "is null: this row has no prediction"]
+
+
+@case(pytest.mark.model)
+def case_prompt_longer_than_context(ctx):
+    rows = good_rows(3)
+    rows[1]["question"] = LONG_QUESTION
+    runs_before = sorted(p.name for p in ctx.runs.iterdir())
+    ctx.after.append(lambda: sorted(p.name for p in ctx.runs.iterdir()) == runs_before or pytest.fail("new run dir"))
+    return ctx.run_task(rows, "--model", "embedded:smollm2-135m-instruct,max_length=96", "--on-long-prompt", "error"), [
+        f"task {TASK}: item '2'", "more than the model's context of 96", "--on-long-prompt error", "'skip'", "'truncate'"]
+
+
+@case()
+def case_needs_trust_remote_code(ctx):
+    """A local model directory whose config needs the repository's own Python code: refused, not run."""
+    marker = ctx.tmp / "MARKER"
+    model = ctx.tmp / "custom_model"
+    model.mkdir()
+    (model / "config.json").write_text(json.dumps({
+        "model_type": "custom_thing", "auto_map": {"AutoConfig": "configuration_custom.CustomConfig",
+                                                   "AutoModelForCausalLM": "modeling_custom.CustomModel"}}))
+    code = f"import pathlib\npathlib.Path({str(marker)!r}).write_text('ran')\n"
+    (model / "configuration_custom.py").write_text(code)
+    (model / "modeling_custom.py").write_text(code)
+    marker_absent(ctx, marker)
+    ctx.env["HF_HUB_OFFLINE"] = "1"
+    return ctx.run_task(good_rows(), "--model", f"hf:{model}"), [
+        f"model '{model}' needs custom code from its repository", "trust_remote_code=true"]
+
+
+@case()
+def case_incompatible_results_to_leaderboard(ctx):
+    old = incompatible(ctx)
+    return ["leaderboard", old.parent, "--out", ctx.results / "board"], [
+        str(old / "manifest.json"), "results schema version 2 (pluralbench 9.0.0)", "reads version 1"]
+
+
+@case()
+def case_incompatible_results_to_compare(ctx):
+    old = incompatible(ctx)
+    return ["compare", ctx.run_dir, old, "--out", ctx.results / "board"], [
+        str(old / "manifest.json"), "results schema version 2", "reads version 1"]
+
+
+@case()
+def case_unfinished_run_to_compare(ctx):
+    unfinished = ctx.tmp / "unfinished" / ctx.run_dir.name
+    shutil.copytree(ctx.run_dir, unfinished)
+    manifest = json.loads((unfinished / "manifest.json").read_text())
+    (unfinished / "manifest.json").write_text(json.dumps(manifest | {"status": "running"}))
+    return ["compare", ctx.run_dir, unfinished], [str(unfinished), "run not finished (manifest status 'running')"]
+
+
+@case()
+def case_validate_directory_that_is_not_a_run(ctx):
+    (ctx.tmp / "plain").mkdir()
+    return ["validate", ctx.tmp / "plain"], [str(ctx.tmp / "plain"), "without manifest.json is not a run directory"]
+
+
+@case()
+def case_validate_yaml_that_is_neither(ctx):
+    path = ctx.file("notes.yaml", "title: my notes\n")
+    return ["validate", path], [str(path), "neither a task file (no 'family' key) nor a leaderboard spec"]
+
+
+@case()
+def case_validate_other_file(ctx):
+    path = ctx.file("notes.txt", "hello\n")
+    return ["validate", path], [str(path), "not a run directory, a task file or a leaderboard spec"]
+
+
+@case()
+def case_bad_shard(ctx):
+    return ctx.run_task(good_rows(), "--shard", "3/2"), ["--shard '3/2'", "i must be between 1 and n"]
+
+
+MESSAGES_FILE = os.environ.get("PLURALBENCH_CATALOGUE_OUT")  # set by `python tests/test_bad_input.py`
+
+
+@pytest.mark.parametrize("name", [pytest.param(n, marks=m, id=n) for n, (_, m) in CASES.items()])
+def test_bad_input_catalogue(name, earlier_results, tmp_path, capsys, monkeypatch):
+    monkeypatch.setenv("PLURALBENCH_CACHE", str(tmp_path / "cache"))
+    monkeypatch.delenv("PLURALBENCH_DATA", raising=False)
+    results = tmp_path / "results"
+    shutil.copytree(earlier_results, results)
+    ctx = Ctx(tmp_path / "case", results)
+    ctx.tmp.mkdir()
+    args, fragments = CASES[name][0](ctx)
+    for key, value in ctx.env.items():
+        monkeypatch.setenv(key, value)
+    before = tree_digest(results)
+
+    line = assert_user_error(cli(args, capsys), *fragments)
+
+    assert tree_digest(results) == before  # nothing written earlier was changed, added to or removed
+    for check in ctx.after:
+        check()
+    if MESSAGES_FILE:
+        with open(MESSAGES_FILE, "a", encoding="utf-8") as fh:
+            fh.write(json.dumps({"case": name, "message": line.replace(str(tmp_path), "<tmp>")}) + "\n")
+
+
+def test_catalogue_has_at_least_25_cases():
+    assert len(CASES) >= 25
+
+
+# --- not errors: said out loud, counted, and recorded ------------------------------------------------------------
+
+def test_renormalised_within_tolerance_is_counted_in_the_manifest(tmp_path, capsys):
+    rows = good_rows(3)
+    rows[1]["gold_distribution"] = [0.5, 0.3, 0.19]  # sums to 0.99: inside the tolerance
     data = tmp_path / "data"
-    write_mc_file(data / GOQA, [mc_row(1)])
-    assert_user_error(run(tmp_path, isolated_env, "--model", "embedded:gpt5", "--data-dir", str(data)),
-                      "unknown embedded model 'gpt5'", "smollm2-135m-instruct")
-
-
-def test_malformed_model_spec(tmp_path, isolated_env):
-    assert_user_error(run(tmp_path, isolated_env, "--model", "hf:x,dtype", "--data-dir", str(tmp_path)),
-                      "is not key=value")
-
-
-def test_missing_data_file_hints_at_data_dir(tmp_path, isolated_env):
-    err = assert_user_error(run(tmp_path, isolated_env, "--data-dir", str(tmp_path)), GOQA, "--data-dir")
-    assert "not found" in err
-
-
-def test_malformed_distribution_row_fails_before_the_model_loads(tmp_path, isolated_env):
-    data = tmp_path / "data"
-    rows = [mc_row(1), mc_row(2), mc_row(3, gold=(0.5, float("nan"), 0.5))]
     write_mc_file(data / GOQA, rows)
-    result = run(tmp_path, isolated_env, "--data-dir", str(data))
-    assert_user_error(result, GOQA, "row 2", "(id 3)", "'gold_distribution'", "not finite")
-    assert "loaded" not in result.stderr  # no model was loaded for nothing
+    preds = write_mc_file(tmp_path / "preds.json", rows)
+    result = cli(["score", "--task", TASK, "--predictions", preds, "--output", tmp_path / "out", "--data-dir", data],
+                 capsys)
+    assert result.returncode == 0, result.stderr
+    assert "1 reference distributions did not sum to 1 and were renormalised" in result.stderr
+    [run_dir] = list((tmp_path / "out").iterdir())
+    checks = json.loads((run_dir / "manifest.json").read_text())["data"]["checks"]
+    assert checks["renormalised_rows"] == 1 and checks["renormalised_ids"] == ["2"]
+    sample = [json.loads(line) for line in (run_dir / "samples.jsonl").read_text().splitlines()][1]
+    assert sample["human_distribution"] == pytest.approx([0.5 / 0.99, 0.3 / 0.99, 0.19 / 0.99], abs=1e-12)
 
 
-def test_bad_flags_exit_2(tmp_path, isolated_env):
-    result = run(tmp_path, isolated_env, "--limit", "0")
-    assert result.returncode == 2 and "must be at least 1" in result.stderr and "Traceback" not in result.stderr
+def test_validate_says_what_it_found(earlier_results, tmp_path, capsys, monkeypatch):
+    from pluralbench.taskfile import builtin_task_dirs
 
-
-def test_task_file_schema_error_shows_json_path(tmp_path, isolated_env):
-    bad = tmp_path / "bad_task.yaml"
-    bad.write_text("name: bad_task\nversion: one\nfamily: multiple_choice_distribution\ndescription: x\n"
-                   "data: {local: {path: a.json, format: modular_pluralism_mc}}\nparams: {metrics: []}\n")
-    assert_user_error(run_cli(["validate", str(bad)], env=isolated_env), "bad_task.yaml", "$.version")
-    bad.write_text("name: bad_task\nversion: 1\n  family: [\n")
-    assert_user_error(run_cli(["validate", str(bad)], env=isolated_env), "bad_task.yaml", "malformed YAML", "line")
-    bad.write_text("name: bad_task\nversion: 1\nfamily: multiple_choice_distribution\ndescription: x\n"
-                   "data: {local: {path: a.json, format: modular_pluralism_mc}}\nparams: {metrics: []}\n")
-    assert_user_error(run_cli(["validate", str(bad)], env=isolated_env), "(params)", "$.metrics")
+    run_dir = next(p for p in (earlier_results / "runs").iterdir() if p.is_dir())
+    monkeypatch.chdir(run_dir)  # `validate .` inside a run directory: the directory's real name is compared
+    result = cli(["validate", "."], capsys)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith(f".: valid run directory {run_dir.name} ({TASK}, predictions ")
+    task = builtin_task_dirs()[0] / f"{TASK}.yaml"
+    spec = builtin_task_dirs()[0].parent / "leaderboards" / "default.yaml"
+    result = cli(["validate", task, spec], capsys)
+    assert result.returncode == 0, result.stderr
+    assert f"{task}: valid task file ({TASK} v1, family multiple_choice_distribution)" in result.stdout
+    assert f"{spec}: valid leaderboard spec (default, " in result.stdout
 
 
 def test_validate_reports_a_broken_run_directory(tmp_path, isolated_env):
     run_dir = tmp_path / "r"
     run_dir.mkdir()
     (run_dir / "manifest.json").write_text(json.dumps({"run_id": "r", "status": "running"}))
-    result = run_cli(["validate", str(run_dir)], env=isolated_env)
+    result = run_cli(["validate", str(run_dir)], env=isolated_env)  # a real process: exit code and stderr
     assert result.returncode == 2 and "Traceback" not in result.stderr
-    assert "status is 'running'" in result.stderr and "metrics.json: missing" in result.stderr
+    assert f"{run_dir}: invalid run directory: manifest.json: status is 'running'" in result.stderr
+    assert "metrics.json: missing" in result.stderr
 
 
-def test_shipped_task_files_validate(isolated_env):
+def test_bad_flags_exit_2(tmp_path, isolated_env):
+    result = run_cli(["run", "--limit", "0", "--output", str(tmp_path)], env=isolated_env)
+    assert result.returncode == 2 and "must be at least 1" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_user_errors_from_a_real_process(tmp_path, isolated_env):
+    """The in-process cases above, once through a real interpreter: exit status 2, one line, no traceback."""
+    data = tmp_path / "data"
+    write_mc_file(data / GOQA, bad_gold((0.5, float("nan"), 0.5)))
+    result = run_cli(["run", "--tasks", TASK, "--data-dir", str(data), "--output", str(tmp_path / "out")],
+                     env=isolated_env)
+    assert_user_error(result, GOQA, "row 1", "(id 2)", "'gold_distribution'", "not finite")
+    assert "loaded" not in result.stderr  # bad data fails before any model loads
+    assert not (tmp_path / "out").exists()
+
+
+def test_shipped_task_files_validate(capsys):
     from pluralbench.taskfile import builtin_task_dirs
 
-    for path in builtin_task_dirs()[0].glob("[!_]*.yaml"):
-        result = run_cli(["validate", str(path)], env=isolated_env)
-        assert result.returncode == 0 and "valid task file" in result.stdout, result.stderr
+    paths = sorted(builtin_task_dirs()[0].glob("[!_]*.yaml"))
+    result = cli(["validate", *paths], capsys)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.count("valid task file") == len(paths)
+
+
+if __name__ == "__main__":  # print the catalogue: case -> the exact message
+    import subprocess
+    import tempfile
+
+    out = Path(tempfile.mkdtemp()) / "catalogue.jsonl"
+    env = dict(os.environ, PLURALBENCH_CATALOGUE_OUT=str(out))
+    subprocess.run([sys.executable, "-m", "pytest", __file__, "-q", "-k", "catalogue", "-p", "no:cacheprovider"],
+                   env=env, check=False, cwd=Path(__file__).parent.parent)
+    for row in map(json.loads, out.read_text().splitlines()):
+        print(f"- {row['case']}: `{row['message']}`")

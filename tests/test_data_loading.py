@@ -20,9 +20,14 @@ def test_valid_rows_normalise(tmp_path):
 
 
 def test_sum_off_is_renormalised_and_counted(tmp_path):
-    ds = load(tmp_path, [mc_row(1, gold=(2, 1, 1)), mc_row(2)])
-    assert ds.items[0]["gold"] == [0.5, 0.25, 0.25]
+    ds = load(tmp_path, [mc_row(1, gold=(0.5, 0.3, 0.19)), mc_row(2)])  # off by 0.01: inside REFERENCE_SUM_LIMIT
+    assert ds.items[0]["gold"] == pytest.approx([0.5 / 0.99, 0.3 / 0.99, 0.19 / 0.99], abs=1e-15)
     assert ds.checks["renormalised_rows"] == 1 and ds.checks["renormalised_ids"] == ["1"]
+
+
+def test_sum_far_from_one_is_refused(tmp_path):
+    with pytest.raises(DataError, match=r"row 0 \(id 1\) field 'gold_distribution': sums to 4, not 1"):
+        load(tmp_path, [mc_row(1, gold=(2, 1, 1)), mc_row(2)])  # counts, not a distribution
 
 
 @pytest.mark.parametrize("gold, fragment", [

@@ -59,3 +59,53 @@ def test_option_distribution_is_a_distribution(logps):
 def test_bootstrap_interval_is_ordered_and_inside_the_range(values, seed):
     low, high = bootstrap_mean_ci(values, resamples=200, seed=seed)
     assert min(values) - 1e-9 <= low <= high <= max(values) + 1e-9
+
+
+# Pareto layers and welfare functions ------------------------------------------------------------------------------
+objective_value = st.one_of(st.sampled_from([0.0, 0.5, 1.0]), st.floats(-3, 3, allow_nan=False), st.none())
+
+
+@st.composite
+def boards(draw):
+    k = draw(st.integers(1, 4))
+    return draw(st.lists(st.lists(objective_value, min_size=k, max_size=k), min_size=0, max_size=12))
+
+
+@settings(max_examples=300, deadline=None)
+@given(boards())
+def test_pareto_layers_partition_the_models(vectors):
+    from pluralbench.report.pareto import pareto_layers
+
+    layers = pareto_layers(vectors)
+    assert len(layers) == len(vectors)  # every model gets exactly one layer
+    used = set(layers)
+    assert used == set(range(1, len(used) + 1))  # layers 1..L, none empty, none skipped
+    members = [[i for i, layer in enumerate(layers) if layer == k] for k in sorted(used)]
+    assert sorted(i for layer in members for i in layer) == list(range(len(vectors)))  # disjoint, covering
+
+
+@st.composite
+def juries(draw):
+    """jurors x items utilities in [0, 10] with NaN holes, and juror weights (some zero)."""
+    jurors, items = draw(st.integers(1, 6)), draw(st.integers(1, 4))
+    cell = st.one_of(st.floats(0.0, 10.0, allow_nan=False), st.just(float("nan")))
+    u = np.asarray(draw(st.lists(st.lists(cell, min_size=items, max_size=items), min_size=jurors, max_size=jurors)))
+    w = np.asarray(draw(st.lists(st.one_of(st.just(0.0), st.floats(0.01, 5.0)), min_size=jurors, max_size=jurors)))
+    return u, w
+
+
+@settings(max_examples=300, deadline=None)
+@given(juries(), st.one_of(st.floats(-30, 30, allow_nan=False), st.sampled_from(["-inf", "inf", 0.0, 1.0])))
+def test_welfare_functions_lie_between_min_and_max(jury, p):
+    from pluralbench.metrics.welfare import WELFARE_FUNCTIONS
+
+    u, w = jury
+    for name, fn in WELFARE_FUNCTIONS.items():
+        values = fn(u, w, p=p) if name == "welfare_power_mean" else fn(u, w)
+        assert values.shape == (u.shape[1],)
+        for k in range(u.shape[1]):
+            present = u[~np.isnan(u[:, k]) & (w > 0), k]
+            if present.size == 0:
+                assert math.isnan(values[k]), (name, k)  # no juror: no welfare, never a made-up number
+            else:
+                assert present.min() - 1e-9 <= values[k] <= present.max() + 1e-9, (name, p, present, values[k])

@@ -12,3 +12,27 @@ def test_unsafe_names_stay_inside(tmp_path, name):
     assert path.parent == tmp_path.resolve()
     assert "/" not in rid and not rid.startswith(".") and len(rid) < 200
     assert safe_component(name) not in ("", ".", "..")
+
+
+@pytest.mark.model
+def test_a_real_run_with_a_climbing_absolute_model_path_stays_inside(tmp_path, monkeypatch):
+    """`hf:/abs/../dir` loads the model it names, and its run directory is still a child of --output."""
+    from conftest import mc_row, write_mc_file
+    from pluralbench.cli import main
+    from pluralbench.models.embedded import EMBEDDED_MODELS
+    from pluralbench.models.hf import converted_gguf_dir
+
+    model_dir = converted_gguf_dir(EMBEDDED_MODELS["smollm2-135m-instruct"].locate())
+    climbing = f"{model_dir.parent}/../{model_dir.parent.name}/{model_dir.name}"
+    assert ".." in climbing and climbing.startswith("/")
+    monkeypatch.setenv("PLURALBENCH_CACHE", str(tmp_path / "cache"))
+    write_mc_file(tmp_path / "data" / "modular_pluralism" / "distributional_test_globalopinionqa_small.json",
+                  [mc_row(1)])
+    work = tmp_path / "work"
+    (work / "out").mkdir(parents=True)
+    assert main(["run", "--model", f"hf:{climbing}", "--tasks", "distributional_globalopinionqa", "--data-dir",
+                 str(tmp_path / "data"), "--output", str(work / "out"), "--no-progress", "--no-cache"]) == 0
+    assert sorted(p.name for p in work.iterdir()) == ["out"]  # nothing written beside the output directory
+    [run_dir] = list((work / "out").iterdir())
+    assert run_dir.is_dir() and run_dir.name.startswith("distributional_globalopinionqa__hf_")
+    assert "/" not in run_dir.name and not run_dir.name.startswith(".")

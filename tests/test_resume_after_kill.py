@@ -11,7 +11,6 @@ import pytest
 
 from conftest import run_cli
 
-pytestmark = [pytest.mark.model, pytest.mark.shared_data]
 
 
 def command(shared_data, output):
@@ -25,7 +24,10 @@ def journal_lines(output) -> int:
     return len(found[0].read_text().splitlines()) if found else 0
 
 
+@pytest.mark.model
+@pytest.mark.shared_data
 def test_sigkill_then_resume(tmp_path, isolated_env, shared_data):
+    isolated_env = dict(isolated_env, OMP_NUM_THREADS="1")  # see test_soak_kills: no spinning threads on 2 cores
     output = tmp_path / "killed"
     proc = subprocess.Popen([sys.executable, "-m", "pluralbench", *command(shared_data, output)], env=isolated_env,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL)
@@ -79,3 +81,20 @@ def test_second_concurrent_run_is_refused(tmp_path):
                 pass
     with RunLock(tmp_path):  # released after the first run ends
         pass
+
+
+def test_lock_holder_removes_temp_files_left_by_a_killed_write(tmp_path):
+    """atomic_write_text's temp files (.NAME.XXXXXXXX) left by a SIGKILL go once the next run holds the lock;
+    other hidden files and finished files stay."""
+    from pluralbench.runner.rundir import RunLock, atomic_write_text
+
+    atomic_write_text(tmp_path / "metrics.json", "{}\n")
+    leftovers = [tmp_path / ".metrics.json.k2f_9xqa", tmp_path / ".samples.jsonl.0a1b2c3d"]
+    for path in leftovers:
+        path.write_text("half a file")
+    keep = tmp_path / ".keep"
+    keep.write_text("mine")
+    with RunLock(tmp_path):
+        assert not any(p.exists() for p in leftovers)
+    assert keep.read_text() == "mine" and (tmp_path / "metrics.json").read_text() == "{}\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == [".keep", ".lock", "metrics.json"]

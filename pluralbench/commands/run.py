@@ -33,6 +33,10 @@ def register(sub) -> None:
     p.add_argument("--shard", default=None, metavar="I/N",
                    help="evaluate only shard I of N (1-based; items split by a hash of their id, the same on every "
                         "machine); combine the N runs with `pluralbench merge`")
+    p.add_argument("--on-long-prompt", choices=["skip", "truncate", "error"], default="skip",
+                   help="a prompt longer than the model's context: skip its item (default), truncate the prompt's "
+                        "beginning, or stop with an error; skipped and truncated items are counted in manifest.json "
+                        "and metrics.json")
     p.add_argument("--judge", default=None, metavar="SPEC",
                    help="judge for judged tasks (Overton coverage): embedding, nli[:MODEL], llm:MODEL_SPEC "
                         "(default: the task's own, see `pluralbench tasks`)")
@@ -77,9 +81,11 @@ def handle(args) -> int:
         progress=not args.no_progress,
         argv=["pluralbench", *args.argv],
         shard=shard,
+        on_long_prompt=args.on_long_prompt,
     )
+    judge_specs = _judge_specs(tasks, args.judge)  # judge names are checked before any data is read
     prepared = [prepare_task(task, opts) for task in tasks]  # data is checked before the model loads
-    judge_for = _load_judges(tasks, args.judge)  # a judge that cannot load fails before generation starts
+    judge_for = _load_judges(judge_specs)  # a judge that cannot load fails before generation starts
     t0 = time.perf_counter()
     adapter = load_model(args.model)
     load_s = time.perf_counter() - t0
@@ -88,12 +94,31 @@ def handle(args) -> int:
         summary = run_task(item, adapter, spec.canonical(), opts, model_load_seconds=load_s,
                            judge=judge_for.get(item.task.name))
         print(_summary_line(item.task.name, summary))
+        for note in _notes(item, summary):
+            print(f"{item.task.name}: note: {note}", file=sys.stderr)
     return 0
 
 
-def _load_judges(tasks, judge_flag: str | None) -> dict:
-    """task name -> loaded judge, for the tasks scored by a judge (one load per distinct spec)."""
-    from pluralbench.judges import check_judge_spec, load_judge
+def _notes(prepared, summary) -> list[str]:
+    """What changed the numbers without failing the run: said out loud, and recorded in the run's files."""
+    notes = []
+    checks = prepared.dataset.checks or {}
+    if checks.get("renormalised_rows"):
+        notes.append(f"{checks['renormalised_rows']} reference distributions did not sum to 1 and were renormalised "
+                     "(manifest.json data.checks.renormalised_rows)")
+    long_prompts = summary.metrics.get("long_prompts")
+    if long_prompts:
+        notes.append(f"{long_prompts['skipped_items']} items skipped and {long_prompts['truncated_items']} truncated: "
+                     f"prompts longer than the model's context of {long_prompts['context_length']} tokens "
+                     "(metrics.json long_prompts)")
+    excluded = summary.metrics.get("counts", {}).get("excluded_no_option_mass")
+    if excluded:
+        notes.append(f"{excluded} items excluded: the model put no probability on any option (covered mass 0; "
+                     "not replaced by a uniform guess; metrics.json counts.excluded_no_option_mass)")
+    return notes
+def _judge_specs(tasks, judge_flag: str | None) -> dict[str, str]:
+    """task name -> judge spec, for the tasks scored by a judge; every spec parsed and its kind known."""
+    from pluralbench.judges import check_judge_spec
 
     judged = [t for t in tasks if getattr(t.family_impl(), "uses_judge", False)]
     if judge_flag and not judged:
@@ -101,6 +126,13 @@ def _load_judges(tasks, judge_flag: str | None) -> dict:
     specs = {t.name: judge_flag or t.params["judge"] for t in judged}
     for text in set(specs.values()):
         check_judge_spec(text)
+    return specs
+
+
+def _load_judges(specs: dict[str, str]) -> dict:
+    """task name -> loaded judge (one load per distinct spec)."""
+    from pluralbench.judges import load_judge
+
     loaded: dict[str, object] = {}
     for text in sorted(set(specs.values())):
         t0 = time.perf_counter()

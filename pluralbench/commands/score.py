@@ -2,6 +2,8 @@
 `pred_distribution` or `output`, or a pluralbench samples.jsonl) with a task's own metrics."""
 from __future__ import annotations
 
+import json
+import sys
 from pathlib import Path
 
 from pluralbench import settings
@@ -35,4 +37,8 @@ def handle(args) -> int:
         shown = f"{value['value']:.4f} [{value['ci_low']:.4f}, {value['ci_high']:.4f}]"
     print(f"{task.name}: {head} = {shown}  ({summary.counts['items']} items scored from {args.predictions}) "
           f"-> {summary.run_dir}")
+    checks = json.loads((summary.run_dir / "manifest.json").read_text(encoding="utf-8"))["data"].get("checks") or {}
+    if checks.get("renormalised_rows"):  # said out loud, as `run` does
+        print(f"{task.name}: note: {checks['renormalised_rows']} reference distributions did not sum to 1 and were "
+              "renormalised (manifest.json data.checks.renormalised_rows)", file=sys.stderr)
     return 0

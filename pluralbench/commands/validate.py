@@ -36,7 +36,8 @@ def handle(args) -> int:
         if problems:
             failed = True
             for problem in problems:
-                print(f"{path}: {problem}", file=sys.stderr)
+                print(f"{path}: invalid run directory: {problem}", file=sys.stderr)
         else:
-            print(f"{path}: valid run directory ({facts['task']}, {facts['model']}, {facts['samples']} samples)")
+            print(f"{path}: valid run directory {path.resolve().name} ({facts['task']}, {facts['model']}, "
+                  f"{facts['samples']} samples)")
     return 2 if failed else 0

@@ -6,10 +6,18 @@ import math
 from pluralbench.errors import DataError
 
 SUM_TOLERANCE = 1e-6  # rounding in the shipped files stays below 1e-9; anything larger is renormalised and counted
+# A reference (human) distribution whose sum is further from 1 than this is refused, not renormalised:
+# it is more likely counts, a dropped option or a typo than rounding (rounded percentages stay well inside).
+REFERENCE_SUM_LIMIT = 0.02
 
 
-def check_distribution(values, n_options: int, *, path, row: int, item_id, field: str) -> tuple[list[float], bool]:
-    """Return (distribution summing to 1, was_renormalised). Raise DataError for unusable rows."""
+def check_distribution(values, n_options: int, *, path, row: int, item_id, field: str,
+                       max_sum_error: float | None = None) -> tuple[list[float], bool]:
+    """Return (distribution summing to 1, was_renormalised). Raise DataError for unusable rows.
+
+    max_sum_error: refuse a row whose sum differs from 1 by more than this (None: renormalise any
+    positive sum, as for predictions, which may be scores or counts).
+    """
     if not isinstance(values, list):
         raise DataError(path, f"expected a list of numbers, got {type(values).__name__}", row=row, item_id=item_id, field=field)
     if len(values) != n_options:
@@ -27,5 +35,9 @@ def check_distribution(values, n_options: int, *, path, row: int, item_id, field
     total = math.fsum(out)
     if total <= 0:
         raise DataError(path, "all values are zero", row=row, item_id=item_id, field=field)
+    if max_sum_error is not None and abs(total - 1.0) > max_sum_error:
+        raise DataError(path, f"sums to {total:.6g}, not 1 (a reference distribution may be off by at most "
+                              f"{max_sum_error:g}, and is then renormalised and counted)", row=row, item_id=item_id,
+                        field=field)
     renormalised = abs(total - 1.0) > SUM_TOLERANCE
     return [v / total for v in out], renormalised

@@ -11,7 +11,7 @@ import re
 from pathlib import Path
 
 from pluralbench.data.dataset import Dataset
-from pluralbench.data.distributions import check_distribution
+from pluralbench.data.distributions import REFERENCE_SUM_LIMIT, check_distribution
 from pluralbench.data.files import file_sha256, read_json
 from pluralbench.errors import DataError, UserError
 from pluralbench.hashing import sha256_json
@@ -66,7 +66,7 @@ def load_modular_pluralism_mc(path: Path, params: dict, *, skip_single_option: b
             continue
         options = check_options(_require(row, "options", list, path, index, item_id), path, index, item_id)
         gold, fixed = check_distribution(row.get(gold_field), len(options), path=path, row=index, item_id=item_id,
-                                         field=gold_field)
+                                         field=gold_field, max_sum_error=REFERENCE_SUM_LIMIT)
         if fixed:
             renormalised.append(item_id)
         group = row.get("attribute")

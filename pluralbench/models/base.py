@@ -107,6 +107,16 @@ class ModelAdapter(ABC):
     def describe(self) -> str:
         return self.kind
 
+    # Optional: what the long-prompt policy (runner/long_prompts.py) needs. None means unknown, and
+    # the policy then reports that prompts were not measured.
+    def prompt_tokens(self, rendered: Rendered) -> int | None:
+        """How many tokens the model sees for this rendered prompt."""
+        return None
+
+    def context_length(self) -> int | None:
+        """The most tokens the model accepts in one sequence."""
+        return None
+
     @property
     def default_batch_size(self) -> int:
         return 8

@@ -79,6 +79,14 @@ class HFAdapter(ModelAdapter):
             text += assistant_prefix
         return Rendered(text=text, add_special_tokens=False)  # the template already placed special tokens
 
+    def prompt_tokens(self, rendered: Rendered) -> int | None:
+        if rendered.text is None:
+            return None
+        return len(self.tokenizer(rendered.text, add_special_tokens=rendered.add_special_tokens)["input_ids"])
+
+    def context_length(self) -> int | None:
+        return self.max_length
+
     @property
     def option_index(self) -> OptionTokenIndex:
         if self._option_index is None:
@@ -217,7 +225,7 @@ def load_transformers_model(name: str, *, gguf_file: str | None = None, dtype: s
                             revision: str | None = None, trust_remote_code: bool = False, device: str = "cpu",
                             max_length: int | None = None, description: str | None = None,
                             share_prefix: bool = True, threads: int | None = None) -> HFAdapter:
-    from transformers import AutoModelForCausalLM, AutoTokenizer
+    from transformers import AutoConfig, AutoModelForCausalLM, AutoTokenizer
     from transformers.utils import logging as hf_logging
 
     hf_logging.disable_progress_bar()  # our own progress bar is the one that matters
@@ -253,12 +261,22 @@ def load_transformers_model(name: str, *, gguf_file: str | None = None, dtype: s
         weights = {"hub_id": name, "revision": revision}
 
     try:
+        # The config first: a repository that ships its own code says so here, before anything else loads.
+        config = AutoConfig.from_pretrained(load_from, trust_remote_code=trust_remote_code, **load_kwargs)
         tokenizer = AutoTokenizer.from_pretrained(load_from, trust_remote_code=trust_remote_code, **load_kwargs)
-        model = AutoModelForCausalLM.from_pretrained(load_from, dtype=torch_dtype, trust_remote_code=trust_remote_code,
-                                                     **load_kwargs)
-    except OSError as exc:
+        model = AutoModelForCausalLM.from_pretrained(load_from, config=config, dtype=torch_dtype,
+                                                     trust_remote_code=trust_remote_code, **load_kwargs)
+    except Exception as exc:  # noqa: BLE001  (a trusted repository's own code can raise anything)
+        from_custom_code = not isinstance(exc, (OSError, ValueError))
+        if from_custom_code and not trust_remote_code:
+            raise  # a bug here or in transformers: keep its traceback
+        if "trust_remote_code" in str(exc) and not trust_remote_code:
+            raise UserError(f"model {name!r} needs custom code from its repository to load; pluralbench does not run "
+                            "it unless the model spec says trust_remote_code=true (read that code first)") from None
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise UserError(f"could not load model {name!r}: {first}") from None
+        where = f" (its own code, run under trust_remote_code=true, raised {type(exc).__name__})" if from_custom_code \
+            else ""
+        raise UserError(f"could not load model {name!r}{where}: {first}") from None
     if "hub_id" in weights:
         # Pin the exact commit so a moving branch never reuses stale cache entries.
         weights["revision"] = getattr(model.config, "_commit_hash", None) or revision

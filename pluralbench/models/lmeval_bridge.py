@@ -142,6 +142,9 @@ def load_lmeval(spec: ModelSpec) -> LMEvalAdapter:
     try:
         lm = lm_cls.create_from_arg_string(args, {})
     except (OSError, TypeError, ValueError) as exc:
+        if "trust_remote_code" in str(exc) and "trust_remote_code" not in options:
+            raise UserError(f"lm-eval model {spec.name}({args}) needs custom code from its repository to load; it is "
+                            "not run unless the model spec says trust_remote_code=True (read that code first)") from None
         first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
         raise UserError(f"lm-eval could not build {spec.name}({args}): {first}") from None
     version = getattr(lm_eval, "__version__", None) or _dist_version("lm-eval")

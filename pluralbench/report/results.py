@@ -64,6 +64,22 @@ def _read_json(path: Path):
         raise UserError(f"{path}: not valid JSON ({exc})") from None
 
 
+class IncompatibleResults(UserError):
+    """Results written by a pluralbench with another results schema: never read, never skipped quietly."""
+
+
+def check_schema_version(doc, path: Path) -> None:
+    """Results written by an incompatible pluralbench are refused by name, not misread."""
+    from pluralbench.runner.execute import SCHEMA_VERSION
+
+    found = doc.get("schema_version") if isinstance(doc, dict) else None
+    if found != SCHEMA_VERSION:
+        by = doc.get("pluralbench_version") if isinstance(doc, dict) else None
+        raise IncompatibleResults(f"{path}: results schema version {found!r}{f' (pluralbench {by})' if by else ''}; "
+                                  f"this pluralbench reads version {SCHEMA_VERSION}: re-run the task, or use the "
+                                  "pluralbench that wrote it")
+
+
 def is_run_dir(path: Path) -> bool:
     return (path / "metrics.json").is_file() or (path / "manifest.json").is_file()
 
@@ -73,12 +89,15 @@ def load_run(path: Path) -> RunResult:
     if not path.is_dir():
         raise UserError(f"{path}: no such run directory")
     manifest = _read_json(path / "manifest.json") if (path / "manifest.json").is_file() else None
+    if manifest is not None:
+        check_schema_version(manifest, path / "manifest.json")
     if manifest is not None and manifest.get("status") != "complete":
         raise UserError(f"{path}: run not finished (manifest status {manifest.get('status')!r}); "
                         "run the same command again to resume it")
     if not (path / "metrics.json").is_file():
         raise UserError(f"{path}: no metrics.json (the run has not finished)")
     metrics = _read_json(path / "metrics.json")
+    check_schema_version(metrics, path / "metrics.json")
     validate(metrics, "metrics", str(path / "metrics.json"))
     return RunResult(path, metrics, manifest)
 
@@ -111,7 +130,9 @@ def discover_runs(paths: list[Path]) -> tuple[list[RunResult], list[str]]:
             try:
                 runs.append(load_run(run_dir))
             except UserError as exc:
-                if strict:
+                # An unfinished run may be one still being written: skipped with a note. Results from an
+                # incompatible pluralbench are never dropped quietly from a report.
+                if strict or isinstance(exc, IncompatibleResults):
                     raise
                 notes.append(f"skipped {exc}")
     return runs, notes

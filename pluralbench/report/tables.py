@@ -26,17 +26,23 @@ def cell_text(cell) -> str:
 
 def md_escape(text: str) -> str:
     """Text from results shown literally in Markdown: no tables broken by '|', no inline HTML."""
-    text = text.replace("&", "&amp;").replace("\n", " ")
+    text = text.replace("&", "&amp;").replace("\r\n", " ").replace("\n", " ").replace("\r", " ")
     return _MD_SPECIAL.sub(r"\\\1", text).replace("\\<", "&lt;").replace("\\>", "&gt;")
 
 
 def code_span(text: str) -> str:
-    return "`" + text.replace("`", "'") + "`"
+    """Text shown as code: a backtick or line break in it cannot end the span or the line."""
+    return "`" + text.replace("`", "'").replace("\r", " ").replace("\n", " ") + "`"
 
 
 def csv_safe(text: str) -> str:
     """A spreadsheet must not evaluate a model name such as '=HYPERLINK(...)'."""
     return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+
+
+def csv_row(cells: list) -> list:
+    """Every text cell made inert; numbers stay numbers (written as repr, so a negative value keeps its sign)."""
+    return [csv_safe(c) if isinstance(c, str) else c for c in cells]
 
 
 def arrow(direction: str) -> str:
@@ -45,31 +51,32 @@ def arrow(direction: str) -> str:
 
 def to_csv(board: Board) -> str:
     out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
+    # Text always quoted: a line break inside a name (even a bare \r) stays inside its cell.
+    writer = csv.writer(out, lineterminator="\n", quoting=csv.QUOTE_NONNUMERIC)
     header = ["model", "fingerprint_id", "pareto_layer"]
     for c in board.columns:
         o = c.objective.name
         header += [o, f"{o}_ci_low", f"{o}_ci_high", f"{o}_n", f"{o}_elicitation", f"{o}_run_id"]
     for f in board.spec.commensurating:
         header += [f"{f.name}_score", f"{f.name}_rank"]
-    writer.writerow(header)
+    writer.writerow(csv_row(header))
     for r in board.rows:
-        line = [csv_safe(r.label), r.key[1], r.layer]
+        line = [r.label, r.key[1], r.layer]
         for c in board.columns:
             cell = r.cells[c.objective.name]
             if cell is None:
                 line += ["", "", "", "", "", ""]
             else:
-                line += [repr(cell.value), _num(cell.ci_low), _num(cell.ci_high), cell.n,
-                         cell.provenance["elicitation"], csv_safe(cell.run_id)]
+                line += [csv_number(cell.value), csv_number(cell.ci_low), csv_number(cell.ci_high), cell.n,
+                         cell.provenance["elicitation"], cell.run_id]
         for f in board.spec.commensurating:
-            line += [_num(r.scores.get(f.name)), "" if r.ranks.get(f.name) is None else r.ranks[f.name]]
-        writer.writerow(line)
+            line += [csv_number(r.scores.get(f.name)), "" if r.ranks.get(f.name) is None else r.ranks[f.name]]
+        writer.writerow(csv_row(line))
     return out.getvalue()
 
 
-def _num(x) -> str:
-    return "" if x is None else repr(float(x))
+def csv_number(x) -> float | str:
+    return "" if x is None else float(x)  # csv writes repr(float): every digit kept
 
 
 def to_markdown(board: Board) -> str:

@@ -10,7 +10,7 @@ from pluralbench.report import figures
 from pluralbench.report.html import render_html
 from pluralbench.report.leaderboard import Board, select_runs
 from pluralbench.report.spec import GroupView, Objective
-from pluralbench.report.tables import csv_safe, to_csv, to_json, to_markdown
+from pluralbench.report.tables import csv_number, csv_row, to_csv, to_json, to_markdown
 from pluralbench.runner.rundir import atomic_write_text, safe_component as safe_name
 
 
@@ -91,13 +91,13 @@ def write_outputs(board: Board, out: Path) -> dict[str, Path]:
         figs.append((f"{view.label} per {view.by}", path))
         written[f"groups_{view.name}"] = path
         buf = io.StringIO()
-        writer = csv.writer(buf, lineterminator="\n")
-        writer.writerow([view.by, "model", view.metric, "ci_low", "ci_high"])
+        writer = csv.writer(buf, lineterminator="\n", quoting=csv.QUOTE_NONNUMERIC)
+        writer.writerow(csv_row([view.by, "model", view.metric, "ci_low", "ci_high"]))
         for gi, g in enumerate(shown):
             for label, values in series.items():
                 v = values[gi]
-                writer.writerow([csv_safe(g), csv_safe(label)] + (["", "", ""] if v is None else
-                                                                  [repr(v[0]), _num(v[1]), _num(v[2])]))
+                numbers = ["", "", ""] if v is None else [csv_number(x) for x in v]
+                writer.writerow(csv_row([g, label] + numbers))
         gpath = out / f"groups_{safe_name(view.name)}.csv"
         atomic_write_text(gpath, buf.getvalue())
         written[f"groups_{view.name}_csv"] = gpath
@@ -109,6 +109,3 @@ def write_outputs(board: Board, out: Path) -> dict[str, Path]:
         written[name] = out / name
     return written
 
-
-def _num(x) -> str:
-    return "" if x is None else repr(float(x))

@@ -18,6 +18,7 @@ from pluralbench.models.base import ModelAdapter, OptionOutput, Rendered
 from pluralbench.provenance import environment
 from pluralbench.runner.cache import ResponseCache, cache_key
 from pluralbench.runner.journal import Journal
+from pluralbench.runner.long_prompts import DEFAULT_POLICY, apply_long_prompt_policy
 from pluralbench.runner.requests import ModelRequest
 from pluralbench.runner.rundir import RunLock, run_dir_for, run_id, write_json, write_jsonl
 from pluralbench.runner.shard import Shard
@@ -40,6 +41,7 @@ class RunOptions:
     progress: bool = True
     argv: list[str] = field(default_factory=list)
     shard: Shard | None = None  # evaluate only this slice of the (limited) items
+    on_long_prompt: str = DEFAULT_POLICY  # skip | truncate | error (runner/long_prompts.py)
 
 
 @dataclass
@@ -140,7 +142,13 @@ def run_task(prepared: PreparedTask, adapter: ModelAdapter, model_spec: str, opt
     elicitation = resolve_elicitation(opts.elicitation, adapter)
     fingerprint = adapter.fingerprint()
 
+    # Prompts longer than the context are dealt with before anything is written: `error` leaves no trace.
+    kept, per_item, long_prompts = apply_long_prompt_policy(adapter, elicitation, task.name, dataset.items,
+                                                            family.requests(task, dataset.items), opts.on_long_prompt)
     identity = run_identity(fingerprint, task, dataset.sha256, opts.limit, elicitation, opts.seed, opts.shard)
+    if long_prompts.acted:  # a different set of items (or prompts) is a different run
+        identity["long_prompts"] = long_prompts.identity()
+        dataset = Dataset(kept, dataset.source, dataset.sha256, dataset.checks)
     judge_info = None
     if getattr(family, "uses_judge", False):
         task = family.with_direction(task, opts.judge_direction)
@@ -156,7 +164,6 @@ def run_task(prepared: PreparedTask, adapter: ModelAdapter, model_spec: str, opt
 
     with RunLock(run_dir):
         # Requests: one list per item; identical requests are rendered and sent once.
-        per_item = family.requests(task, dataset.items)
         key_of: dict[ModelRequest, str] = {}
         unique: dict[str, tuple[ModelRequest, Rendered]] = {}
         for reqs in per_item:
@@ -175,6 +182,7 @@ def run_task(prepared: PreparedTask, adapter: ModelAdapter, model_spec: str, opt
                              metric_params)
         if opts.shard is not None:
             manifest["shard"] = opts.shard.to_json() | {"items_before_sharding": prepared.limited_items}
+        manifest["long_prompts"] = long_prompts.to_json()
         if judge_info is not None:
             manifest["judge"] = judge_info | {"fingerprint": judge.fingerprint()}
         manifest["status"] = "running"
@@ -216,6 +224,8 @@ def run_task(prepared: PreparedTask, adapter: ModelAdapter, model_spec: str, opt
 
         metrics = metrics_document(rid, task, dataset.sha256, model_spec, adapter.fingerprint_id(), elicitation,
                                    manifest["metric_parameters"], scored.metrics, judge_info)
+        if long_prompts.acted:  # never silent: the numbers cover fewer (or shortened) items
+            metrics["long_prompts"] = long_prompts.to_json()
         # Which journal entries answer each item: what `pluralbench merge` needs to rescore shards together.
         write_jsonl(run_dir / REQUESTS_FILE, [{"id": item["id"], "keys": [key_of[r] for r in reqs]}
                                               for item, reqs in zip(dataset.items, per_item)])

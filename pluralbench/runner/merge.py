@@ -14,6 +14,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from pluralbench.errors import UserError
+from pluralbench.report.results import check_schema_version
 from pluralbench.runner.execute import (REQUESTS_FILE, RunOptions, _deserialise, metrics_document, prepare_task,
                                         run_identity)
 from pluralbench.runner.journal import Journal
@@ -49,6 +50,7 @@ def _read_shard(path: Path) -> ShardRun:
         raise UserError(f"{path}: not a run directory (no manifest.json)") from None
     except ValueError as exc:
         raise UserError(f"{manifest_path}: not valid JSON ({exc})") from None
+    check_schema_version(manifest, manifest_path)
     if manifest.get("status") != "complete":
         raise UserError(f"{path}: the run has not finished (status {manifest.get('status')!r}); resume it first")
     shard = manifest.get("shard")
@@ -97,6 +99,12 @@ def _resolve_task(manifest: dict) -> Task:
 def merge_shards(paths: list[Path], output: Path, data_dir: Path | None, argv: list[str]) -> Path:
     shards = sorted((_read_shard(p) for p in paths), key=lambda s: s.shard.index)
     check_compatible(shards)
+    for s in shards:
+        lp = s.manifest.get("long_prompts") or {}
+        if lp.get("skipped_items") or lp.get("truncated_items"):
+            raise UserError(f"{s.path}: skipped or truncated prompts longer than the model's context "
+                            f"({lp.get('skipped_items')} skipped, {lp.get('truncated_items')} truncated); merging such "
+                            "shards is not supported: run the task unsharded, or with a model whose context fits")
     first = shards[0].manifest
     task = _resolve_task(first)
     prepared = prepare_task(task, RunOptions(output=output, data_dir=data_dir, cache_dir=None,

@@ -12,6 +12,7 @@ from pluralbench.errors import UserError
 from pluralbench.hashing import sha256_json
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
+_STALE_TEMP = re.compile(r"^\..+\.[A-Za-z0-9_]{8}$")  # atomic_write_text's temp names (mkstemp suffix)
 
 
 def safe_component(text: str, max_len: int = 60) -> str:
@@ -52,7 +53,14 @@ class RunLock:
         self._fh.truncate()
         self._fh.write(str(os.getpid()))
         self._fh.flush()
+        self._remove_stale_temp_files()
         return self
+
+    def _remove_stale_temp_files(self) -> None:
+        """A run killed inside atomic_write_text leaves its temp file; the lock says no one else is writing."""
+        for path in self.path.parent.iterdir():
+            if path.name != self.path.name and _STALE_TEMP.match(path.name) and path.is_file():
+                path.unlink(missing_ok=True)
 
     def __exit__(self, *exc):
         if self._fh:

@@ -1,7 +1,7 @@
-"""The batch plan: every request once, batches never mix ops or decoding settings, scored prompts
-sorted by text (shared prefixes side by side), generation prompts by length (little padding)."""
+"""The batch plan: every request once, batches never mix ops or decoding settings; scored prompts in
+whichever order (by text or by length) leaves less to compute; generation prompts by length."""
 from pluralbench.models.base import GenerationSettings, Rendered
-from pluralbench.runner.execute import plan_batches
+from pluralbench.runner.batch_plan import estimated_work, plan_batches
 from pluralbench.runner.requests import ModelRequest
 
 
@@ -25,14 +25,40 @@ def test_every_request_once_and_batches_are_homogeneous():
             assert len({(unique[k][0].op, unique[k][0].generation) for k in b}) == 1
 
 
-def test_scored_prompts_by_text_generation_by_length():
+def _options(texts):
+    return {f"k{i}": (ModelRequest(op="options", prompt=t, labels=("A", "B")), Rendered(text=t))
+            for i, t in enumerate(texts)}
+
+
+def _planned_texts(unique, batch_size, by_text):
+    return [[unique[k][1].text for k in b] for b in plan_batches(unique, batch_size, by_text)]
+
+
+def test_estimated_work_by_hand():
+    # batch ["abcX", "abcYY"]: shared "abc" -> 2 x 2 + 3 = 7 <= 0.8 x 10; batch ["zz"]: 2
+    assert estimated_work(["abcX", "abcYY", "zz"], 2) == 7 + 2
+    # ["aX", "bYYYY"]: nothing shared -> padded 2 x 5 = 10
+    assert estimated_work(["aX", "bYYYY"], 2) == 10
+
+
+def test_text_order_wins_when_personas_share_long_prefixes():
+    persona_a, persona_b = "You are a farmer from Kansas who votes. ", "You are a nurse in Ohio, retired now. "
+    texts = [persona_a + "Q1?", persona_b + "Question two?", persona_a + "Question two?", persona_b + "Q1?"]
+    planned = _planned_texts(_options(texts), 2, by_text=True)
+    assert all(len({t[:20] for t in batch}) == 1 for batch in planned)  # one persona per batch
+    by_length = _planned_texts(_options(texts), 2, by_text=False)
+    assert [len(t) for b in by_length for t in b] == sorted(len(t) for t in texts)
+
+
+def test_length_order_wins_when_only_a_system_prompt_is_shared():
+    system = "System: be helpful. "
+    texts = [system + q for q in ("a" * 40, "b", "c" * 40, "d")]
+    planned = _planned_texts(_options(texts), 2, by_text=True)
+    assert [len(t) for b in planned for t in b] == sorted(len(t) for t in texts)  # short with short, long with long
+
+
+def test_generation_is_always_by_length():
     unique = _unique()
-    batches = plan_batches(unique, 10, by_text=True)
-    texts = [[unique[k][1].text for k in b] for b in batches]
-    options = next(t for t in texts if t[0].startswith("Persona"))
-    assert options == sorted(options)  # alphabetical, so the "Persona A." prompts are adjacent
-    greedy = next(t for t in texts if "zz" in t)
+    planned = _planned_texts(unique, 10, by_text=True)
+    greedy = next(t for t in planned if "zz" in t)
     assert [len(t) for t in greedy] == sorted(len(t) for t in greedy)
-    by_length = [[unique[k][1].text for k in b] for b in plan_batches(unique, 10, by_text=False)]
-    options = next(t for t in by_length if t[0].startswith("Persona"))
-    assert [len(t) for t in options] == sorted(len(t) for t in options)

@@ -16,6 +16,7 @@ from pluralbench.data import Dataset, load_task_data
 from pluralbench.errors import UserError
 from pluralbench.models.base import ModelAdapter, OptionOutput, Rendered
 from pluralbench.provenance import environment
+from pluralbench.runner.batch_plan import plan_batches
 from pluralbench.runner.cache import ResponseCache, cache_key
 from pluralbench.runner.journal import Journal
 from pluralbench.runner.long_prompts import DEFAULT_POLICY, apply_long_prompt_policy
@@ -245,32 +246,6 @@ def run_task(prepared: PreparedTask, adapter: ModelAdapter, model_spec: str, opt
         )
         write_json(run_dir / "manifest.json", manifest)
     return RunSummary(run_dir, metrics, counts, str(opts.shard) if opts.shard else None)
-
-
-def plan_batches(unique: dict, batch_size: int, by_text: bool) -> list[list[str]]:
-    """Batches over every request of the run, in a fixed order, whatever is already done.
-
-    Requests of one op and decoding setting are batched together. Sorting scored prompts by their
-    rendered text puts prompts that share a prefix side by side, so an adapter that reuses a shared
-    prefix's key/value cache gets long shared prefixes; otherwise (and always for generation, which
-    shares no prefix) sorting by length keeps padding small.
-    """
-    def order(key):
-        req, rendered = unique[key]
-        gen = req.generation.key() if req.generation else {}
-        text = rendered.text if rendered.text is not None else str(rendered.messages)
-        return (req.op, str(sorted(gen.items())), text if by_text and req.op != "generate" else len(text), key)
-
-    batches: list[list[str]] = []
-    for key in sorted(unique, key=order):
-        req = unique[key][0]
-        head = unique[batches[-1][0]][0] if batches else None
-        if head is not None and len(batches[-1]) < batch_size and head.op == req.op and \
-                head.generation == req.generation:
-            batches[-1].append(key)
-        else:
-            batches.append([key])
-    return batches
 
 
 def _judge(family, task, items, outputs, judge, judge_info, run_dir, cache, counts, opts, stream):

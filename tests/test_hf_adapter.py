@@ -114,28 +114,36 @@ def test_shared_prefix_reuse_matches_the_unshared_pass(smollm2):
         assert b.label_logprobs == c.label_logprobs  # reuse is deterministic
 
 
-def test_a_new_prefix_extends_the_closest_cached_one(smollm2):
+def test_prefix_reuse_is_exact_whatever_ran_before(smollm2):
+    """A batch's numbers must not depend on what the process computed earlier: a run resumed in a new
+    process has to reproduce an uninterrupted run bit for bit."""
     from pluralbench.models.base import Rendered
+    from pluralbench.models.prefix_cache import CHUNK, PrefixCache
 
-    start = "Question: The quick brown fox jumps over the lazy dog near the river bank today. "
+    start = "Question: " + "The quick brown fox jumps over the lazy dog near the river bank today. " * 3
     texts = [start + q + " Options: A. Yes B. No\nAnswer:" for q in
              ("Is it red?", "Is it red or blue?", "What about you?", "What about me?")]
     batches = [[Rendered(text=t) for t in texts[:2]], [Rendered(text=t) for t in texts[2:]]]
     labels = [("A", "B")] * 2
-    smollm2.share_prefix = False
+    rows = smollm2._encode(batches[1])
+    prefix_len = min(len(os.path.commonprefix(rows)), min(map(len, rows)) - 1)
+    assert prefix_len > CHUNK  # long enough that a boundary is reused
+    original = smollm2.prefix_cache
     try:
-        plain = [o for b in batches for o in smollm2.option_distributions(b, labels)]
-    finally:
+        smollm2.share_prefix = False
+        plain = smollm2.option_distributions(batches[1], labels)
         smollm2.share_prefix = True
-    cache = smollm2.prefix_cache
-    extended, computed = cache.extended, cache.computed_tokens
-    shared = [o for b in batches for o in smollm2.option_distributions(b, labels)]
-    rows = [smollm2._encode(b) for b in batches]
-    common = [len(os.path.commonprefix(r)) for r in rows]
-    # the second batch's prefix starts from the first one's cache: only its own new tokens are computed
-    assert cache.extended == extended + 1
-    assert cache.computed_tokens - computed == common[0] + common[1] - len(os.path.commonprefix(rows[0] + rows[1]))
-    for a, b in zip(plain, shared):
+        smollm2.prefix_cache = PrefixCache(smollm2.model, smollm2.device)
+        alone = smollm2.option_distributions(batches[1], labels)  # a fresh process
+        smollm2.prefix_cache = cache = PrefixCache(smollm2.model, smollm2.device)
+        smollm2.option_distributions(batches[0], labels)
+        computed = cache.computed_tokens
+        after = smollm2.option_distributions(batches[1], labels)  # after a batch sharing the first chunks
+    finally:
+        smollm2.prefix_cache = original
+    assert cache.extended == 1 and cache.computed_tokens - computed < prefix_len  # paid only past a boundary
+    for a, b, c in zip(plain, alone, after):
+        assert b.label_logprobs == c.label_logprobs  # bit for bit
         assert np.allclose(a.label_logprobs, b.label_logprobs, atol=1e-4)
 
 

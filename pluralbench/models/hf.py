@@ -19,7 +19,7 @@ from pluralbench.errors import UserError
 from pluralbench.hashing import sha256_file, sha256_files, sha256_text
 from pluralbench.models.base import GenerationSettings, ModelAdapter, OptionOutput, Rendered
 from pluralbench.models.option_tokens import OptionTokenIndex
-from pluralbench.models.prefix_cache import PrefixCache, common_prefix_length, worth_sharing
+from pluralbench.models.prefix_cache import PrefixCache, common_prefix_length, reusable_length, worth_sharing
 from pluralbench.models.spec import ModelSpec
 from pluralbench.settings import models_cache_dir
 
@@ -126,7 +126,7 @@ class HFAdapter(ModelAdapter):
             return []
         rows = self._encode(prompts)
         shared = min(common_prefix_length(rows), min(len(r) for r in rows) - 1)  # every row keeps a suffix
-        if self.share_prefix and worth_sharing(rows, shared, self.prefix_cache.reusable(tuple(rows[0][:shared]))):
+        if self.share_prefix and worth_sharing(rows, shared, reusable_length(shared)):
             input_ids, mask, positions, past = self.prefix_cache.batch_inputs(rows, shared, self.tokenizer.pad_token_id)
             logits = self.model(input_ids=input_ids, attention_mask=mask, position_ids=positions, past_key_values=past,
                                 use_cache=True, logits_to_keep=1).logits

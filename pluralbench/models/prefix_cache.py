@@ -37,7 +37,7 @@ def common_prefix_length(rows: Sequence[Sequence[int]]) -> int:
 
 def worth_sharing(rows: Sequence[Sequence[int]], prefix_len: int, reusable: int = 0) -> bool:
     """Whether a shared-prefix pass processes clearly fewer tokens than a plain left-padded one;
-    `reusable` tokens of the prefix are already in the cache and cost nothing."""
+    `reusable` tokens of the prefix are assumed cached and cost nothing."""
     if len(rows) < 2 or prefix_len < MIN_SHARED_TOKENS:
         return False
     plain = len(rows) * max(len(r) for r in rows)
@@ -45,37 +45,52 @@ def worth_sharing(rows: Sequence[Sequence[int]], prefix_len: int, reusable: int 
     return shared <= (1 - MIN_SAVING) * plain
 
 
-class PrefixCache:
-    """An LRU of prefix key/value caches. A new prefix starts from the cached one it shares the most
-    tokens with (cropped to the shared part), so consecutive batches that share a system prompt and an
-    instruction but not a question pay only for their new tokens."""
+CHUNK = 32  # prefixes are computed in chunks at fixed boundaries, so their keys/values never depend on history
 
-    def __init__(self, model, device, capacity: int = 8):
+
+def reusable_length(prefix_len: int) -> int:
+    """Tokens of a prefix at or below its last chunk boundary: what earlier batches usually left cached.
+    Deterministic on purpose, so whether a batch shares depends on the batch alone, never on history."""
+    return (prefix_len // CHUNK) * CHUNK
+
+
+class PrefixCache:
+    """An LRU of prefix key/value caches.
+
+    A prefix's keys and values are always computed the same way: chunk by chunk at multiples of CHUNK
+    tokens, then the remainder. Each boundary is cached, so a new prefix that shares a system prompt
+    and an instruction with an earlier one starts from their common boundary and pays only for the
+    rest; and because the chunking depends on the prefix alone, a run resumed in a fresh process
+    computes bit-identical numbers (what makes a killed run's metrics equal an uninterrupted one's).
+    """
+
+    def __init__(self, model, device, capacity: int = 16):
         self.model = model
         self.device = device
         self.capacity = capacity
         self._entries: OrderedDict[tuple[int, ...], object] = OrderedDict()
         self.hits = 0
         self.misses = 0
-        self.extended = 0  # misses that started from a cached prefix
+        self.extended = 0  # misses that started from a cached boundary
         self.computed_tokens = 0
 
     def __contains__(self, prefix: tuple[int, ...]) -> bool:
         return prefix in self._entries
 
-    def _closest(self, prefix: tuple[int, ...]) -> tuple[tuple[int, ...] | None, int]:
-        """The cached key sharing the longest start with `prefix`, and how many tokens they share."""
-        best, best_len = None, 0
-        for key in self._entries:
-            n = common_prefix_length([key, prefix])
-            if n > best_len:
-                best, best_len = key, n
-        return best, best_len
+    def _store(self, prefix: tuple[int, ...], past) -> None:
+        self._entries[prefix] = past
+        self._entries.move_to_end(prefix)
+        while len(self._entries) > self.capacity:
+            self._entries.popitem(last=False)
 
-    def reusable(self, prefix: tuple[int, ...]) -> int:
-        """Tokens of `prefix` whose keys and values are already cached."""
-        _, n = self._closest(prefix)
-        return n if n >= MIN_SHARED_TOKENS or n == len(prefix) else 0
+    def _extend(self, past, tokens: tuple[int, ...], start: int):
+        ids = torch.tensor([tokens], dtype=torch.long, device=self.device)
+        positions = torch.arange(start, start + len(tokens), device=self.device)[None, :]
+        past = copy.deepcopy(past) if past is not None else None  # cached entries are never modified
+        out = self.model(input_ids=ids, position_ids=positions, past_key_values=past, use_cache=True,
+                         logits_to_keep=1)
+        self.computed_tokens += len(tokens)
+        return out.past_key_values
 
     def get(self, prefix: tuple[int, ...]):
         if prefix in self._entries:
@@ -83,31 +98,21 @@ class PrefixCache:
             self.hits += 1
             return self._entries[prefix]
         self.misses += 1
-        key, shared = self._closest(prefix)
-        past, start = None, 0
-        if key is not None and shared >= MIN_SHARED_TOKENS:
-            past = copy.deepcopy(self._entries[key])
-            try:
-                extra = past.get_seq_length() - shared
-                if extra > 0:
-                    past.crop(-extra)  # a negative count removes tokens from the end (all transformers versions)
-                start = shared
+        boundaries = list(range(CHUNK, len(prefix), CHUNK))  # strictly inside the prefix
+        start, past = 0, None
+        for b in reversed(boundaries):
+            if prefix[:b] in self._entries:
+                start, past = b, self._entries[prefix[:b]]
                 self.extended += 1
-            except (ValueError, RuntimeError, NotImplementedError, AttributeError):  # a cache that cannot be cropped
-                past, start = None, 0
-        if start == len(prefix):  # a cached key continued this prefix: cropping was all it took
-            entry = past
-        else:
-            ids = torch.tensor([prefix[start:]], dtype=torch.long, device=self.device)
-            positions = torch.arange(start, len(prefix), device=self.device)[None, :]
-            out = self.model(input_ids=ids, position_ids=positions, past_key_values=past, use_cache=True,
-                             logits_to_keep=1)
-            entry = out.past_key_values
-            self.computed_tokens += len(prefix) - start
-        self._entries[prefix] = entry
-        if len(self._entries) > self.capacity:
-            self._entries.popitem(last=False)
-        return entry
+                break
+        for b in boundaries:
+            if b > start:
+                past = self._extend(past, prefix[start:b], start)
+                self._store(prefix[:b], past)
+                start = b
+        past = self._extend(past, prefix[start:], start)
+        self._store(prefix, past)
+        return past
 
     def batch_inputs(self, rows: Sequence[Sequence[int]], prefix_len: int, pad_id: int):
         """(input_ids, attention_mask, position_ids, past_key_values) for the suffixes of `rows`."""

@@ -72,3 +72,16 @@ def mc_row(i: int, gold=(0.5, 0.3, 0.2), attribute="Japan", question=None) -> di
     return {"question": question or f"Question: Is statement {i} true?\nOptions: {letters}\nAnswer:",
             "options": options, "attribute": attribute, "gold_distribution": list(gold), "pred_distribution": None,
             "id": i}
+
+
+def write_custom_code_model(directory: Path, marker: Path) -> Path:
+    """A local model directory whose config needs the repository's own Python code; that code, if it
+    ever runs, writes `marker`."""
+    directory.mkdir()
+    (directory / "config.json").write_text(json.dumps({
+        "model_type": "custom_thing", "auto_map": {"AutoConfig": "configuration_custom.CustomConfig",
+                                                   "AutoModelForCausalLM": "modeling_custom.CustomModel"}}))
+    code = f"import pathlib\npathlib.Path({str(marker)!r}).write_text('ran')\n"
+    (directory / "configuration_custom.py").write_text(code)
+    (directory / "modeling_custom.py").write_text(code)
+    return directory

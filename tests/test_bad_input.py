@@ -20,7 +20,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from conftest import assert_user_error, mc_row, run_cli, write_mc_file
+from conftest import assert_user_error, mc_row, run_cli, write_custom_code_model, write_mc_file
 
 GOQA = "modular_pluralism/distributional_test_globalopinionqa_small.json"
 TASK = "distributional_globalopinionqa"
@@ -373,13 +373,7 @@ def case_needs_trust_remote_code(ctx):
     """A local model directory whose config needs the repository's own Python code: refused, not run."""
     marker = ctx.tmp / "MARKER"
     model = ctx.tmp / "custom_model"
-    model.mkdir()
-    (model / "config.json").write_text(json.dumps({
-        "model_type": "custom_thing", "auto_map": {"AutoConfig": "configuration_custom.CustomConfig",
-                                                   "AutoModelForCausalLM": "modeling_custom.CustomModel"}}))
-    code = f"import pathlib\npathlib.Path({str(marker)!r}).write_text('ran')\n"
-    (model / "configuration_custom.py").write_text(code)
-    (model / "modeling_custom.py").write_text(code)
+    write_custom_code_model(model, marker)
     marker_absent(ctx, marker)
     ctx.env["HF_HUB_OFFLINE"] = "1"
     return ctx.run_task(good_rows(), "--model", f"hf:{model}"), [

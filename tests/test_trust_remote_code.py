@@ -3,11 +3,10 @@ trust_remote_code=true: off by default and when set false (refused in one line, 
 when asked (the code runs, as the user chose). Offline: a local directory whose config needs custom code."""
 from __future__ import annotations
 
-import json
 
 import pytest
 
-from conftest import assert_user_error, mc_row, run_cli, write_mc_file
+from conftest import assert_user_error, mc_row, run_cli, write_custom_code_model, write_mc_file
 
 GOQA = "modular_pluralism/distributional_test_globalopinionqa_small.json"
 
@@ -16,13 +15,7 @@ GOQA = "modular_pluralism/distributional_test_globalopinionqa_small.json"
 def custom_model(tmp_path):
     marker = tmp_path / "MARKER"
     model = tmp_path / "custom_model"
-    model.mkdir()
-    (model / "config.json").write_text(json.dumps({
-        "model_type": "custom_thing", "auto_map": {"AutoConfig": "configuration_custom.CustomConfig",
-                                                   "AutoModelForCausalLM": "modeling_custom.CustomModel"}}))
-    code = f"import pathlib\npathlib.Path({str(marker)!r}).write_text('ran')\n"
-    (model / "configuration_custom.py").write_text(code)
-    (model / "modeling_custom.py").write_text(code)
+    write_custom_code_model(model, marker)
     return model, marker
 
 

@@ -4,7 +4,7 @@ Chat templates put the same system prompt before every question, and ValuePrism 
 prompts share long instructions and personas. The prefix is run once (batch 1), its cache kept in a
 small LRU, copied and repeated across the batch; only the suffixes go through the model. Padding
 sits between prefix and suffix, masked out, with position ids counting real tokens, so every row
-sees exactly the positions it would see alone (results match the unshared pass to ~1e-6).
+sees exactly the positions it would see alone (results match the unshared pass to ~1e-5).
 """
 from __future__ import annotations
 
@@ -73,9 +73,6 @@ class PrefixCache:
         self.misses = 0
         self.extended = 0  # misses that started from a cached boundary
         self.computed_tokens = 0
-
-    def __contains__(self, prefix: tuple[int, ...]) -> bool:
-        return prefix in self._entries
 
     def _store(self, prefix: tuple[int, ...], past) -> None:
         self._entries[prefix] = past

@@ -29,7 +29,7 @@ import torch
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from pluralbench.data.multiple_choice import LETTERS  # noqa: E402
+from pluralbench.core.options import LETTERS  # noqa: E402
 from pluralbench.metrics import js_distance  # noqa: E402
 from pluralbench.models import load_model  # noqa: E402
 from pluralbench.models.base import GenerationSettings  # noqa: E402

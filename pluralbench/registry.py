@@ -69,6 +69,8 @@ model_kinds = Registry("model kind", "pluralbench.models", ("pluralbench.models"
 task_families = Registry("task family", "pluralbench.task_families", ("pluralbench.families",))
 metrics = Registry("metric", "pluralbench.metrics", ("pluralbench.metrics",))
 judges = Registry("judge", "pluralbench.judges", ("pluralbench.judges",))
+# How a distribution over options is read out of a model (log-prob today; see pluralbench/elicitation).
+elicitation_methods = Registry("elicitation method", "pluralbench.elicitation_methods", ("pluralbench.elicitation",))
 data_formats = Registry("data format", "pluralbench.data_formats", ("pluralbench.data",))
 # Functions that fold a model's normalised objective scores into one number (leaderboard re-ranking).
 commensurators = Registry("commensurating function", "pluralbench.commensurators", ("pluralbench.report.commensurate",))

@@ -2,7 +2,7 @@
 whichever order (by text or by length) leaves less to compute; generation prompts by length."""
 from pluralbench.models.base import GenerationSettings, Rendered
 from pluralbench.runner.batch_plan import estimated_work, plan_batches
-from pluralbench.runner.requests import ModelRequest
+from pluralbench.core.records import ModelRequest
 
 
 def _unique():

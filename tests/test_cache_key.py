@@ -12,7 +12,7 @@ import pytest
 
 from pluralbench.models.base import GenerationSettings, Rendered
 from pluralbench.runner.cache import ResponseCache, cache_key
-from pluralbench.runner.requests import ModelRequest
+from pluralbench.core.records import ModelRequest
 
 pytestmark = pytest.mark.model
 

@@ -7,7 +7,8 @@ from scipy.special import softmax
 from scipy.stats import entropy as scipy_entropy
 
 from pluralbench.families.multiple_choice_distribution import derangement
-from pluralbench.models.base import OptionOutput
+from pluralbench.core.records import OptionOutput
+from pluralbench.elicitation.predictions import from_option_output
 from pluralbench.taskfile import get_task
 
 TASK = get_task("distributional_globalopinionqa")
@@ -25,7 +26,7 @@ LOGPS = {Q1: [-0.5, -1.5, -3.0], Q2: [-2.0, -0.2]}
 
 
 def outputs_for(items, masses=None):
-    return [[OptionOutput(tuple(LOGPS[it["prompt"]]), (masses or {}).get(it["id"], 0.8))] for it in items]
+    return [[from_option_output(OptionOutput(tuple(LOGPS[it["prompt"]]), (masses or {}).get(it["id"], 0.8)))] for it in items]
 
 
 def test_requests_dedupe_by_prompt_and_carry_labels():
@@ -86,7 +87,7 @@ def test_derangement_moves_every_option():
 
 def test_no_option_mass_is_excluded_not_replaced_by_uniform():
     items = ITEMS[:2]
-    outs = [[OptionOutput((float("-inf"),) * 3, 0.0)], [OptionOutput(tuple(LOGPS[Q1]), 0.8)]]
+    outs = [[from_option_output(OptionOutput((float("-inf"),) * 3, 0.0))], [from_option_output(OptionOutput(tuple(LOGPS[Q1]), 0.8))]]
     scored = FAMILY.score(TASK, items, outs, seed=0)
     assert scored.metrics["counts"]["excluded_no_option_mass"] == 1
     assert scored.samples[0]["model_distribution"] is None and "excluded" in scored.samples[0]

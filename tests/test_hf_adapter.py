@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from pluralbench.errors import UserError
-from pluralbench.families.option_scoring import option_distribution
+from pluralbench.elicitation.readout import option_distribution
 from pluralbench.models.base import GenerationSettings
 
 pytestmark = pytest.mark.model

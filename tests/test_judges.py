@@ -6,7 +6,7 @@ import pytest
 import torch
 
 from pluralbench.data.valueprism import load_valueprism_overton
-from pluralbench.families.option_scoring import option_distribution
+from pluralbench.elicitation.readout import option_distribution
 from pluralbench.judges import load_judge
 from pluralbench.runner.judging import Judgements, run_judge
 from pluralbench.taskfile import get_task

@@ -7,12 +7,14 @@ import pytest
 from scipy.spatial.distance import jensenshannon
 from scipy.stats import gmean
 
-from pluralbench.models.base import OptionOutput
+from pluralbench.core.records import OptionOutput
+from pluralbench.elicitation.predictions import from_option_output
 from pluralbench.taskfile import get_task
 
 
-def output(dist, mass=0.9) -> OptionOutput:
-    return OptionOutput(tuple(math.log(p) if p > 0 else None for p in dist), mass)
+def output(dist, mass=0.9) -> dict:
+    """What the log-prob read-out hands a family for these label probabilities."""
+    return from_option_output(OptionOutput(tuple(math.log(p) if p > 0 else None for p in dist), mass))
 
 
 # jury_choice ----------------------------------------------------------------------------------------
@@ -61,7 +63,7 @@ def test_jury_choice_hand_computed():
 def test_jury_choice_pools_items_and_excludes_unanswered():
     task = get_task("jury_polis")
     items = [polis_item(), dict(polis_item(), id="conv#1"), dict(polis_item(), id="conv#2")]
-    outs = [[output([1.0, 0.0, 0.0])], [output([0.0, 1.0, 0.0])], [OptionOutput((None, None, None), 0.0)]]
+    outs = [[output([1.0, 0.0, 0.0])], [output([0.0, 1.0, 0.0])], [from_option_output(OptionOutput((None, None, None), 0.0))]]
     items.append(dict(polis_item(), id="conv#3", utilities=[[1, 1, 1], [0, 0, 0]], juror_groups=[None, None]))
     outs.append([output([0.2, 0.3, 0.5])])  # every candidate ties: no normalised score, no group level
     scored = task.family_impl().score(task, items, outs, seed=0)

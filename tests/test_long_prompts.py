@@ -109,7 +109,7 @@ def test_merge_refuses_shards_that_skipped_items(data_dir, tmp_path, capsys):
 def test_truncation_keeps_the_end_and_fits(smollm2):
     from pluralbench.models import load_model
     from pluralbench.runner.long_prompts import apply_long_prompt_policy
-    from pluralbench.runner.requests import ModelRequest
+    from pluralbench.core.records import ModelRequest
 
     small = load_model(MODEL)
     items = [{"id": "a"}, {"id": "b"}]

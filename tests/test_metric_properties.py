@@ -4,7 +4,7 @@ import math
 import numpy as np
 from hypothesis import given, settings, strategies as st
 
-from pluralbench.families.option_scoring import option_distribution
+from pluralbench.elicitation.readout import option_distribution
 from pluralbench.metrics import entropy, js_distance
 from pluralbench.metrics.bootstrap import bootstrap_mean_ci
 from pluralbench.metrics.divergence import normalise

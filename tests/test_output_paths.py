@@ -1,7 +1,8 @@
 """Output paths derived from model or task names cannot leave the output directory."""
 import pytest
 
-from pluralbench.runner.rundir import run_dir_for, run_id, safe_component
+from pluralbench.core.files import safe_component
+from pluralbench.runner.rundir import run_dir_for, run_id
 
 
 @pytest.mark.parametrize("name", ["../../etc/passwd", "/abs/path", "..", ".hidden", "hf:/a/b,gguf_file=../x.gguf",

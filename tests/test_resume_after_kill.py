@@ -86,7 +86,8 @@ def test_second_concurrent_run_is_refused(tmp_path):
 def test_lock_holder_removes_temp_files_left_by_a_killed_write(tmp_path):
     """atomic_write_text's temp files (.NAME.XXXXXXXX) left by a SIGKILL go once the next run holds the lock;
     other hidden files and finished files stay."""
-    from pluralbench.runner.rundir import RunLock, atomic_write_text
+    from pluralbench.core.files import atomic_write_text
+    from pluralbench.runner.rundir import RunLock
 
     atomic_write_text(tmp_path / "metrics.json", "{}\n")
     leftovers = [tmp_path / ".metrics.json.k2f_9xqa", tmp_path / ".samples.jsonl.0a1b2c3d"]

@@ -15,12 +15,14 @@ from pluralbench.data.opinionqa_waves import load_waves
 from pluralbench.errors import DataError
 from pluralbench.families.answer_parsing import parse_letter
 from pluralbench.families.distributional_mpi import keyed_score
-from pluralbench.models.base import OptionOutput
+from pluralbench.core.records import OptionOutput
+from pluralbench.elicitation.predictions import from_option_output
 from pluralbench.taskfile import get_task
 
 
 def opt(logps, mass=0.9):
-    return OptionOutput(tuple(float(x) for x in logps), mass)
+    """What the log-prob read-out hands a family for these label log-probabilities."""
+    return from_option_output(OptionOutput(tuple(float(x) for x in logps), mass))
 
 
 # ValuePrism valence ---------------------------------------------------------------------------------
@@ -53,7 +55,7 @@ def test_valence_scores_equal_sklearn_in_both_modes():
     scored = VALENCE.family_impl().score(VALENCE, items, outputs, seed=0)
     m = scored.metrics
     gold = [it["label"] for it in items]
-    opt_pred = ["ABC"[int(np.argmax(o[0].label_logprobs))] for o in outputs]
+    opt_pred = ["ABC"[int(np.argmax(o[0]["label_logprobs"]))] for o in outputs]
     gen_pred = [parse_letter(o[1], ("A", "B", "C"), {"support": "A", "oppose": "B", "either": "C"}) for o in outputs]
     assert "unparseable" in gen_pred
     for mode, pred in (("options", opt_pred), ("generate", gen_pred)):
@@ -83,7 +85,7 @@ def test_valence_scores_equal_sklearn_in_both_modes():
     assert m["overall"]["covered_mass"]["value"] == pytest.approx(0.9)
     assert scored.samples[0]["modes"]["generate"]["text"] == outputs[0][1]
     assert scored.samples[0]["modes"]["options"]["model_distribution"] == pytest.approx(
-        list(softmax(outputs[0][0].label_logprobs)))
+        list(softmax(outputs[0][0]["label_logprobs"])))
 
 
 def test_valence_vrd_type_from_wording():
@@ -108,7 +110,7 @@ def test_moralchoice_entropy_auroc_and_synthetic_statement():
                       "group": "high_ambiguity" if high else "low_ambiguity"})
         outputs.append([opt(rng.normal(size=2) * (0.3 if high else 2.0))])
     m = MORAL.family_impl().score(MORAL, items, outputs, seed=0).metrics
-    preds = [softmax(o[0].label_logprobs) for o in outputs]
+    preds = [softmax(o[0]["label_logprobs"]) for o in outputs]
     ent = [scipy_entropy(p, base=2) for p in preds]
     y = [it["group"] == "high_ambiguity" for it in items]
     assert m["overall"]["entropy_auroc_high_vs_low"]["value"] == pytest.approx(roc_auc_score(y, ent), abs=1e-12)
@@ -149,7 +151,7 @@ def test_mpi_traits_entropy_and_skipped_comparison(tmp_path):
     outputs = [[opt(rng.normal(size=5))] for _ in ds.items]
     scored = MPI.family_impl().score(MPI, ds.items, outputs, seed=0)
     m = scored.metrics
-    preds = [softmax(o[0].label_logprobs) for o in outputs]
+    preds = [softmax(o[0]["label_logprobs"]) for o in outputs]
     agree = [float(np.dot(p, [5, 4, 3, 2, 1])) for p in preds]
     n_scores = [agree[0], 6 - agree[1]]
     assert m["groups"]["trait"]["N"]["metrics"]["score"]["value"] == pytest.approx(np.mean(n_scores), abs=1e-12)
@@ -223,7 +225,7 @@ def test_steerable_scores_best_style_gain_and_baseline():
     outputs = [[opt(rng.normal(size=len(it["options"]))) for _ in range(4)] for it in OQA_ITEMS]
     m = fam.score(OQA, OQA_ITEMS, outputs, seed=0).metrics
     styles = ["QA", "BIO", "PORTRAY"]
-    dist = {(it["id"], s): softmax(outputs[k][j].label_logprobs) for k, it in enumerate(OQA_ITEMS)
+    dist = {(it["id"], s): softmax(outputs[k][j]["label_logprobs"]) for k, it in enumerate(OQA_ITEMS)
             for j, s in enumerate(styles + ["unsteered"])}
 
     def ordsim(p, g):

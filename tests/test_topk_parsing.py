@@ -7,7 +7,8 @@ import numpy as np
 import pytest
 
 from pluralbench.errors import UserError
-from pluralbench.families.option_scoring import option_distribution, topk_summary
+from pluralbench.elicitation.diagnostics import topk_summary
+from pluralbench.elicitation.readout import option_distribution
 from pluralbench.models.http_client import HTTPSettings, JSONClient
 from pluralbench.models.openai_server import OpenAIAdapter, parse_generation, parse_option_answer
 from pluralbench.models.topk import label_of_text, topk_option_output

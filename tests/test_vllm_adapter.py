@@ -139,7 +139,7 @@ def test_parse_option_output_sums_spellings_and_bounds_unreported_labels(tokeniz
     assert out.topk["unreported_token_max_prob"] == pytest.approx(0.05)  # the K-th token's probability
     assert out.topk["covered_mass_max"] == pytest.approx(0.8 + 0.15)
 
-    from pluralbench.families.option_scoring import option_distribution
+    from pluralbench.elicitation.readout import option_distribution
 
     dist = option_distribution(out)
     assert dist.tolist() == pytest.approx([0.7 / 0.8, 0.1 / 0.8, 0.0])

@@ -8,9 +8,9 @@ from pathlib import Path
 
 from pluralbench import settings
 from pluralbench.commands._arguments import positive_int
+from pluralbench.judges.base import DIRECTIONS
 
 DATA_FILE = "modular_pluralism/overton_test_valuekaleidoscope_small.json"
-DIRECTIONS = ["explanation_entails_sentence", "sentence_entails_explanation"]
 
 
 def register(sub) -> None:
@@ -19,7 +19,7 @@ def register(sub) -> None:
     p.add_argument("--judge", action="append", required=True, metavar="SPEC",
                    help="judge spec (repeatable): embedding, nli[:MODEL], llm:MODEL_SPEC")
     p.add_argument("--limit", type=positive_int, default=None, metavar="N", help="first N situations")
-    p.add_argument("--direction", choices=DIRECTIONS, default=DIRECTIONS[0],
+    p.add_argument("--direction", choices=list(DIRECTIONS), default=next(iter(DIRECTIONS)),
                    help="which text is the premise (default: the reference's, explanation entails sentence)")
     p.add_argument("--mismatch", choices=["other_situation", "same_situation"], default="other_situation",
                    help="where mismatched explanations come from: another situation (default, as in the issue) or "
@@ -37,14 +37,20 @@ def register(sub) -> None:
 
 
 def handle(args) -> int:
+    from pluralbench.core.files import safe_component, write_json
     from pluralbench.data.files import resolve_local
     from pluralbench.data.valueprism import load_valueprism_overton
     from pluralbench.hashing import sha256_json
     from pluralbench.judges import check_judge_spec, load_judge
-    from pluralbench.judges.evaluation import MISMATCHES, build_pairs, orient, summarise, verdict
+    from pluralbench.judges.evaluation import (
+        MISMATCHES,
+        build_pairs,
+        orient,
+        summarise,
+        verdict,
+    )
     from pluralbench.runner.cache import ResponseCache
     from pluralbench.runner.judging import run_judge
-    from pluralbench.runner.rundir import safe_component, write_json
 
     for spec in args.judge:
         check_judge_spec(spec)

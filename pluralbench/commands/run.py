@@ -7,6 +7,7 @@ from pathlib import Path
 
 from pluralbench import settings
 from pluralbench.commands._arguments import positive_int
+from pluralbench.judges.base import DIRECTIONS
 from pluralbench.models.embedded import DEFAULT_MODEL
 
 DEFAULT_TASKS = "quick"
@@ -41,7 +42,7 @@ def register(sub) -> None:
                    help="judge for judged tasks (Overton coverage): embedding, nli[:MODEL], llm:MODEL_SPEC "
                         "(default: the task's own, see `pluralbench tasks`)")
     p.add_argument("--judge-direction", default=None,
-                   choices=["explanation_entails_sentence", "sentence_entails_explanation"],
+                   choices=list(DIRECTIONS),
                    help="which text is the judge's premise (default: the task's own)")
     p.add_argument("--no-progress", action="store_true", help="hide the progress bar")
     p.set_defaults(handler=handle)
@@ -110,7 +111,7 @@ def _judge_specs(tasks, judge_flag: str | None) -> dict[str, str]:
     """task name -> judge spec, for the tasks scored by a judge; every spec parsed and its kind known."""
     from pluralbench.judges import check_judge_spec
 
-    judged = [t for t in tasks if getattr(t.family_impl(), "uses_judge", False)]
+    judged = [t for t in tasks if t.family_impl().uses_judge]
     if judge_flag and not judged:
         print("note: --judge is ignored: none of the tasks is scored by a judge", file=sys.stderr)
     specs = {t.name: judge_flag or t.params["judge"] for t in judged}

@@ -3,10 +3,19 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pluralbench.data import multiple_choice  # noqa: F401  (registers its formats)
-from pluralbench.data import mpi, opinionqa_waves, valence  # noqa: F401  (register their formats)
-from pluralbench.data import country_juries, nyt_books, polis, popquorn, social_choice, value_pairs  # noqa: F401
-from pluralbench.data import valueprism  # noqa: F401  (registers its formats)
+from pluralbench.data import (  # noqa: F401  (register their formats)  # noqa: F401
+    country_juries,
+    mpi,
+    multiple_choice,  # noqa: F401  (registers its formats)
+    nyt_books,
+    opinionqa_waves,
+    polis,
+    popquorn,
+    social_choice,
+    valence,
+    value_pairs,
+    valueprism,  # noqa: F401  (registers its formats)
+)
 from pluralbench.data.dataset import Dataset
 from pluralbench.data.files import resolve_local
 from pluralbench.registry import data_formats

@@ -5,7 +5,6 @@ import json
 from pathlib import Path
 
 from pluralbench.errors import DataError, UserError
-from pluralbench.hashing import sha256_file
 
 
 def resolve_local(relative: str, data_dir: Path | None) -> Path:
@@ -40,10 +39,6 @@ def read_json(path: Path):
         return json.loads(text)
     except json.JSONDecodeError as exc:
         raise DataError(path, f"invalid JSON at line {exc.lineno} column {exc.colno}: {exc.msg}") from None
-
-
-def file_sha256(path: Path) -> str:
-    return sha256_file(path)
 
 
 def read_json_rows(path: Path) -> list[dict]:

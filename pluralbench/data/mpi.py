@@ -27,9 +27,9 @@ from pathlib import Path
 
 from pluralbench.data.dataset import Dataset
 from pluralbench.data.distributions import check_distribution
-from pluralbench.data.files import file_sha256, read_json, read_text
+from pluralbench.data.files import read_json, read_text
 from pluralbench.errors import DataError
-from pluralbench.hashing import sha256_json
+from pluralbench.hashing import sha256_file, sha256_json
 from pluralbench.registry import data_formats
 
 MPI_OPTIONS = ("Very Accurate", "Moderately Accurate", "Neither Accurate Nor Inaccurate", "Moderately Inaccurate",
@@ -75,7 +75,7 @@ def load_mpi(path: Path, params: dict) -> Dataset:
     if not items:
         raise DataError(path, "the file has no items")
     source = {"kind": "local", "path": str(path), "format": "mpi_csv", "delimiter": delimiter}
-    sha = file_sha256(path)
+    sha = sha256_file(path)
     checks = {"rows": len(items), "reverse_keyed": sum(it["key"] == -1 for it in items),
               "unkeyed": sum(it["key"] == 0 for it in items)}
     human_path = (params.get("task_params") or {}).get("human_distributions")
@@ -83,7 +83,7 @@ def load_mpi(path: Path, params: dict) -> Dataset:
         human_file = _resolve(human_path, params.get("data_dir"))
         matched = attach_human(items, human_file)
         source["human_distributions"] = str(human_file)
-        sha = sha256_json([sha, file_sha256(human_file)])
+        sha = sha256_json([sha, sha256_file(human_file)])
         checks |= {"human_items_matched": matched}
     return Dataset(items, source, sha, checks)
 

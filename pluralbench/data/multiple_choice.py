@@ -10,14 +10,13 @@ import ast
 import re
 from pathlib import Path
 
+from pluralbench.core.options import LETTERS
 from pluralbench.data.dataset import Dataset
 from pluralbench.data.distributions import REFERENCE_SUM_LIMIT, check_distribution
-from pluralbench.data.files import file_sha256, read_json_rows, rows_with_ids
+from pluralbench.data.files import read_json_rows, rows_with_ids
 from pluralbench.errors import DataError, UserError
-from pluralbench.hashing import sha256_json
+from pluralbench.hashing import sha256_file, sha256_json
 from pluralbench.registry import data_formats
-
-LETTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 
 
 def _require(row: dict, field: str, kind, path, index, item_id=None):
@@ -65,7 +64,7 @@ def load_modular_pluralism_mc(path: Path, params: dict, *, skip_single_option: b
     if skip_single_option:
         checks |= {"skipped_single_option_rows": len(single), "skipped_single_option_ids": single[:20]}
         fmt = "modular_pluralism_steerable_mc"
-    return Dataset(items, {"kind": "local", "path": str(path), "format": fmt}, file_sha256(path), checks)
+    return Dataset(items, {"kind": "local", "path": str(path), "format": fmt}, sha256_file(path), checks)
 
 
 @data_formats.register("modular_pluralism_steerable_mc")

@@ -13,9 +13,9 @@ from pathlib import Path
 import numpy as np
 
 from pluralbench.data.dataset import Dataset
-from pluralbench.data.files import file_sha256
 from pluralbench.data.juries import read_csv_rows
 from pluralbench.errors import DataError
+from pluralbench.hashing import sha256_file
 from pluralbench.registry import data_formats
 
 
@@ -63,4 +63,4 @@ def load_popquorn_ratings(path: Path, params: dict) -> Dataset:
     if not items:
         raise DataError(path, "no rated texts")
     checks = {"rows": len(rows), "texts": len(texts), "demographics": dims, "min_raters_per_group": min_raters}
-    return Dataset(items, {"kind": "local", "path": str(path), "format": "popquorn_ratings"}, file_sha256(path), checks)
+    return Dataset(items, {"kind": "local", "path": str(path), "format": "popquorn_ratings"}, sha256_file(path), checks)

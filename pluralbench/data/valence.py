@@ -10,8 +10,9 @@ from __future__ import annotations
 from pathlib import Path
 
 from pluralbench.data.dataset import Dataset
-from pluralbench.data.files import file_sha256, read_json_rows, rows_with_ids
+from pluralbench.data.files import read_json_rows, rows_with_ids
 from pluralbench.errors import DataError
+from pluralbench.hashing import sha256_file
 from pluralbench.registry import data_formats
 
 VALENCE_LABELS = ("A", "B", "C")
@@ -49,4 +50,4 @@ def load_valence(path: Path, params: dict) -> Dataset:
                       "situation": row.get("situation"), "vrd": vrd, "vrd_type": vrd_type(vrd)})
     checks = {"rows": len(rows), "label_text_disagrees_with_label": mismatched}
     return Dataset(items, {"kind": "local", "path": str(path), "format": "modular_pluralism_valence"},
-                   file_sha256(path), checks)
+                   sha256_file(path), checks)

@@ -14,8 +14,9 @@ from pathlib import Path
 import numpy as np
 
 from pluralbench.data.dataset import Dataset
-from pluralbench.data.files import file_sha256, read_json_rows
+from pluralbench.data.files import read_json_rows
 from pluralbench.errors import DataError
+from pluralbench.hashing import sha256_file
 from pluralbench.registry import data_formats
 
 LABELS = ("Supports", "Opposes", "Either")
@@ -51,5 +52,5 @@ def load_value_pairs(path: Path, params: dict) -> Dataset:
     if not items:
         raise DataError(path, "no situation has both a supporting and an opposing value")
     checks = {"rows": len(rows), "situations": len(by_situation), "situations_with_a_pair": len(items)}
-    return Dataset(items, {"kind": "local", "path": str(path), "format": "valueprism_value_pairs"}, file_sha256(path),
+    return Dataset(items, {"kind": "local", "path": str(path), "format": "valueprism_value_pairs"}, sha256_file(path),
                    checks)

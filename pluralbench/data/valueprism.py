@@ -20,9 +20,9 @@ from pathlib import Path
 from typing import Iterable
 
 from pluralbench.data.dataset import Dataset
-from pluralbench.data.files import file_sha256, read_json_rows, rows_with_ids
+from pluralbench.data.files import read_json_rows, rows_with_ids
 from pluralbench.errors import DataError, UserError
-from pluralbench.hashing import sha256_json
+from pluralbench.hashing import sha256_file, sha256_json
 from pluralbench.registry import data_formats
 
 KINDS = ("value", "right", "duty")
@@ -81,7 +81,7 @@ def load_valueprism_overton(path: Path, params: dict) -> Dataset:
         items.append({"id": item_id, "prompt": prompt, "situation": situation, "vrds": entries})
     checks = {"rows": len(rows), "vrds": sum(kinds.values()), "vrd_kinds": {k: kinds.get(k, 0) for k in KINDS},
               "vrd_kind_rule": KIND_RULE}
-    return Dataset(items, {"kind": "local", "path": str(path), "format": "valueprism_overton"}, file_sha256(path),
+    return Dataset(items, {"kind": "local", "path": str(path), "format": "valueprism_overton"}, sha256_file(path),
                    checks)
 
 

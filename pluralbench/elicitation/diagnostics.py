@@ -1,26 +1,7 @@
-"""Turning an adapter's option log-probabilities into a distribution over the options."""
+"""What an elicitation's read-outs say about themselves over a run: covered option mass, top-K gaps."""
 from __future__ import annotations
 
-import math
-
 import numpy as np
-
-from pluralbench.models.base import OptionOutput
-
-
-def option_distribution(output: OptionOutput) -> np.ndarray | None:
-    """Renormalise the label probabilities over the options; None when the options got no mass at all.
-
-    A model that puts no mass on any option has not answered: we say so rather than substitute a
-    uniform guess (the reference scripts' flaw).
-    """
-    # None marks a label the engine did not report (e.g. outside a server's top-k): no mass known.
-    logps = np.asarray([-np.inf if v is None else v for v in output.label_logprobs], dtype=np.float64)
-    if logps.size == 0 or not np.isfinite(logps).any():
-        return None
-    top = logps[np.isfinite(logps)].max()
-    weights = np.where(np.isfinite(logps), np.exp(logps - top), 0.0)
-    return weights / weights.sum()
 
 
 def mass_summary(masses: list[float | None]) -> dict:
@@ -54,7 +35,3 @@ def topk_summary(samples: list[dict]) -> dict:
         "note": "covered_mass counts only labels the engine reported in its top K; an unreported label has no "
                 "known mass (treated as 0) and at most max_unreported_token_prob per spelling",
     }}
-
-
-def safe_float(x: float) -> float | None:
-    return None if x is None or math.isnan(x) else float(x)

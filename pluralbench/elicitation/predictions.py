@@ -6,10 +6,10 @@ an engine that saw the whole vocabulary can say how much mass the options got.
 """
 from __future__ import annotations
 
+from pluralbench.core.records import OptionOutput
 from pluralbench.data.distributions import check_distribution
+from pluralbench.elicitation.readout import option_distribution
 from pluralbench.errors import DataError
-from pluralbench.families.option_scoring import option_distribution
-from pluralbench.models.base import OptionOutput
 
 
 def from_option_output(out: OptionOutput | None) -> dict:
@@ -49,3 +49,11 @@ def sample_output_fields(pred: dict) -> dict:
     if pred.get("topk") is not None:
         out["topk"] = pred["topk"]
     return out
+
+
+NO_OPTION_MASS = "no probability mass on any option"
+
+
+def exclude_sample(sample: dict, reason: str = NO_OPTION_MASS) -> None:
+    """Mark an item the model did not answer: counted, never given a uniform stand-in."""
+    sample.update(model_distribution=None, metrics=None, excluded=reason)

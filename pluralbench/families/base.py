@@ -1,13 +1,22 @@
-"""A task family is the code behind a kind of task file: how items become model requests, and how
-model outputs become per-item samples and aggregated metrics. Scoring is a pure function of
-(items, outputs), so predictions made elsewhere can be scored the same way."""
+"""A task family is the code behind a kind of task file: what each item asks of the model, and how
+the answers become per-item samples and aggregated metrics. Scoring is a pure function of (items,
+outputs), so predictions made elsewhere can be scored the same way.
+
+What an item asks is either an `OptionQuery` (a distribution over its options; the run's elicitation
+method decides how it is read out, and the family receives the prediction dict) or a `ModelRequest`
+(generation or a log-likelihood; the family receives the raw answer). A judged family (Overton
+coverage) also names the (premise, hypothesis) pairs a judge must score; the runner runs the judge
+and passes its scores to `score`.
+"""
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
+from pluralbench.core.records import ModelRequest
+from pluralbench.elicitation import OptionQuery
 from pluralbench.errors import UserError
-from pluralbench.runner.requests import ModelRequest
+from pluralbench.judges.base import DIRECTIONS
 
 
 @dataclass
@@ -20,18 +29,39 @@ class TaskFamily(ABC):
     name: str = "?"
     # JSON Schema for the task file's `params` block; checked when the task file loads.
     params_schema: dict = {"type": "object"}
+    # A judged family scores model outputs with a judge (--judge); its task files carry `judge` and
+    # `direction` params (judges/base.py DIRECTIONS).
+    uses_judge: bool = False
 
     @abstractmethod
-    def requests(self, task, items: list[dict]) -> list[list[ModelRequest]]:
-        """For each item, the model requests it needs (identical requests are sent once)."""
+    def requests(self, task, items: list[dict]) -> list[list[OptionQuery | ModelRequest]]:
+        """For each item, what it asks of the model (identical requests are sent once)."""
 
     @abstractmethod
-    def score(self, task, items: list[dict], outputs: list[list], *, seed: int) -> Scored:
-        """outputs[i][j] answers requests(task, items)[i][j]."""
+    def score(self, task, items: list[dict], outputs: list[list], *, seed: int, judgements=None) -> Scored:
+        """outputs[i][j] answers requests(task, items)[i][j]; `judgements` holds a judged family's judge scores."""
 
     def metric_parameters(self, task) -> dict:
         """Parameters that define the numbers (log bases, bootstrap), recorded in the manifest."""
         return {}
+
+    # Judged families -------------------------------------------------------------------------------
+    def judge_pairs(self, task, items: list[dict], outputs: list[list]) -> list[list[tuple[str, str]]]:
+        """For each item, the (premise, hypothesis) pairs the judge scores."""
+        raise UserError(f"task family {self.name!r} is not scored by a judge")
+
+    @staticmethod
+    def direction(task) -> str | None:
+        """Which text is the judge's premise, for a judged task."""
+        return task.params.get("direction")
+
+    def with_direction(self, task, direction: str | None):
+        """The task with its judge direction overridden (--judge-direction), checked."""
+        if direction is None or not self.uses_judge:
+            return task
+        if direction not in DIRECTIONS:
+            raise UserError(f"unknown judge direction {direction!r}; choose one of {', '.join(DIRECTIONS)}")
+        return replace(task, params={**task.params, "direction": direction})
 
     # Predictions made elsewhere (`pluralbench score`). A prediction is a family-specific dict per item
     # (e.g. {"distribution": [...], "covered_mass": None}); families that support external scoring

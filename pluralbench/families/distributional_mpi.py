@@ -14,17 +14,20 @@ from collections import defaultdict
 import numpy as np
 
 from pluralbench.data.mpi import TRAITS
-from pluralbench.data.multiple_choice import LETTERS
+from pluralbench.elicitation import OptionQuery
+from pluralbench.elicitation.diagnostics import mass_summary
+from pluralbench.elicitation.predictions import (
+    external_distribution,
+    from_sample_fields,
+    sample_output_fields,
+)
 from pluralbench.families.base import Scored, TaskFamily
-from pluralbench.families.option_scoring import mass_summary
-from pluralbench.families.predictions import (external_distribution, from_option_output, from_sample_fields,
-                                              sample_output_fields)
+from pluralbench.families.common import BOOTSTRAP_SCHEMA, NOTES_SCHEMA, bootstrap_settings
 from pluralbench.hashing import sha256_text
 from pluralbench.metrics.divergence import js_distance
 from pluralbench.metrics.information import entropy, normalised_entropy
 from pluralbench.metrics.summary import mean_with_ci, statistic_with_ci
 from pluralbench.registry import task_families
-from pluralbench.runner.requests import ModelRequest
 
 N_OPTIONS = 5
 AGREEMENT = np.arange(N_OPTIONS, 0, -1, dtype=np.float64)  # Very Accurate = 5 ... Very Inaccurate = 1
@@ -45,23 +48,15 @@ class DistributionalMPI(TaskFamily):
         "properties": {
             "entropy_base": {"oneOf": [{"type": "number"}, {"const": "e"}]},
             "human_distributions": {"type": "string", "minLength": 1},
-            "bootstrap": {
-                "type": "object", "additionalProperties": False,
-                "properties": {"resamples": {"type": "integer", "minimum": 0},
-                               "level": {"type": "number", "exclusiveMinimum": 0, "exclusiveMaximum": 1}},
-            },
-            "notes": {"type": "array", "items": {"type": "string"}},
+            "bootstrap": BOOTSTRAP_SCHEMA,
+            "notes": NOTES_SCHEMA,
         },
     }
 
-    def _bootstrap(self, task) -> dict:
-        b = task.params.get("bootstrap", {})
-        return {"resamples": int(b.get("resamples", 1000)), "level": float(b.get("level", 0.95))}
 
     def requests(self, task, items):
         prefix = task.prompt.get("answer_prefix")
-        return [[ModelRequest(op="options", prompt=it["prompt"], labels=tuple(LETTERS[:N_OPTIONS]),
-                              answer_prefix=prefix)] for it in items]
+        return [[OptionQuery(it["prompt"], tuple(it["options"]), prefix)] for it in items]
 
     def metric_parameters(self, task) -> dict:
         return {
@@ -71,14 +66,14 @@ class DistributionalMPI(TaskFamily):
                        "reverse-keyed items score 6 - agreement (applied once, at scoring)",
             "spread": "population standard deviation (ddof=0) of item scores within a trait",
             "human_distributions": task.params.get("human_distributions"),
-            "bootstrap": self._bootstrap(task) | {"unit": "item"},
+            "bootstrap": bootstrap_settings(task.params) | {"unit": "item"},
             "prompt_style": "the MPI paper's template (task file prompt.template), options (A)-(E), primed with "
                             + repr(task.prompt.get("answer_prefix")),
             "refusals": "none: the five options have no refusal; mass outside them is reported as covered_mass",
         }
 
-    def score(self, task, items, outputs, *, seed):
-        return self.score_predictions(task, items, [from_option_output(out) for (out,) in outputs], seed=seed)
+    def score(self, task, items, outputs, *, seed, judgements=None):
+        return self.score_predictions(task, items, [pred for (pred,) in outputs], seed=seed)
 
     def prediction_from_row(self, task, row, *, path, index):
         return external_distribution(row.get("pred_distribution"), N_OPTIONS, path=path, row=index,
@@ -89,7 +84,7 @@ class DistributionalMPI(TaskFamily):
 
     def score_predictions(self, task, items, predictions, *, seed):
         base = task.params.get("entropy_base", 2)
-        boot = self._bootstrap(task)
+        boot = bootstrap_settings(task.params)
         samples, rows = [], []
         for item, pred in zip(items, predictions):
             sample = {"id": item["id"], "group": item["trait"], "prompt_sha256": sha256_text(item["prompt"]),

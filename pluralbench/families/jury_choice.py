@@ -14,17 +14,23 @@ from collections import defaultdict
 
 import numpy as np
 
+from pluralbench.elicitation import OptionQuery
+from pluralbench.elicitation.diagnostics import mass_summary
+from pluralbench.elicitation.predictions import exclude_sample
 from pluralbench.families.base import Scored, TaskFamily
-from pluralbench.families.jury_common import (BOOTSTRAP_SCHEMA, NOTES_SCHEMA, WELFARE_SCHEMA, bootstrap_settings,
-                                              lettered, truncate, welfare_functions, welfare_parameters)
-from pluralbench.families.option_scoring import mass_summary, option_distribution
+from pluralbench.families.common import BOOTSTRAP_SCHEMA, NOTES_SCHEMA, bootstrap_settings
+from pluralbench.families.jury_common import (
+    WELFARE_SCHEMA,
+    lettered,
+    truncate,
+    welfare_functions,
+    welfare_parameters,
+)
 from pluralbench.hashing import sha256_text
 from pluralbench.metrics.bootstrap import bootstrap_ratio_ci
 from pluralbench.metrics.summary import mean_with_ci
 from pluralbench.metrics.welfare import choice_welfare, rescale_to_unit
 from pluralbench.registry import task_families
-from pluralbench.data.multiple_choice import LETTERS
-from pluralbench.runner.requests import ModelRequest
 
 LEVELS = ("jurors", "groups")
 STATS = ("model", "random", "best", "worst")
@@ -81,8 +87,7 @@ class JuryChoice(TaskFamily):
 
     def requests(self, task, items):
         prefix = task.prompt.get("answer_prefix")
-        return [[ModelRequest(op="options", prompt=self.prompt(task, it), labels=tuple(LETTERS[: len(it["candidates"])]),
-                              answer_prefix=prefix)] for it in items]
+        return [[OptionQuery(self.prompt(task, it), tuple(c["text"] for c in it["candidates"]), prefix)] for it in items]
 
     def metric_parameters(self, task) -> dict:
         p = task.params
@@ -103,7 +108,7 @@ class JuryChoice(TaskFamily):
         }
 
     # scoring ----------------------------------------------------------------------------------------
-    def score(self, task, items, outputs, *, seed):
+    def score(self, task, items, outputs, *, seed, judgements=None):
         p = task.params
         fns = welfare_functions(p["welfare"])
         floor = float(p.get("utility_floor", 0.0))
@@ -114,15 +119,15 @@ class JuryChoice(TaskFamily):
         position_mass: dict[int, list[float]] = defaultdict(list)
         jury_candidates: dict[str, dict] = defaultdict(dict)  # jury -> candidate id -> {text, welfare}
         for item, (out,) in zip(items, outputs):
-            pi = option_distribution(out)
+            pi = None if out["distribution"] is None else np.asarray(out["distribution"], dtype=np.float64)
             prompt_sha = sha256_text(self.prompt(task, item))
             sample = {"id": item["id"], "group": item["jury"], "prompt_sha256": prompt_sha,
                       "candidate_ids": [c["id"] for c in item["candidates"]],
                       "options": [c["text"] for c in item["candidates"]],
-                      "label_logprobs": list(out.label_logprobs), "covered_mass": out.covered_mass}
+                      "label_logprobs": list(out["label_logprobs"]), "covered_mass": out["covered_mass"]}
             if pi is None:
                 excluded += 1
-                sample.update(model_distribution=None, metrics=None, excluded="no probability mass on any option")
+                exclude_sample(sample)
                 samples.append(sample)
                 continue
             for k, v in enumerate(pi):

@@ -1,8 +1,8 @@
-"""Pieces the jury and trade-off families share: welfare functions named in the task file, bootstrap
-settings, lettered option lists, and the params-schema fragments that declare them."""
+"""Pieces the jury and trade-off families share: welfare functions named in the task file, lettered
+option lists, and the params-schema fragment that declares the welfare functions."""
 from __future__ import annotations
 
-from pluralbench.data.multiple_choice import LETTERS
+from pluralbench.core.options import LETTERS
 from pluralbench.registry import metrics as metric_registry
 
 WELFARE_SCHEMA = {
@@ -17,12 +17,6 @@ WELFARE_SCHEMA = {
         },
     },
 }
-BOOTSTRAP_SCHEMA = {
-    "type": "object", "additionalProperties": False,
-    "properties": {"resamples": {"type": "integer", "minimum": 0},
-                   "level": {"type": "number", "exclusiveMinimum": 0, "exclusiveMaximum": 1}},
-}
-NOTES_SCHEMA = {"type": "array", "items": {"type": "string"}}
 
 
 def welfare_functions(specs: list[dict]) -> dict:
@@ -37,11 +31,6 @@ def welfare_functions(specs: list[dict]) -> dict:
 
 def welfare_parameters(specs: list[dict]) -> list[dict]:
     return [{"name": s["name"], "function": s["function"], "params": s.get("params", {})} for s in specs]
-
-
-def bootstrap_settings(params: dict) -> dict:
-    b = params.get("bootstrap", {})
-    return {"resamples": int(b.get("resamples", 1000)), "level": float(b.get("level", 0.95))}
 
 
 def lettered(options: list[str], separator: str = "\n") -> str:

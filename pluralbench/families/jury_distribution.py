@@ -13,15 +13,21 @@ from collections import defaultdict
 
 import numpy as np
 
+from pluralbench.elicitation import OptionQuery
+from pluralbench.elicitation.diagnostics import mass_summary
+from pluralbench.elicitation.predictions import exclude_sample
 from pluralbench.families.base import Scored, TaskFamily
-from pluralbench.families.jury_common import (BOOTSTRAP_SCHEMA, NOTES_SCHEMA, WELFARE_SCHEMA, bootstrap_settings,
-                                              lettered, welfare_functions, welfare_parameters)
-from pluralbench.families.option_scoring import mass_summary, option_distribution
+from pluralbench.families.common import BOOTSTRAP_SCHEMA, NOTES_SCHEMA, bootstrap_settings
+from pluralbench.families.jury_common import (
+    WELFARE_SCHEMA,
+    lettered,
+    welfare_functions,
+    welfare_parameters,
+)
 from pluralbench.hashing import sha256_text
-from pluralbench.data.multiple_choice import LETTERS
 from pluralbench.metrics.summary import SERVED_GROUPS_MIN_N, mean_with_ci, served_groups
-from pluralbench.registry import metrics as metric_registry, task_families
-from pluralbench.runner.requests import ModelRequest
+from pluralbench.registry import metrics as metric_registry
+from pluralbench.registry import task_families
 
 SYSTEMS = ("model", "uniform", "pooled")
 
@@ -68,9 +74,7 @@ class JuryDistribution(TaskFamily):
 
     def requests(self, task, items):
         prefix = task.prompt.get("answer_prefix")
-        return [[ModelRequest(op="options", prompt=self.prompt(task, it),
-                              labels=tuple(LETTERS[: len(self.options(task, it))]), answer_prefix=prefix)]
-                for it in items]
+        return [[OptionQuery(self.prompt(task, it), tuple(self.options(task, it)), prefix)] for it in items]
 
     def metric_parameters(self, task) -> dict:
         p = task.params
@@ -86,7 +90,7 @@ class JuryDistribution(TaskFamily):
             "bootstrap": bootstrap_settings(p) | {"unit": "item"},
         }
 
-    def score(self, task, items, outputs, *, seed):
+    def score(self, task, items, outputs, *, seed, judgements=None):
         p = task.params
         fns = welfare_functions(p["welfare"])
         utility = self._utility(task)
@@ -96,14 +100,14 @@ class JuryDistribution(TaskFamily):
         item_welfare = {s: defaultdict(list) for s in SYSTEMS}  # system -> f -> per-item welfare
         juror_utils = {s: defaultdict(list) for s in SYSTEMS}  # system -> juror -> utilities
         for item, (out,) in zip(items, outputs):
-            pi = option_distribution(out)
+            pi = None if out["distribution"] is None else np.asarray(out["distribution"], dtype=np.float64)
             k = len(self.options(task, item))
             sample = {"id": item["id"], "group": item.get("jury"), "prompt_sha256": sha256_text(self.prompt(task, item)),
-                      "options": self.options(task, item), "label_logprobs": list(out.label_logprobs),
-                      "covered_mass": out.covered_mass}
+                      "options": self.options(task, item), "label_logprobs": list(out["label_logprobs"]),
+                      "covered_mass": out["covered_mass"]}
             if pi is None:
                 excluded += 1
-                sample.update(model_distribution=None, metrics=None, excluded="no probability mass on any option")
+                exclude_sample(sample)
                 samples.append(sample)
                 continue
             names = list(item["jurors"])

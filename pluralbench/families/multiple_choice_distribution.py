@@ -10,19 +10,28 @@ from collections import defaultdict
 
 import numpy as np
 
-from pluralbench.data.multiple_choice import LETTERS
+from pluralbench.elicitation import OptionQuery
+from pluralbench.elicitation.diagnostics import mass_summary, topk_summary
+from pluralbench.elicitation.predictions import (
+    external_distribution,
+    from_sample_fields,
+    sample_output_fields,
+)
 from pluralbench.families.base import Scored, TaskFamily
-from pluralbench.families.option_scoring import mass_summary, topk_summary
-from pluralbench.families.predictions import (external_distribution, from_option_output, from_sample_fields,
-                                              sample_output_fields)
+from pluralbench.families.common import BOOTSTRAP_SCHEMA, NOTES_SCHEMA, bootstrap_settings
 from pluralbench.hashing import sha256_text
 from pluralbench.metrics.divergence import log_base
 from pluralbench.metrics.ranking import auroc
 from pluralbench.metrics.rowwise import entropy_of, evaluate_pairs
-from pluralbench.metrics.summary import (SERVED_GROUPS_MIN_N, mean_with_ci, means_with_ci, served_groups,
-                                         statistic_with_ci)
-from pluralbench.registry import metrics as metric_registry, task_families
-from pluralbench.runner.requests import ModelRequest
+from pluralbench.metrics.summary import (
+    SERVED_GROUPS_MIN_N,
+    mean_with_ci,
+    means_with_ci,
+    served_groups,
+    statistic_with_ci,
+)
+from pluralbench.registry import metrics as metric_registry
+from pluralbench.registry import task_families
 
 BASELINES = ("uniform", "marginal_loo", "shuffled")
 
@@ -71,11 +80,8 @@ class MultipleChoiceDistribution(TaskFamily):
             "served_groups_min_n": {"type": "integer", "minimum": 1},
             "entropy_base": {"oneOf": [{"type": "number"}, {"const": "e"}]},
             "baselines": {"type": "array", "items": {"enum": list(BASELINES)}},
-            "bootstrap": {
-                "type": "object", "additionalProperties": False,
-                "properties": {"resamples": {"type": "integer", "minimum": 0}, "level": {"type": "number", "exclusiveMinimum": 0, "exclusiveMaximum": 1}},
-            },
-            "notes": {"type": "array", "items": {"type": "string"}},
+            "bootstrap": BOOTSTRAP_SCHEMA,
+            "notes": NOTES_SCHEMA,
             # Optional: how well a per-item value separates two groups (AUROC), e.g. entropy by ambiguity.
             "separation": {
                 "type": "array",
@@ -101,8 +107,7 @@ class MultipleChoiceDistribution(TaskFamily):
     # requests -------------------------------------------------------------------------------------
     def requests(self, task, items):
         prefix = task.prompt.get("answer_prefix")
-        return [[ModelRequest(op="options", prompt=it["prompt"], labels=tuple(LETTERS[: len(it["options"])]),
-                              answer_prefix=prefix)] for it in items]
+        return [[OptionQuery(it["prompt"], tuple(it["options"]), prefix)] for it in items]
 
     def metric_parameters(self, task) -> dict:
         p = task.params
@@ -112,25 +117,17 @@ class MultipleChoiceDistribution(TaskFamily):
             "headline": p.get("headline", p["metrics"][0]["name"]),
             "entropy_base": _base_label(p.get("entropy_base", 2)),
             "baselines": list(p.get("baselines", [])),
-            "bootstrap": self._bootstrap(task) | {"unit": "prompt (rows sharing one model answer resample together)"},
+            "bootstrap": bootstrap_settings(task.params) | {"unit": "prompt (rows sharing one model answer resample together)"},
             "marginal_loo": "mean of the other populations' distributions for the same question",
             "shuffled": "the model's own distribution under a random derangement of the options, seeded per prompt",
         } | {k: p[k] for k in ("prompt_style", "refusals") if k in p} | (
             {"separation": p["separation"]} if "separation" in p else {}) | (
             {"reference": p["reference"]} if "reference" in p else {})
 
-    @staticmethod
-    def _bootstrap(task) -> dict:
-        b = task.params.get("bootstrap", {})
-        return {"resamples": int(b.get("resamples", 1000)), "level": float(b.get("level", 0.95))}
 
     # scoring ----------------------------------------------------------------------------------------
-    def score(self, task, items, outputs, *, seed):
-        converted: dict[int, dict] = {}  # items sharing one model answer share one object: convert it once
-        for (out,) in outputs:
-            if id(out) not in converted:
-                converted[id(out)] = from_option_output(out)
-        return self.score_predictions(task, items, [converted[id(out)] for (out,) in outputs], seed=seed)
+    def score(self, task, items, outputs, *, seed, judgements=None):
+        return self.score_predictions(task, items, [pred for (pred,) in outputs], seed=seed)
 
     def prediction_from_row(self, task, row, *, path, index):
         return external_distribution(row.get("pred_distribution"), len(row.get("options") or []), path=path, row=index,
@@ -146,7 +143,7 @@ class MultipleChoiceDistribution(TaskFamily):
         fns = {m["name"]: metric_registry.get(m["metric"]) for m in metric_specs}
         ent_base = p.get("entropy_base", 2)
         log_base(ent_base)  # validates the base early
-        boot = self._bootstrap(task)
+        boot = bootstrap_settings(task.params)
 
         samples, kept = [], []
         excluded = 0

@@ -17,18 +17,21 @@ from collections import defaultdict
 
 import numpy as np
 
-from pluralbench.data.multiple_choice import LETTERS
+from pluralbench.elicitation import OptionQuery
+from pluralbench.elicitation.diagnostics import mass_summary
+from pluralbench.elicitation.predictions import (
+    external_distribution,
+    from_sample_fields,
+    sample_output_fields,
+)
 from pluralbench.errors import UserError
 from pluralbench.families.base import Scored, TaskFamily
-from pluralbench.families.option_scoring import mass_summary
-from pluralbench.families.predictions import (external_distribution, from_option_output, from_sample_fields,
-                                              sample_output_fields)
+from pluralbench.families.common import BOOTSTRAP_SCHEMA, NOTES_SCHEMA, bootstrap_settings
 from pluralbench.hashing import sha256_text
 from pluralbench.metrics.divergence import js_distance, most_likely_match
 from pluralbench.metrics.ordinal import ordinal_similarity
 from pluralbench.metrics.summary import mean_with_ci, statistics_with_ci
 from pluralbench.registry import task_families
-from pluralbench.runner.requests import ModelRequest
 
 DIRECTIONS = {"most_likely_match": "higher", "js_distance": "lower", "ordinal_similarity": "higher"}
 METRICS = tuple(DIRECTIONS)
@@ -76,12 +79,8 @@ class SteerableDistribution(TaskFamily):
             "headline": {"enum": list(METRICS)},
             "refusal_options": {"type": "array", "items": {"type": "string"}},
             "js_base": {"oneOf": [{"type": "number"}, {"const": "e"}]},
-            "bootstrap": {
-                "type": "object", "additionalProperties": False,
-                "properties": {"resamples": {"type": "integer", "minimum": 0},
-                               "level": {"type": "number", "exclusiveMinimum": 0, "exclusiveMaximum": 1}},
-            },
-            "notes": {"type": "array", "items": {"type": "string"}},
+            "bootstrap": BOOTSTRAP_SCHEMA,
+            "notes": NOTES_SCHEMA,
         },
     }
 
@@ -110,9 +109,8 @@ class SteerableDistribution(TaskFamily):
         prefix = task.prompt.get("answer_prefix")
         out = []
         for it in items:
-            labels = tuple(LETTERS[: len(it["options"])])
             prompts = [self.steered_prompt(task, it, s) for s in self._styles(task)] + [self.unsteered_prompt(task, it)]
-            out.append([ModelRequest(op="options", prompt=p, labels=labels, answer_prefix=prefix) for p in prompts])
+            out.append([OptionQuery(p, tuple(it["options"]), prefix) for p in prompts])
         return out
 
     def metric_parameters(self, task) -> dict:
@@ -135,12 +133,9 @@ class SteerableDistribution(TaskFamily):
                                    "otherwise the mean of the other groups' distributions for the same question",
             "aggregation": "group = mean over its items under its best style; category = mean of its groups; "
                            "headline = mean of categories",
-            "bootstrap": self._bootstrap(task) | {"unit": "question (items sharing a question resample together)"},
+            "bootstrap": bootstrap_settings(task.params) | {"unit": "question (items sharing a question resample together)"},
         }
 
-    def _bootstrap(self, task) -> dict:
-        b = task.params.get("bootstrap", {})
-        return {"resamples": int(b.get("resamples", 1000)), "level": float(b.get("level", 0.95))}
 
     def _select_by(self, task) -> str:
         return task.params.get("best_style_by", "ordinal_similarity")
@@ -149,10 +144,9 @@ class SteerableDistribution(TaskFamily):
         return list(task.params.get("refusal_options", ["Refused"]))
 
     # predictions -----------------------------------------------------------------------------------
-    def score(self, task, items, outputs, *, seed):
+    def score(self, task, items, outputs, *, seed, judgements=None):
         styles = self._styles(task)
-        preds = [{"styles": {s: from_option_output(o) for s, o in zip(styles, outs[: len(styles)])},
-                  "unsteered": from_option_output(outs[len(styles)])} for outs in outputs]
+        preds = [{"styles": dict(zip(styles, outs[: len(styles)])), "unsteered": outs[len(styles)]} for outs in outputs]
         return self.score_predictions(task, items, preds, seed=seed)
 
     def prediction_from_row(self, task, row, *, path, index):
@@ -171,7 +165,7 @@ class SteerableDistribution(TaskFamily):
     # scoring ---------------------------------------------------------------------------------------
     def score_predictions(self, task, items, predictions, *, seed):
         js_base = task.params.get("js_base", 2)
-        boot = self._bootstrap(task)
+        boot = bootstrap_settings(task.params)
         select_by = self._select_by(task)
         refusals = set(self._refusals(task))
         declared = self._styles(task)

@@ -13,17 +13,22 @@ from collections import Counter
 
 import numpy as np
 
+from pluralbench.core.records import GenerationSettings, ModelRequest
+from pluralbench.elicitation import OptionQuery
+from pluralbench.elicitation.diagnostics import mass_summary
+from pluralbench.elicitation.predictions import from_sample_fields, sample_output_fields
 from pluralbench.errors import DataError
 from pluralbench.families.answer_parsing import UNPARSEABLE, parse_letter
 from pluralbench.families.base import Scored, TaskFamily
-from pluralbench.families.option_scoring import mass_summary
-from pluralbench.families.predictions import from_option_output, from_sample_fields, sample_output_fields
+from pluralbench.families.common import BOOTSTRAP_SCHEMA, NOTES_SCHEMA, bootstrap_settings
 from pluralbench.hashing import sha256_text
-from pluralbench.metrics.classification import CLASSIFICATION_METRICS, confusion_matrix, scores_from_codes
+from pluralbench.metrics.classification import (
+    CLASSIFICATION_METRICS,
+    confusion_matrix,
+    scores_from_codes,
+)
 from pluralbench.metrics.summary import mean_with_ci, statistics_with_ci
-from pluralbench.models.base import GenerationSettings
 from pluralbench.registry import task_families
-from pluralbench.runner.requests import ModelRequest
 
 LABELS = ("A", "B", "C")
 EITHER = "C"
@@ -46,12 +51,8 @@ class SteerableValence(TaskFamily):
                                "temperature": {"type": "number", "minimum": 0}},
             },
             "group_by": {"type": "array", "items": {"enum": ["vrd_type"]}},
-            "bootstrap": {
-                "type": "object", "additionalProperties": False,
-                "properties": {"resamples": {"type": "integer", "minimum": 0},
-                               "level": {"type": "number", "exclusiveMinimum": 0, "exclusiveMaximum": 1}},
-            },
-            "notes": {"type": "array", "items": {"type": "string"}},
+            "bootstrap": BOOTSTRAP_SCHEMA,
+            "notes": NOTES_SCHEMA,
         },
     }
 
@@ -63,9 +64,6 @@ class SteerableValence(TaskFamily):
         return GenerationSettings(max_new_tokens=int(g.get("max_new_tokens", 12)),
                                   temperature=float(g.get("temperature", 0.0)))
 
-    def _bootstrap(self, task) -> dict:
-        b = task.params.get("bootstrap", {})
-        return {"resamples": int(b.get("resamples", 1000)), "level": float(b.get("level", 0.95))}
 
     def requests(self, task, items):
         prefix = task.prompt.get("answer_prefix")
@@ -75,7 +73,7 @@ class SteerableValence(TaskFamily):
             reqs = []
             for mode in self._modes(task):
                 if mode == "options":
-                    reqs.append(ModelRequest(op="options", prompt=it["prompt"], labels=LABELS, answer_prefix=prefix))
+                    reqs.append(OptionQuery(it["prompt"], tuple(self._label_names(task)[k] for k in LABELS), prefix, LABELS))
                 else:
                     reqs.append(ModelRequest(op="generate", prompt=it["prompt"], generation=gen))
             out.append(reqs)
@@ -93,7 +91,7 @@ class SteerableValence(TaskFamily):
             "binary_setting": "items whose gold or predicted label is C (Either) removed; unparseable predictions stay",
             "label_set": "sorted union of gold and predicted labels (sklearn's default), so 'unparseable' counts in "
                          "macro F1 with F1 0",
-            "bootstrap": self._bootstrap(task) | {"unit": "item"},
+            "bootstrap": bootstrap_settings(task.params) | {"unit": "item"},
             "refusals": "no refusal option; text naming no option is 'unparseable'",
             "prompt_style": "the data file's prompt (situation, value/right/duty, 'A. Support B. Oppose C. Either', "
                             "'Answer:'); under chat elicitation 'Answer:' primes the assistant turn for option "
@@ -108,12 +106,12 @@ class SteerableValence(TaskFamily):
         return task.params.get("answer_words", {"support": "A", "oppose": "B", "either": "C"})
 
     # predictions -------------------------------------------------------------------------------
-    def score(self, task, items, outputs, *, seed):
+    def score(self, task, items, outputs, *, seed, judgements=None):
         modes = self._modes(task)
         preds = []
         for outs in outputs:
             by_mode = dict(zip(modes, outs))
-            preds.append({"options": from_option_output(by_mode["options"]) if "options" in by_mode else None,
+            preds.append({"options": by_mode.get("options"),
                           "text": by_mode.get("generate")})
         return self.score_predictions(task, items, preds, seed=seed)
 
@@ -125,7 +123,7 @@ class SteerableValence(TaskFamily):
         dist = row.get("pred_distribution")
         options = None
         if dist is not None:
-            from pluralbench.families.predictions import external_distribution
+            from pluralbench.elicitation.predictions import external_distribution
 
             options = external_distribution(dist, len(LABELS), path=path, row=index, item_id=row.get("id"),
                                             field="pred_distribution")
@@ -144,7 +142,7 @@ class SteerableValence(TaskFamily):
 
     # scoring -------------------------------------------------------------------------------------
     def score_predictions(self, task, items, predictions, *, seed):
-        boot = self._bootstrap(task)
+        boot = bootstrap_settings(task.params)
         words = self._answer_words(task)
         modes = [m for m in self._modes(task) + [m for m in MODES if m not in self._modes(task)]
                  if any(self._has_mode(p, m) for p in predictions)]

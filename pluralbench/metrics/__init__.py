@@ -1,8 +1,8 @@
 """Pure metric functions, registered by name so task files can list them."""
+from pluralbench.metrics.classification import accuracy, balanced_accuracy, macro_f1, micro_f1
 from pluralbench.metrics.divergence import js_distance, js_divergence, js_similarity, most_likely_match
 from pluralbench.metrics.information import entropy, normalised_entropy
 from pluralbench.metrics.ordinal import ordinal_similarity, ordinal_wasserstein
-from pluralbench.metrics.classification import accuracy, balanced_accuracy, macro_f1, micro_f1
 from pluralbench.metrics.ranking import auroc
 from pluralbench.metrics.welfare import WELFARE_FUNCTIONS
 from pluralbench.registry import metrics as _registry

@@ -70,11 +70,6 @@ def bootstrap_mean_ci_columns(matrix, clusters=None, *, resamples: int = 1000, l
     return low, high
 
 
-def bootstrap_paired_diff_ci(a, b, **kwargs) -> tuple[float, float]:
-    """CI of mean(b - a) for paired values."""
-    return bootstrap_mean_ci(np.asarray(b, dtype=np.float64) - np.asarray(a, dtype=np.float64), **kwargs)
-
-
 def bootstrap_statistic_ci(statistic, n: int, clusters=None, *, resamples: int = 1000, level: float = 0.95,
                            seed: int = 0):
     """Percentile CI of any statistic of rows, e.g. balanced accuracy or an AUROC, that is not a mean.

@@ -94,3 +94,18 @@ def served_groups(values: dict[str, tuple[float | None, int]], higher_is_better:
     ranked = sorted(eligible, key=lambda x: (-x[1] if higher_is_better else x[1], x[0]))
     worst = sorted(eligible, key=lambda x: (x[1] if higher_is_better else -x[1], x[0]))
     return [g for g, _ in ranked[:k]], [g for g, _ in worst[:k]]
+
+
+def index_by(labels) -> dict:
+    """label -> the positions holding it, labels sorted; None labels (no group) left out."""
+    out: dict = {}
+    for i, label in enumerate(labels):
+        if label is not None:
+            out.setdefault(label, []).append(i)
+    return {k: out[k] for k in sorted(out)}
+
+
+def served_block(values: dict[str, tuple[float | None, int]], direction: str | None, min_n: int) -> dict:
+    """The best/worst served groups of metrics.json from {group: (headline value, items)}."""
+    best, worst = served_groups(values, direction == "higher", min_n)
+    return {"best_served_groups": best, "worst_served_groups": worst, "served_groups_min_n": min_n}

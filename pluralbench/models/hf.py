@@ -17,9 +17,19 @@ import torch
 
 from pluralbench.errors import UserError
 from pluralbench.hashing import sha256_file, sha256_files, sha256_text
-from pluralbench.models.base import GenerationSettings, ModelAdapter, OptionOutput, Rendered
+from pluralbench.models.base import (
+    GenerationSettings,
+    ModelAdapter,
+    OptionOutput,
+    Rendered,
+)
 from pluralbench.models.option_tokens import OptionTokenIndex
-from pluralbench.models.prefix_cache import PrefixCache, common_prefix_length, reusable_length, worth_sharing
+from pluralbench.models.prefix_cache import (
+    PrefixCache,
+    common_prefix_length,
+    reusable_length,
+    worth_sharing,
+)
 from pluralbench.models.spec import ModelSpec
 from pluralbench.settings import models_cache_dir
 
@@ -297,8 +307,8 @@ def _download_gguf(repo_id: str, filename: str, revision: str | None) -> Path:
 
 def converted_gguf_dir(gguf_path: Path) -> Path:
     """Dequantise a GGUF once and keep it as safetensors: later loads take seconds, not tens of seconds."""
-    from transformers import AutoModelForCausalLM, AutoTokenizer
     import transformers
+    from transformers import AutoModelForCausalLM, AutoTokenizer
 
     digest = sha256_file(gguf_path)
     target = models_cache_dir() / f"gguf-{digest[:24]}-tf{transformers.__version__}"

@@ -14,7 +14,12 @@ from typing import Sequence
 
 from pluralbench.errors import UserError
 from pluralbench.hashing import sha256_file, sha256_files
-from pluralbench.models.base import GenerationSettings, ModelAdapter, OptionOutput, Rendered
+from pluralbench.models.base import (
+    GenerationSettings,
+    ModelAdapter,
+    OptionOutput,
+    Rendered,
+)
 from pluralbench.models.spec import ModelSpec
 
 LMEVAL_VERSION = "0.4.13"  # the version tested; other 0.4.x releases keep the same LM interface

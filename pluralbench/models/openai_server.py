@@ -18,7 +18,12 @@ from typing import Sequence
 from urllib.parse import urlsplit
 
 from pluralbench.errors import UserError
-from pluralbench.models.base import GenerationSettings, ModelAdapter, OptionOutput, Rendered
+from pluralbench.models.base import (
+    GenerationSettings,
+    ModelAdapter,
+    OptionOutput,
+    Rendered,
+)
 from pluralbench.models.http_client import HTTPSettings, JSONClient
 from pluralbench.models.spec import ModelSpec
 from pluralbench.models.topk import label_of_text, topk_option_output

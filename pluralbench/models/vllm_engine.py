@@ -18,7 +18,12 @@ from typing import Any, Sequence
 
 from pluralbench.errors import UserError
 from pluralbench.hashing import sha256_files, sha256_text
-from pluralbench.models.base import GenerationSettings, ModelAdapter, OptionOutput, Rendered
+from pluralbench.models.base import (
+    GenerationSettings,
+    ModelAdapter,
+    OptionOutput,
+    Rendered,
+)
 from pluralbench.models.spec import ModelSpec
 from pluralbench.models.topk import topk_option_output
 

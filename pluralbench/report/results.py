@@ -7,7 +7,7 @@ from pathlib import Path
 
 from pluralbench.errors import UserError
 from pluralbench.hashing import sha256_json
-from pluralbench.schemas import validate
+from pluralbench.schemas import IncompatibleResults, check_schema_version, validate
 
 
 @dataclass
@@ -62,22 +62,6 @@ def _read_json(path: Path):
         return json.loads(path.read_text(encoding="utf-8"))
     except (ValueError, UnicodeDecodeError) as exc:
         raise UserError(f"{path}: not valid JSON ({exc})") from None
-
-
-class IncompatibleResults(UserError):
-    """Results written by a pluralbench with another results schema: never read, never skipped quietly."""
-
-
-def check_schema_version(doc, path: Path) -> None:
-    """Results written by an incompatible pluralbench are refused by name, not misread."""
-    from pluralbench.runner.execute import SCHEMA_VERSION
-
-    found = doc.get("schema_version") if isinstance(doc, dict) else None
-    if found != SCHEMA_VERSION:
-        by = doc.get("pluralbench_version") if isinstance(doc, dict) else None
-        raise IncompatibleResults(f"{path}: results schema version {found!r}{f' (pluralbench {by})' if by else ''}; "
-                                  f"this pluralbench reads version {SCHEMA_VERSION}: re-run the task, or use the "
-                                  "pluralbench that wrote it")
 
 
 def is_run_dir(path: Path) -> bool:

@@ -5,9 +5,9 @@ import json
 import math
 from pathlib import Path
 
+from pluralbench.core.files import atomic_write_text, safe_component
 from pluralbench.report import figures
 from pluralbench.report.tables import code_span, md_escape
-from pluralbench.runner.rundir import atomic_write_text, safe_component
 
 MAX_GROUP_ROWS = 40
 

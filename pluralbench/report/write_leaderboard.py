@@ -6,12 +6,13 @@ import io
 import json
 from pathlib import Path
 
+from pluralbench.core.files import atomic_write_text
+from pluralbench.core.files import safe_component as safe_name
 from pluralbench.report import figures
 from pluralbench.report.html import render_html
 from pluralbench.report.leaderboard import Board, select_runs
 from pluralbench.report.spec import GroupView, Objective
 from pluralbench.report.tables import csv_number, csv_row, to_csv, to_json, to_markdown
-from pluralbench.runner.rundir import atomic_write_text, safe_component as safe_name
 
 
 def group_table(board: Board, view: GroupView) -> tuple[list[str], dict[str, list]]:

@@ -12,20 +12,23 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from pluralbench import __version__
+from pluralbench.core.files import write_json, write_jsonl
+from pluralbench.core.records import ModelRequest, OptionOutput, Rendered
 from pluralbench.data import Dataset, load_task_data
+from pluralbench.elicitation import get_method
 from pluralbench.errors import UserError
-from pluralbench.models.base import ModelAdapter, OptionOutput, Rendered
+from pluralbench.models.base import ModelAdapter
 from pluralbench.provenance import environment
+from pluralbench.runner.asks import collapse, expand
 from pluralbench.runner.batch_plan import plan_batches
 from pluralbench.runner.cache import ResponseCache, cache_key
 from pluralbench.runner.journal import Journal
 from pluralbench.runner.long_prompts import DEFAULT_POLICY, apply_long_prompt_policy
-from pluralbench.runner.requests import ModelRequest
-from pluralbench.runner.rundir import RunLock, run_dir_for, run_id, write_json, write_jsonl
+from pluralbench.runner.rundir import RunLock, run_dir_for, run_id
 from pluralbench.runner.shard import Shard
+from pluralbench.schemas import SCHEMA_VERSION
 from pluralbench.taskfile import Task
 
-SCHEMA_VERSION = 1
 REQUESTS_FILE = "requests.jsonl"
 
 
@@ -144,14 +147,18 @@ def run_task(prepared: PreparedTask, adapter: ModelAdapter, model_spec: str, opt
     fingerprint = adapter.fingerprint()
 
     # Prompts longer than the context are dealt with before anything is written: `error` leaves no trace.
+    method = get_method()  # how option distributions are read out (log-prob)
+    asks = family.requests(task, dataset.items)
+    requests, sizes = expand(asks, method)
+    shape_of = {id(item): (a, s) for item, a, s in zip(dataset.items, asks, sizes)}
     kept, per_item, long_prompts = apply_long_prompt_policy(adapter, elicitation, task.name, dataset.items,
-                                                            family.requests(task, dataset.items), opts.on_long_prompt)
+                                                            requests, opts.on_long_prompt)
     identity = run_identity(fingerprint, task, dataset.sha256, opts.limit, elicitation, opts.seed, opts.shard)
     if long_prompts.acted:  # a different set of items (or prompts) is a different run
         identity["long_prompts"] = long_prompts.identity()
         dataset = Dataset(kept, dataset.source, dataset.sha256, dataset.checks)
     judge_info = None
-    if getattr(family, "uses_judge", False):
+    if family.uses_judge:
         task = family.with_direction(task, opts.judge_direction)
         if judge is None:
             raise UserError(f"task {task.name} is scored by a judge: pass --judge SPEC")
@@ -208,7 +215,9 @@ def run_task(prepared: PreparedTask, adapter: ModelAdapter, model_spec: str, opt
                     answers[key] = _deserialise(req.op, journal.entries[key])
                 return answers[key]
 
-            outputs = [[answer(req) for req in reqs] for reqs in per_item]
+            shapes = [shape_of[id(item)] for item in dataset.items]
+            outputs = collapse([a for a, _ in shapes], [s for _, s in shapes],
+                               [[answer(req) for req in reqs] for reqs in per_item], method)
             if judge_info is not None:
                 t_judge = time.perf_counter()
                 judgements = _judge(family, task, dataset.items, outputs, judge, judge_info, run_dir, cache, counts,
@@ -219,8 +228,7 @@ def run_task(prepared: PreparedTask, adapter: ModelAdapter, model_spec: str, opt
                 cache.close()
 
         t_score = time.perf_counter()
-        extra = {"judgements": judgements} if judge_info is not None else {}
-        scored = family.score(task, dataset.items, outputs, seed=opts.seed, **extra)
+        scored = family.score(task, dataset.items, outputs, seed=opts.seed, judgements=judgements)
         score_s = time.perf_counter() - t_score
 
         metrics = metrics_document(rid, task, dataset.sha256, model_spec, adapter.fingerprint_id(), elicitation,

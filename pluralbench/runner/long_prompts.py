@@ -10,9 +10,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 
+from pluralbench.core.records import ModelRequest
 from pluralbench.errors import UserError
 from pluralbench.models.base import ModelAdapter, Rendered
-from pluralbench.runner.requests import ModelRequest
 
 POLICIES = ("skip", "truncate", "error")
 DEFAULT_POLICY = "skip"

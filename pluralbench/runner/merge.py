@@ -13,13 +13,22 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
+from pluralbench.core.files import write_json, write_jsonl
+from pluralbench.elicitation import get_method
 from pluralbench.errors import UserError
-from pluralbench.report.results import check_schema_version
-from pluralbench.runner.execute import (REQUESTS_FILE, RunOptions, _deserialise, metrics_document, prepare_task,
-                                        run_identity)
+from pluralbench.runner.asks import collapse, expand
+from pluralbench.runner.execute import (
+    REQUESTS_FILE,
+    RunOptions,
+    _deserialise,
+    metrics_document,
+    prepare_task,
+    run_identity,
+)
 from pluralbench.runner.journal import Journal
-from pluralbench.runner.rundir import RunLock, run_dir_for, run_id, write_json, write_jsonl
+from pluralbench.runner.rundir import RunLock, run_dir_for, run_id
 from pluralbench.runner.shard import Shard
+from pluralbench.schemas import check_schema_version
 from pluralbench.taskfile import Task, get_task, load_task_file
 
 # (what must agree, how to read it from a manifest)
@@ -130,12 +139,15 @@ def merge_shards(paths: list[Path], output: Path, data_dir: Path | None, argv: l
                 outputs_by_key.setdefault(key, journal.entries[key])
 
     family = task.family_impl()
-    if getattr(family, "uses_judge", False):
+    if family.uses_judge:
         # Judge scores live in each shard's own judgement journal; rescoring them together is not built yet.
         raise UserError(f"task {task.name} is scored by a judge: merging its shards is not supported; run it unsharded")
-    per_item = family.requests(task, dataset.items)
-    outputs = [[_deserialise(req.op, outputs_by_key[key]) for req, key in zip(reqs, keys_of[item["id"]])]
+    method = get_method()
+    asks = family.requests(task, dataset.items)
+    per_item, sizes = expand(asks, method)
+    answers = [[_deserialise(req.op, outputs_by_key[key]) for req, key in zip(reqs, keys_of[item["id"]])]
                for item, reqs in zip(dataset.items, per_item)]
+    outputs = collapse(asks, sizes, answers, method)
     scored = family.score(task, dataset.items, outputs, seed=first["seed"])
 
     model = first["model"]

@@ -13,14 +13,16 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from pluralbench import __version__
+from pluralbench.core.files import write_json, write_jsonl
 from pluralbench.data import load_task_data
 from pluralbench.data.files import read_json, read_text
 from pluralbench.errors import DataError, UserError
 from pluralbench.hashing import sha256_file
 from pluralbench.provenance import environment
 from pluralbench.registry import data_formats
-from pluralbench.runner.execute import SCHEMA_VERSION, RunSummary, loader_params
-from pluralbench.runner.rundir import RunLock, run_dir_for, run_id, write_json, write_jsonl
+from pluralbench.runner.execute import RunSummary, loader_params
+from pluralbench.runner.rundir import RunLock, run_dir_for, run_id
+from pluralbench.schemas import SCHEMA_VERSION
 from pluralbench.taskfile import Task
 
 # Formats whose rows hold the items themselves: a predictions file in them needs no data directory.

@@ -4,8 +4,11 @@ from __future__ import annotations
 import json
 from functools import lru_cache
 from importlib.resources import files
+from pathlib import Path
 
 from pluralbench.errors import UserError
+
+SCHEMA_VERSION = 1  # of manifest.json, metrics.json and samples.jsonl
 
 
 @lru_cache(maxsize=None)
@@ -36,3 +39,17 @@ def validate(instance, schema: dict | str, where: str) -> None:
     if errors:
         more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
         raise UserError(f"{where}: {errors[0]}{more}")
+
+
+class IncompatibleResults(UserError):
+    """Results written by a pluralbench with another results schema: never read, never skipped quietly."""
+
+
+def check_schema_version(doc, path: Path) -> None:
+    """Results written by an incompatible pluralbench are refused by name, not misread."""
+    found = doc.get("schema_version") if isinstance(doc, dict) else None
+    if found != SCHEMA_VERSION:
+        by = doc.get("pluralbench_version") if isinstance(doc, dict) else None
+        raise IncompatibleResults(f"{path}: results schema version {found!r}{f' (pluralbench {by})' if by else ''}; "
+                                  f"this pluralbench reads version {SCHEMA_VERSION}: re-run the task, or use the "
+                                  "pluralbench that wrote it")

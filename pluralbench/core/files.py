@@ -1,0 +1,38 @@
+"""Files written whole or not at all, and file-name components that cannot climb out of their directory."""
+from __future__ import annotations
+
+import json
+import os
+import re
+import tempfile
+from pathlib import Path
+
+_UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
+
+
+def safe_component(text: str, max_len: int = 60) -> str:
+    """A file-name component that cannot climb out of its directory ('../x', '/abs', '.hidden')."""
+    cleaned = _UNSAFE.sub("_", text).strip("._-") or "x"
+    return cleaned[:max_len]
+
+
+def atomic_write_text(path: Path, text: str) -> None:
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(text)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+
+
+def write_json(path: Path, obj) -> None:
+    atomic_write_text(path, json.dumps(obj, indent=2, sort_keys=False, allow_nan=False) + "\n")
+
+
+def write_jsonl(path: Path, rows) -> None:
+    atomic_write_text(path, "".join(json.dumps(r, allow_nan=False, sort_keys=False) + "\n" for r in rows))

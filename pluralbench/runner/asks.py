@@ -1,0 +1,46 @@
+"""Between a family and the model: a family's asks become model requests, and the model's answers
+become what the family scores. An `OptionQuery` is expanded by the run's elicitation method (one
+request for log-prob; more for other read-outs) and its answers read back into one prediction; any
+other ask is a `ModelRequest` passed through, its answer returned as is."""
+from __future__ import annotations
+
+from typing import Sequence
+
+from pluralbench.core.records import ModelRequest
+from pluralbench.elicitation import Elicitation, OptionQuery
+
+
+def expand(per_item_asks: Sequence[Sequence], method: Elicitation) -> tuple[list[list[ModelRequest]], list[list[int]]]:
+    """-> (each item's model requests, in ask order; how many requests each ask took)."""
+    requests, sizes = [], []
+    for asks in per_item_asks:
+        reqs, counts = [], []
+        for ask in asks:
+            made = method.requests(ask) if isinstance(ask, OptionQuery) else [ask]
+            reqs.extend(made)
+            counts.append(len(made))
+        requests.append(reqs)
+        sizes.append(counts)
+    return requests, sizes
+
+
+def collapse(per_item_asks: Sequence[Sequence], sizes: Sequence[Sequence[int]], per_item_answers: Sequence[Sequence],
+             method: Elicitation) -> list[list]:
+    """outputs[i][j] answers asks[i][j]. Items asking the same query with the same answers share one
+    prediction object (read once), as they share one model answer."""
+    memo: dict = {}
+    outputs = []
+    for asks, counts, answers in zip(per_item_asks, sizes, per_item_answers):
+        row, at = [], 0
+        for ask, k in zip(asks, counts):
+            got = answers[at:at + k]
+            at += k
+            if isinstance(ask, OptionQuery):
+                key = (ask, tuple(map(id, got)))
+                if key not in memo:
+                    memo[key] = method.read(ask, got)
+                row.append(memo[key])
+            else:
+                row.append(got[0])
+        outputs.append(row)
+    return outputs

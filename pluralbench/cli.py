@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import pkgutil
+import signal
 import sys
 
 from pluralbench import __version__
@@ -26,8 +27,17 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, handled like Ctrl-C: finished work is already saved, the same command resumes."""
+
+
+def _on_sigterm(signum, frame):
+    raise Terminated()
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
+    signal.signal(signal.SIGTERM, _on_sigterm)
     parser = build_parser()
     args = parser.parse_args(argv)
     if not getattr(args, "handler", None):
@@ -39,6 +49,7 @@ def main(argv: list[str] | None = None) -> int:
     except UserError as exc:
         print(f"pluralbench: error: {exc}", file=sys.stderr)
         return 2
-    except KeyboardInterrupt:
-        print("pluralbench: interrupted; finished work is saved, the same command resumes", file=sys.stderr)
-        return 130
+    except KeyboardInterrupt as exc:
+        what = "terminated" if isinstance(exc, Terminated) else "interrupted"
+        print(f"pluralbench: {what}; finished work is saved, the same command resumes", file=sys.stderr)
+        return 143 if isinstance(exc, Terminated) else 130

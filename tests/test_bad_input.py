@@ -426,6 +426,32 @@ def case_bad_shard(ctx):
     return ctx.run_task(good_rows(), "--shard", "3/2"), ["--shard '3/2'", "i must be between 1 and n"]
 
 
+@case()
+def case_cache_is_not_a_database(ctx):
+    cache = ctx.tmp / "cache"
+    cache.mkdir()
+    (cache / "responses.sqlite3").write_text("not a database " * 40)
+    return ctx.run_task(good_rows(), "--cache-dir", cache), ["responses.sqlite3", "file is not a database",
+                                                              "--no-cache"]
+
+
+@case()
+def case_cache_dir_is_a_file(ctx):
+    return ctx.run_task(good_rows(), "--cache-dir", ctx.file("c", "x")), ["--cache-dir", "exists and is not a directory"]
+
+
+@case()
+def case_output_is_a_file(ctx):
+    return ctx.run_task(good_rows(), "--output", ctx.file("o", "x")), ["--output", "exists and is not a directory"]
+
+
+@case()
+def case_output_cannot_be_written(ctx):
+    # /sys refuses new entries even to root (a read-only directory would not stop a root test run)
+    return ctx.run_task(good_rows(), "--output", "/sys/pluralbench-out"), ["--output /sys/pluralbench-out",
+                                                                           "cannot write there"]
+
+
 MESSAGES_FILE = os.environ.get("PLURALBENCH_CATALOGUE_OUT")  # set by `python tests/test_bad_input.py`
 
 
@@ -504,6 +530,8 @@ def test_validate_reports_a_broken_run_directory(tmp_path, isolated_env):
 def test_bad_flags_exit_2(tmp_path, isolated_env):
     result = run_cli(["run", "--limit", "0", "--output", str(tmp_path)], env=isolated_env)
     assert result.returncode == 2 and "must be at least 1" in result.stderr and "Traceback" not in result.stderr
+    result = run_cli(["run", "--seed", "-1", "--output", str(tmp_path)], env=isolated_env)  # before any model call
+    assert result.returncode == 2 and "--seed: -1 must be 0 or more" in result.stderr and "Traceback" not in result.stderr
 
 
 def test_user_errors_from_a_real_process(tmp_path, isolated_env):

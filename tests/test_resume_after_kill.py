@@ -99,3 +99,27 @@ def test_lock_holder_removes_temp_files_left_by_a_killed_write(tmp_path):
         assert not any(p.exists() for p in leftovers)
     assert keep.read_text() == "mine" and (tmp_path / "metrics.json").read_text() == "{}\n"
     assert sorted(p.name for p in tmp_path.iterdir()) == [".keep", ".lock", "metrics.json"]
+
+
+@pytest.mark.model
+@pytest.mark.shared_data
+def test_sigterm_says_so_and_resumes(tmp_path, isolated_env, shared_data):
+    """SIGTERM (a scheduler's stop) is handled like Ctrl-C: one line on stderr, exit 143, work kept."""
+    isolated_env = dict(isolated_env, OMP_NUM_THREADS="1")
+    output = tmp_path / "term"
+    proc = subprocess.Popen([sys.executable, "-m", "pluralbench", *command(shared_data, output)], env=isolated_env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL, text=True)
+    deadline = time.time() + 300
+    while journal_lines(output) < 4 and time.time() < deadline and proc.poll() is None:
+        time.sleep(0.05)
+    assert proc.poll() is None, "the run finished before it could be stopped"
+    proc.send_signal(signal.SIGTERM)
+    _, err = proc.communicate(timeout=120)
+    assert proc.returncode == 143, err
+    assert "pluralbench: terminated; finished work is saved, the same command resumes" in err
+    assert "Traceback" not in err
+    kept = journal_lines(output)
+    result = run_cli(command(shared_data, output), env=isolated_env)
+    assert result.returncode == 0, result.stderr
+    (run_dir,) = output.iterdir()
+    assert json.loads((run_dir / "manifest.json").read_text())["counts"]["journal_hits"] == kept

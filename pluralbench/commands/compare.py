@@ -3,6 +3,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from pluralbench.commands._arguments import non_negative_int
+
 
 def register(sub) -> None:
     p = sub.add_parser("compare", help="compare two runs of one task item by item (e.g. before/after RLHF)",
@@ -14,7 +16,7 @@ def register(sub) -> None:
     p.add_argument("--test", choices=["wilcoxon", "permutation"], default="wilcoxon",
                    help="paired test for the p-values (default wilcoxon signed-rank)")
     p.add_argument("--resamples", type=int, default=1000, metavar="N", help="bootstrap resamples (default 1000)")
-    p.add_argument("--seed", type=int, default=0, help="seed for the bootstrap and permutation test (default 0)")
+    p.add_argument("--seed", type=non_negative_int, default=0, help="seed for the bootstrap and permutation test (default 0)")
     p.add_argument("--label-a", default=None, metavar="TEXT", help="how to call A in the report (default its model spec)")
     p.add_argument("--label-b", default=None, metavar="TEXT", help="how to call B in the report (default its model spec)")
     p.set_defaults(handler=handle)

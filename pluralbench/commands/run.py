@@ -6,7 +6,7 @@ import time
 from pathlib import Path
 
 from pluralbench import settings
-from pluralbench.commands._arguments import positive_int
+from pluralbench.commands._arguments import non_negative_int, positive_int
 from pluralbench.judges.base import DIRECTIONS
 from pluralbench.models.embedded import DEFAULT_MODEL
 
@@ -27,7 +27,7 @@ def register(sub) -> None:
                    help=f"response cache directory (env {settings.ENV_CACHE}; default ~/.cache/pluralbench/responses)")
     p.add_argument("--no-cache", action="store_true", help="do not read or write the shared response cache")
     p.add_argument("--batch-size", type=positive_int, default=None, metavar="N", help="prompts per forward pass")
-    p.add_argument("--seed", type=int, default=0, help="seed for bootstrap, baselines and sampling (default 0)")
+    p.add_argument("--seed", type=non_negative_int, default=0, help="seed for bootstrap, baselines and sampling (default 0)")
     p.add_argument("--elicitation", choices=["auto", "completion", "chat"], default="auto",
                    help="completion: the task prompt as is; chat: the model's chat template with the answer primed; "
                         "auto (default): chat when the model has a template")
@@ -49,8 +49,10 @@ def register(sub) -> None:
 
 
 def handle(args) -> int:
+    from pluralbench.core.files import ensure_writable_dir
     from pluralbench.models import load_model, parse_model_spec
     from pluralbench.registry import model_kinds
+    from pluralbench.runner.cache import check_cache
     from pluralbench.runner.execute import RunOptions, prepare_task, run_task
     from pluralbench.runner.shard import parse_shard
     from pluralbench.taskfile import expand_tasks, get_task
@@ -74,6 +76,10 @@ def handle(args) -> int:
         shard=shard,
         on_long_prompt=args.on_long_prompt,
     )
+    ensure_writable_dir(opts.output, "--output")  # a read-only or full disk fails before any work
+    if opts.cache_dir is not None:
+        ensure_writable_dir(opts.cache_dir, "--cache-dir")
+        check_cache(opts.cache_dir)
     judge_specs = _judge_specs(tasks, args.judge)  # judge names are checked before any data is read
     prepared = [prepare_task(task, opts) for task in tasks]  # data is checked before the model loads
     judge_for = _load_judges(judge_specs)  # a judge that cannot load fails before generation starts

@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 from pluralbench import settings
+from pluralbench.commands._arguments import non_negative_int
 
 
 def register(sub) -> None:
@@ -18,7 +19,7 @@ def register(sub) -> None:
     p.add_argument("--data-dir", default=None, metavar="DIR",
                    help=f"local data directory (env {settings.ENV_DATA}); needed unless the predictions file "
                         "holds the items (Modular-Pluralism task files do)")
-    p.add_argument("--seed", type=int, default=0, help="seed for bootstrap CIs and baselines (default 0)")
+    p.add_argument("--seed", type=non_negative_int, default=0, help="seed for bootstrap CIs and baselines (default 0)")
     p.set_defaults(handler=handle)
 
 

@@ -7,6 +7,8 @@ import re
 import tempfile
 from pathlib import Path
 
+from pluralbench.errors import UserError
+
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
 
 
@@ -36,3 +38,17 @@ def write_json(path: Path, obj) -> None:
 
 def write_jsonl(path: Path, rows) -> None:
     atomic_write_text(path, "".join(json.dumps(r, allow_nan=False, sort_keys=False) + "\n" for r in rows))
+
+
+def ensure_writable_dir(path: Path, what: str) -> None:
+    """Create `path` if needed and prove a file can be written there, before any costly work starts:
+    a read-only, full or mistyped location fails in one line, not after the model has run."""
+    if path.exists() and not path.is_dir():
+        raise UserError(f"{what} {path}: exists and is not a directory")
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+        fd, probe = tempfile.mkstemp(prefix=".write-probe.", dir=path)
+        os.close(fd)
+        os.unlink(probe)
+    except OSError as exc:
+        raise UserError(f"{what} {path}: cannot write there ({exc.strerror or exc})") from None

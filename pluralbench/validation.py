@@ -1,9 +1,9 @@
 """Checking a run directory (or a task file) against the shipped schemas and for internal consistency."""
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
+from pluralbench.core.files import strict_json_loads
 from pluralbench.errors import UserError
 from pluralbench.schemas import validation_errors
 
@@ -12,7 +12,7 @@ MAX_SAMPLE_ERRORS = 10
 
 def _load_json(path: Path, problems: list[str]):
     try:
-        return json.loads(path.read_text(encoding="utf-8"))
+        return strict_json_loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         problems.append(f"{path}: missing")
     except (ValueError, UnicodeDecodeError) as exc:
@@ -41,7 +41,7 @@ def validate_run_dir(run_dir: Path) -> tuple[list[str], dict]:
         sample_errors = 0
         for lineno, line in enumerate(samples_path.read_text(encoding="utf-8").splitlines(), start=1):
             try:
-                row = json.loads(line)
+                row = strict_json_loads(line)
             except ValueError as exc:
                 problems.append(f"samples.jsonl line {lineno}: not valid JSON ({exc})")
                 sample_errors += 1

@@ -452,6 +452,49 @@ def case_output_cannot_be_written(ctx):
                                                                            "cannot write there"]
 
 
+@case()
+def case_distribution_integer_too_large_for_a_float(ctx):
+    return ctx.run_task(bad_gold((10 ** 400, 0, 0))), [GOQA, "row 1", "(id 2)", "value 0 is 1000000000000",
+                                                       "(401 characters), not finite"]
+
+
+@case()
+def case_distribution_sum_overflows(ctx):
+    return ctx.run_task(bad_gold((1e308, 1e308, 0))), [GOQA, "row 1", "(id 2)", "values too large to add up"]
+
+
+@case()
+def case_json_integer_of_5000_digits(ctx):
+    text = json.dumps(good_rows(2)).replace('"id": 1', '"id": ' + "9" * 5000)
+    return ctx.run_task(text.encode()), [GOQA, "invalid JSON", "4300 digits"]
+
+
+@case()
+def case_question_with_a_lone_surrogate(ctx):
+    rows = good_rows(2)
+    rows[1]["question"] = "Is this \ud800 true?\nOptions: A. Yes B. No C. Maybe\nAnswer:"
+    return ctx.run_task(rows), [GOQA, "$[1].question", "lone UTF-16 surrogate"]
+
+
+def nan_run(ctx) -> Path:
+    """A copy of the earlier run whose metrics.json holds a NaN (Python's json writes and reads it by default)."""
+    broken = ctx.tmp / "nan" / ctx.run_dir.name
+    shutil.copytree(ctx.run_dir, broken)
+    text = (broken / "metrics.json").read_text()
+    head = json.loads(text)["headline"]
+    metrics = json.loads(text)
+    metrics["overall"][head]["value"] = float("nan")
+    (broken / "metrics.json").write_text(json.dumps(metrics))
+    return broken
+
+
+@case()
+def case_leaderboard_metrics_with_nan(ctx):
+    broken = nan_run(ctx)
+    return ["leaderboard", broken, "--out", ctx.tmp / "board"], [str(broken / "metrics.json"), "not valid JSON",
+                                                                  "NaN is not a JSON number"]
+
+
 MESSAGES_FILE = os.environ.get("PLURALBENCH_CATALOGUE_OUT")  # set by `python tests/test_bad_input.py`
 
 
@@ -525,6 +568,14 @@ def test_validate_reports_a_broken_run_directory(tmp_path, isolated_env):
     assert result.returncode == 2 and "Traceback" not in result.stderr
     assert f"{run_dir}: invalid run directory: manifest.json: status is 'running'" in result.stderr
     assert "metrics.json: missing" in result.stderr
+
+
+def test_validate_refuses_nan_in_metrics(earlier_results, tmp_path, isolated_env):
+    broken = nan_run(Ctx(tmp_path, earlier_results))
+    result = run_cli(["validate", str(broken)], env=isolated_env)
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert f"{broken}: invalid run directory: {broken / 'metrics.json'}: not valid JSON (NaN is not a JSON number" \
+        in result.stderr
 
 
 def test_bad_flags_exit_2(tmp_path, isolated_env):

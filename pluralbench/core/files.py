@@ -52,3 +52,12 @@ def ensure_writable_dir(path: Path, what: str) -> None:
         os.unlink(probe)
     except OSError as exc:
         raise UserError(f"{what} {path}: cannot write there ({exc.strerror or exc})") from None
+
+
+def _refuse_constant(name: str):
+    raise ValueError(f"{name} is not a JSON number (results never hold NaN or Infinity)")
+
+
+def strict_json_loads(text: str):
+    """json.loads for results files: NaN and Infinity, which Python writes and reads by default, are refused."""
+    return json.loads(text, parse_constant=_refuse_constant)

@@ -26,13 +26,17 @@ def check_distribution(values, n_options: int, *, path, row: int, item_id, field
     out = []
     for i, v in enumerate(values):
         if isinstance(v, bool) or not isinstance(v, (int, float)):
-            raise DataError(path, f"value {i} is {v!r}, not a number", row=row, item_id=item_id, field=field)
-        if not math.isfinite(v):
-            raise DataError(path, f"value {i} is {v}, not finite", row=row, item_id=item_id, field=field)
-        if v < 0:
-            raise DataError(path, f"value {i} is negative ({v})", row=row, item_id=item_id, field=field)
-        out.append(float(v))
-    total = math.fsum(out)
+            raise DataError(path, f"value {i} is {_short(v)}, not a number", row=row, item_id=item_id, field=field)
+        number = _as_float(v)
+        if number is None or not math.isfinite(number):
+            raise DataError(path, f"value {i} is {_short(v)}, not finite", row=row, item_id=item_id, field=field)
+        if number < 0:
+            raise DataError(path, f"value {i} is negative ({_short(v)})", row=row, item_id=item_id, field=field)
+        out.append(number)
+    try:
+        total = math.fsum(out)
+    except OverflowError:  # e.g. [1e308, 1e308]
+        raise DataError(path, "values too large to add up", row=row, item_id=item_id, field=field) from None
     if total <= 0:
         raise DataError(path, "all values are zero", row=row, item_id=item_id, field=field)
     if max_sum_error is not None and abs(total - 1.0) > max_sum_error:
@@ -43,15 +47,29 @@ def check_distribution(values, n_options: int, *, path, row: int, item_id, field
     return [v / total for v in out], renormalised
 
 
+def _as_float(v) -> float | None:
+    """float(v), or None for an integer too large for a float (10**400)."""
+    try:
+        return float(v)
+    except OverflowError:
+        return None
+
+
+def _short(v) -> str:
+    text = repr(v)
+    return text if len(text) <= 40 else f"{text[:20]}...({len(text)} characters)"
+
+
 def count_vector(counts: dict, options: list[str], *, path, item_id, field: str) -> list[float]:
     """Counts in option order from {option: count}, where omitted options count 0 (OpinionQA and NYT
     files leave zero counts out); a negative or non-numeric count is an error naming the option."""
     vec = []
     for option in options:
         c = counts.get(option, 0)
-        if isinstance(c, bool) or not isinstance(c, (int, float)) or c < 0:
-            raise DataError(path, f"count for {option!r} is {c!r}", item_id=item_id, field=field)
-        vec.append(float(c))
+        number = None if isinstance(c, bool) or not isinstance(c, (int, float)) else _as_float(c)
+        if number is None or not math.isfinite(number) or number < 0:
+            raise DataError(path, f"count for {option!r} is {_short(c)}", item_id=item_id, field=field)
+        vec.append(number)
     return vec
 
 

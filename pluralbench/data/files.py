@@ -36,9 +36,29 @@ def read_text(path: Path) -> str:
 def read_json(path: Path):
     text = read_text(path)
     try:
-        return json.loads(text)
+        data = json.loads(text)
     except json.JSONDecodeError as exc:
         raise DataError(path, f"invalid JSON at line {exc.lineno} column {exc.colno}: {exc.msg}") from None
+    except ValueError as exc:  # e.g. an integer of more than 4,300 digits
+        raise DataError(path, f"invalid JSON: {str(exc).splitlines()[0]}") from None
+    if "\\ud" in text.lower():  # a \uD800-\uDFFF escape may leave a lone surrogate, which no tokenizer takes
+        _refuse_lone_surrogates(data, path)
+    return data
+
+
+def _refuse_lone_surrogates(node, path: Path, where: str = "$") -> None:
+    if isinstance(node, str):
+        try:
+            node.encode("utf-8")
+        except UnicodeEncodeError:
+            raise DataError(path, f"{where}: text holds a lone UTF-16 surrogate (\\ud800-\\udfff escape), "
+                                  "not a character") from None
+    elif isinstance(node, dict):
+        for key, value in node.items():
+            _refuse_lone_surrogates(value, path, f"{where}.{key}")
+    elif isinstance(node, list):
+        for i, value in enumerate(node):
+            _refuse_lone_surrogates(value, path, f"{where}[{i}]")
 
 
 def read_json_rows(path: Path) -> list[dict]:

@@ -5,6 +5,7 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
+from pluralbench.core.files import strict_json_loads
 from pluralbench.errors import UserError
 from pluralbench.hashing import sha256_json
 from pluralbench.schemas import IncompatibleResults, check_schema_version, validate
@@ -59,7 +60,7 @@ def judge_label(judge) -> str | None:
 
 def _read_json(path: Path):
     try:
-        return json.loads(path.read_text(encoding="utf-8"))
+        return strict_json_loads(path.read_text(encoding="utf-8"))
     except (ValueError, UnicodeDecodeError) as exc:
         raise UserError(f"{path}: not valid JSON ({exc})") from None
 

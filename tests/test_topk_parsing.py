@@ -116,3 +116,21 @@ def test_topk_summary():
     assert summary["max_unreported_token_prob"] == 0.05
     assert summary["mean_covered_mass_gap"] == pytest.approx(0.05)
     assert topk_summary([{"covered_mass": 0.3}]) == {}
+
+
+@pytest.mark.parametrize("entries, says", [
+    ([("A", 2.0), ("B", -1.0)], "log-probability 2 for token 'A': not the logarithm of a probability"),
+    ([("A", "x"), ("B", -1.0)], "log-probability 'x' for token 'A': not a number"),
+    ([("A", float("nan"))], "log-probability nan"),
+    ([("A", -0.1), ("B", -0.2), ("C", -0.3)], "probabilities summing to 2.464 (> 1)"),
+])
+def test_impossible_engine_numbers_are_refused(entries, says):
+    """A server's numbers enter a run only if they can be log-probabilities of one distribution."""
+    with pytest.raises(UserError) as err:
+        topk_option_output(entries, ["A", "B", "C"], label_of_text(["A", "B", "C"]), 20)
+    assert says in str(err.value)
+
+
+def test_rounding_above_zero_is_accepted_as_probability_one():
+    out = topk_option_output([("A", 1e-9)], ["A", "B"], label_of_text(["A", "B"]), 20)
+    assert out.label_logprobs == (0.0, None) and out.covered_mass == 1.0

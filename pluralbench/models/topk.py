@@ -10,7 +10,11 @@ from __future__ import annotations
 import math
 from typing import Callable, Hashable, Sequence
 
-from pluralbench.models.base import OptionOutput
+from pluralbench.core.records import OptionOutput
+from pluralbench.errors import UserError
+
+# Reported probabilities may exceed 1 (log-probabilities 0) by float rounding only.
+MASS_TOLERANCE = 1e-6
 
 
 def topk_option_output(entries: Sequence[tuple[Hashable, float]], labels: Sequence[str],
@@ -20,17 +24,17 @@ def topk_option_output(entries: Sequence[tuple[Hashable, float]], labels: Sequen
     label_of maps a reported token to the label it spells (None for any other token); the
     probabilities of all spellings of a label are summed.
     """
+    entries = list(_distinct(entries))
     per_label: dict[str, list[float]] = {lab: [] for lab in labels}
-    seen: set = set()
     for token, logprob in entries:
-        if token in seen or logprob is None or not math.isfinite(logprob):
-            continue
-        seen.add(token)
         lab = label_of(token)
         if lab in per_label:
             per_label[lab].append(logprob)
     label_logprobs = tuple(_logsumexp(per_label[lab]) if per_label[lab] else None for lab in labels)
-    probs = [math.exp(lp) for _, lp in _distinct(entries)]
+    probs = [math.exp(lp) for _, lp in entries]
+    if sum(probs) > 1.0 + MASS_TOLERANCE:
+        raise UserError(f"the engine reported next-token probabilities summing to {sum(probs):.4g} (> 1): "
+                        "these are not log-probabilities of one distribution")
     topk_mass = min(1.0, sum(probs))
     covered = sum(math.exp(v) for v in label_logprobs if v is not None)
     unreported = [lab for lab, v in zip(labels, label_logprobs) if v is None]
@@ -49,12 +53,21 @@ def topk_option_output(entries: Sequence[tuple[Hashable, float]], labels: Sequen
 
 
 def _distinct(entries):
+    """Reported (token, logprob) pairs, first report of a token only, each logprob checked."""
     seen = set()
     for token, logprob in entries:
-        if token in seen or logprob is None or not math.isfinite(logprob):
+        if token in seen or logprob is None:
             continue
+        if isinstance(logprob, bool) or not isinstance(logprob, (int, float)):
+            raise UserError(f"the engine reported log-probability {str(logprob)[:40]!r} for token {str(token)[:40]!r}: "
+                            "not a number")
+        if logprob != logprob or logprob > MASS_TOLERANCE:  # NaN, or a probability above 1
+            raise UserError(f"the engine reported log-probability {logprob:g} for token {str(token)[:40]!r}: "
+                            "not the logarithm of a probability")
+        if not math.isfinite(logprob):
+            continue  # -inf: no mass
         seen.add(token)
-        yield token, logprob
+        yield token, min(float(logprob), 0.0)
 
 
 def _logsumexp(values: list[float]) -> float:

@@ -476,6 +476,39 @@ def case_question_with_a_lone_surrogate(ctx):
     return ctx.run_task(rows), [GOQA, "$[1].question", "lone UTF-16 surrogate"]
 
 
+@case()
+def case_data_env_names_a_file(ctx):
+    ctx.env["PLURALBENCH_DATA"] = str(ctx.file("data.json", "[]"))
+    return ctx.run("--tasks", TASK), ["data directory", "data.json is a file, not a directory", "PLURALBENCH_DATA"]
+
+
+@case()
+def case_id_that_is_an_object(ctx):
+    rows = good_rows(2)
+    rows[1]["id"] = {"a": 1}
+    return ctx.run_task(rows), [GOQA, "row 1", "field 'id'", "an id must be a non-empty string or an integer"]
+
+
+@case()
+def case_id_that_is_nan(ctx):
+    text = json.dumps(good_rows(2)).replace('"id": 2', '"id": NaN')
+    return ctx.run_task(text.encode()), [GOQA, "row 1", "field 'id'", "'nan'"]
+
+
+@case()
+def case_empty_question(ctx):
+    rows = good_rows(2)
+    rows[0]["question"] = " \n "
+    return ctx.run_task(rows), [GOQA, "row 0", "(id 1)", "field 'question'", "is empty"]
+
+
+@case()
+def case_option_of_a_zero_width_space(ctx):
+    rows = good_rows(2)
+    rows[1]["options"] = ["Yes", "\u200b", "Maybe"]
+    return ctx.run_task(rows), [GOQA, "row 1", "(id 2)", "option 1", "has no visible text"]
+
+
 def nan_run(ctx) -> Path:
     """A copy of the earlier run whose metrics.json holds a NaN (Python's json writes and reads it by default)."""
     broken = ctx.tmp / "nan" / ctx.run_dir.name

@@ -37,3 +37,21 @@ def test_a_real_run_with_a_climbing_absolute_model_path_stays_inside(tmp_path, m
     [run_dir] = list((work / "out").iterdir())
     assert run_dir.is_dir() and run_dir.name.startswith("distributional_globalopinionqa__hf_")
     assert "/" not in run_dir.name and not run_dir.name.startswith(".")
+
+
+def test_result_files_are_readable_like_any_file_the_user_writes(tmp_path):
+    """mkstemp makes 0600 files; results follow the umask (0644 under the usual 022), journal included."""
+    import os
+    import stat
+
+    from pluralbench.core.files import atomic_write_text
+
+    old = os.umask(0o022)
+    try:
+        atomic_write_text(tmp_path / "metrics.json", "{}\n")
+        os.umask(0o077)
+        atomic_write_text(tmp_path / "private.json", "{}\n")
+    finally:
+        os.umask(old)
+    assert stat.S_IMODE((tmp_path / "metrics.json").stat().st_mode) == 0o644
+    assert stat.S_IMODE((tmp_path / "private.json").stat().st_mode) == 0o600

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import unicodedata
 from pathlib import Path
 
 from pluralbench.errors import DataError, UserError
@@ -11,7 +12,8 @@ def resolve_local(relative: str, data_dir: Path | None) -> Path:
     if data_dir is None:
         raise UserError(f"no data directory given for {relative}: pass --data-dir DIR or set PLURALBENCH_DATA")
     if not data_dir.is_dir():
-        raise UserError(f"data directory {data_dir} does not exist (from --data-dir or PLURALBENCH_DATA)")
+        what = "is a file, not a directory" if data_dir.exists() else "does not exist"
+        raise UserError(f"data directory {data_dir} {what} (from --data-dir or PLURALBENCH_DATA)")
     path = data_dir / relative
     if relative.endswith("/"):  # a directory of files (e.g. one folder per Polis conversation)
         if not path.is_dir():
@@ -80,9 +82,17 @@ def rows_with_ids(path: Path, rows: list[dict]):
     for index, row in enumerate(rows):
         if "id" not in row:
             raise DataError(path, "missing", row=index, field="id")
+        if isinstance(row["id"], bool) or not isinstance(row["id"], (str, int)) or row["id"] == "":
+            raise DataError(path, f"is {str(row['id'])[:40]!r}: an id must be a non-empty string or an integer",
+                            row=index, field="id")
         item_id = str(row["id"])
         if item_id in seen:
             raise DataError(path, f"duplicate id (first seen at row {seen[item_id]})", row=index, item_id=item_id,
                             field="id")
         seen[item_id] = index
         yield index, row, item_id
+
+
+def has_visible_text(text: str) -> bool:
+    """False for text of only whitespace, control or format characters (e.g. a zero-width space)."""
+    return any(unicodedata.category(c)[0] not in "ZC" for c in text)

@@ -13,7 +13,7 @@ from pathlib import Path
 from pluralbench.core.options import LETTERS
 from pluralbench.data.dataset import Dataset
 from pluralbench.data.distributions import REFERENCE_SUM_LIMIT, check_distribution
-from pluralbench.data.files import read_json_rows, rows_with_ids
+from pluralbench.data.files import has_visible_text, read_json_rows, rows_with_ids
 from pluralbench.errors import DataError, UserError
 from pluralbench.hashing import sha256_file, sha256_json
 from pluralbench.registry import data_formats
@@ -36,8 +36,9 @@ def check_options(options, path, index, item_id, field="options") -> list[str]:
         raise DataError(path, f"has {len(options)} options; at most {len(LETTERS)} are supported", row=index,
                         item_id=item_id, field=field)
     for j, opt in enumerate(options):
-        if not isinstance(opt, str) or not opt.strip():
-            raise DataError(path, f"option {j} is not a non-empty string", row=index, item_id=item_id, field=field)
+        if not isinstance(opt, str) or not has_visible_text(opt):
+            raise DataError(path, f"option {j} ({str(opt)[:20]!r}) has no visible text", row=index, item_id=item_id,
+                            field=field)
     return options
 
 
@@ -48,6 +49,8 @@ def load_modular_pluralism_mc(path: Path, params: dict, *, skip_single_option: b
     items, renormalised, single = [], [], []
     for index, row, item_id in rows_with_ids(path, rows):
         prompt = _require(row, "question", str, path, index, item_id)
+        if not has_visible_text(prompt):
+            raise DataError(path, "is empty", row=index, item_id=item_id, field="question")
         if skip_single_option and isinstance(row.get("options"), list) and len(row["options"]) == 1:
             single.append(item_id)  # nothing to choose between: every distribution is [1.0]
             continue

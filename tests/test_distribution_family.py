@@ -32,7 +32,7 @@ def outputs_for(items, masses=None):
 def test_requests_dedupe_by_prompt_and_carry_labels():
     reqs = FAMILY.requests(TASK, ITEMS)
     assert reqs[0][0] == reqs[1][0] == reqs[2][0] != reqs[3][0]
-    assert reqs[0][0].labels == ("A", "B", "C") and reqs[3][0].labels == ("A", "B")
+    assert reqs[0][0].option_labels() == ("A", "B", "C") and reqs[3][0].option_labels() == ("A", "B")
     assert reqs[0][0].answer_prefix == "Answer:"
 
 

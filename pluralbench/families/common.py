@@ -13,3 +13,5 @@ def bootstrap_settings(params: dict) -> dict:
     """The task's bootstrap settings with their defaults (1000 resamples, 95% level)."""
     b = params.get("bootstrap", {})
     return {"resamples": int(b.get("resamples", 1000)), "level": float(b.get("level", 0.95))}
+# A log base in params: a number or "e".
+LOG_BASE_SCHEMA = {"oneOf": [{"type": "number"}, {"const": "e"}]}

@@ -9,24 +9,32 @@ answers to the item as worded.
 """
 from __future__ import annotations
 
-from collections import defaultdict
+from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 
 from pluralbench.data.mpi import TRAITS
-from pluralbench.elicitation import OptionQuery
 from pluralbench.elicitation.diagnostics import mass_summary
 from pluralbench.elicitation.predictions import (
+    exclude_sample,
     external_distribution,
     from_sample_fields,
     sample_output_fields,
 )
-from pluralbench.families.base import Scored, TaskFamily
-from pluralbench.families.common import BOOTSTRAP_SCHEMA, NOTES_SCHEMA, bootstrap_settings
+from pluralbench.families.base import Scored
+from pluralbench.families.common import BOOTSTRAP_SCHEMA, LOG_BASE_SCHEMA, NOTES_SCHEMA, bootstrap_settings
+from pluralbench.families.option_items import OneQueryPerItem
 from pluralbench.hashing import sha256_text
 from pluralbench.metrics.divergence import js_distance
 from pluralbench.metrics.information import entropy, normalised_entropy
-from pluralbench.metrics.summary import mean_with_ci, statistic_with_ci
+from pluralbench.metrics.summary import (
+    group_blocks,
+    index_by,
+    known_mean_with_ci,
+    mean_with_ci,
+    statistic_with_ci,
+)
 from pluralbench.registry import task_families
 
 N_OPTIONS = 5
@@ -40,23 +48,18 @@ def keyed_score(distribution, key: int) -> float:
 
 
 @task_families.register("distributional_mpi")
-class DistributionalMPI(TaskFamily):
+class DistributionalMPI(OneQueryPerItem):
     name = "distributional_mpi"
     params_schema = {
         "type": "object",
         "additionalProperties": False,
         "properties": {
-            "entropy_base": {"oneOf": [{"type": "number"}, {"const": "e"}]},
+            "entropy_base": LOG_BASE_SCHEMA,
             "human_distributions": {"type": "string", "minLength": 1},
             "bootstrap": BOOTSTRAP_SCHEMA,
             "notes": NOTES_SCHEMA,
         },
     }
-
-
-    def requests(self, task, items):
-        prefix = task.prompt.get("answer_prefix")
-        return [[OptionQuery(it["prompt"], tuple(it["options"]), prefix)] for it in items]
 
     def metric_parameters(self, task) -> dict:
         return {
@@ -72,9 +75,6 @@ class DistributionalMPI(TaskFamily):
             "refusals": "none: the five options have no refusal; mass outside them is reported as covered_mass",
         }
 
-    def score(self, task, items, outputs, *, seed, judgements=None):
-        return self.score_predictions(task, items, [pred for (pred,) in outputs], seed=seed)
-
     def prediction_from_row(self, task, row, *, path, index):
         return external_distribution(row.get("pred_distribution"), N_OPTIONS, path=path, row=index,
                                      item_id=row.get("id"), field="pred_distribution")
@@ -83,91 +83,135 @@ class DistributionalMPI(TaskFamily):
         return from_sample_fields(sample, N_OPTIONS, path=path, row=index, item_id=sample.get("id"))
 
     def score_predictions(self, task, items, predictions, *, seed):
-        base = task.params.get("entropy_base", 2)
-        boot = bootstrap_settings(task.params)
-        samples, rows = [], []
-        for item, pred in zip(items, predictions):
-            sample = {"id": item["id"], "group": item["trait"], "prompt_sha256": sha256_text(item["prompt"]),
-                      "text": item["text"], "trait": item["trait"], "facet": item["facet"], "key": item["key"],
-                      "options": item["options"]} | sample_output_fields(pred)
-            dist = pred["distribution"]
-            if dist is None:
-                sample.update(model_distribution=None, metrics=None, excluded="no probability mass on any option")
-                samples.append(sample)
-                continue
-            dist = np.asarray(dist, dtype=np.float64)
-            values = {"entropy_model": entropy(dist, base), "normalised_entropy": normalised_entropy(dist, base)}
-            if item.get("human") is not None:
-                human = np.asarray(item["human"], dtype=np.float64)
-                values |= {"jsd_base2": js_distance(dist, human, 2), "jsd_natural": js_distance(dist, human, "e"),
-                           "entropy_human": entropy(human, base)}
-                if item["key"]:
-                    values["score_human"] = keyed_score(human, item["key"])
-                sample["human_distribution"] = item["human"]
-            if item["key"]:  # unkeyed items (key 0) have no trait direction
-                values["score"] = keyed_score(dist, item["key"])
-                values["score_argmax"] = keyed_score(np.eye(N_OPTIONS)[int(np.argmax(dist))], item["key"])
-            sample.update(model_distribution=dist.tolist(), metrics=values)
-            samples.append(sample)
-            rows.append((item, values, pred.get("covered_mass")))
-
-        human_rows = sum("jsd_base2" in v for _, v, _ in rows)
-        item_metrics = ["entropy_model", "normalised_entropy"] + (["jsd_base2", "jsd_natural", "entropy_human"]
-                                                                   if human_rows else [])
-        directions = {"jsd_base2": "lower", "jsd_natural": "lower"}
-
-        def summarise(idx, with_traits: bool) -> dict:
-            block = {}
-            for name in item_metrics:
-                vals = [rows[i][1][name] for i in idx if name in rows[i][1]]
-                if vals:
-                    block[name] = mean_with_ci(vals, bootstrap=boot, seed=seed, direction=directions.get(name))
-            masses = [rows[i][2] for i in idx if rows[i][2] is not None]
-            if masses:
-                block["covered_mass"] = mean_with_ci(masses, bootstrap=boot, seed=seed, direction="higher")
-            keyed = [i for i in idx if "score" in rows[i][1]]
-            if with_traits and keyed:
-                scores = np.asarray([rows[i][1]["score"] for i in keyed])
-                block["score"] = mean_with_ci(scores, bootstrap=boot, seed=seed,
-                                              description="mean keyed item score, 1-5")
-                block["score_argmax"] = mean_with_ci([rows[i][1]["score_argmax"] for i in keyed], bootstrap=boot,
-                                                     seed=seed, description="mean keyed score of the most likely answer")
-                block["spread"] = statistic_with_ci(lambda k: float(np.std(scores[k])), len(keyed), bootstrap=boot,
-                                                    seed=seed, description="standard deviation of keyed item scores")
-                hs = [rows[i][1]["score_human"] for i in idx if "score_human" in rows[i][1]]
-                if hs:
-                    block["score_human"] = mean_with_ci(hs, bootstrap=boot, seed=seed)
-            return block
-
-        by_trait, by_facet = defaultdict(list), defaultdict(list)
-        for i, (item, _, _) in enumerate(rows):
-            by_trait[item["trait"]].append(i)
-            by_facet[f"{item['trait']}:{item['facet']}"].append(i)
-        traits = {t: {"n": len(by_trait[t]), "metrics": summarise(by_trait[t], True)} for t in TRAITS if by_trait[t]}
-        facets = {f: {"n": len(ix), "metrics": summarise(ix, True)} for f, ix in sorted(by_facet.items())}
-
-        if human_rows:
-            comparison = {"status": "compared", "items_with_human_distribution": human_rows,
-                          "items_without": len(rows) - human_rows}
-        else:
-            comparison = {"status": "skipped",
-                          "reason": "no human answer distribution file was given (params.human_distributions); "
-                                    "MPI has no human distributions offline. Trait scores and entropy describe the "
-                                    "model alone. This is not an error."}
-        headline = "jsd_base2" if human_rows else "normalised_entropy"
+        samples, rows = _samples_and_rows(items, predictions, task.params.get("entropy_base", 2))
+        human_rows = sum("jsd_base2" in r.values for r in rows)
+        summary = _Summary(rows, ITEM_METRICS + (HUMAN_METRICS if human_rows else ()),
+                           bootstrap_settings(task.params), seed)
+        by_trait = index_by([r.trait for r in rows])
+        traits = group_blocks({t: by_trait[t] for t in TRAITS if t in by_trait},
+                              metrics=lambda ix: summary.block(ix, True))
+        facets = group_blocks(index_by([f"{r.trait}:{r.facet}" for r in rows]),
+                              metrics=lambda ix: summary.block(ix, True))
         metrics = {
-            "headline": headline,
-            "overall": summarise(list(range(len(rows))), False) if rows else {},
+            "headline": "jsd_base2" if human_rows else "normalised_entropy",
+            "overall": summary.block(list(range(len(rows))), False) if rows else {},
             "groups": {"trait": traits, "facet": facets},
-            "trait_profile": {t: {"score": traits[t]["metrics"]["score"]["value"],
-                                  "spread": traits[t]["metrics"]["spread"]["value"], "n": traits[t]["metrics"]["score"]["n"]}
-                              for t in traits if "score" in traits[t]["metrics"]},
-            "human_comparison": comparison,
+            "trait_profile": _trait_profile(traits),
+            "human_comparison": _human_comparison(human_rows, len(rows)),
             "coverage": mass_summary([s["covered_mass"] for s in samples]),
-            "counts": {"items": len(items), "scored": len(rows), "excluded_no_option_mass": len(items) - len(rows),
-                       "reverse_keyed": sum(it["key"] == -1 for it in items), "unkeyed": sum(it["key"] == 0 for it in items),
-                       "with_human_distribution": human_rows},
+            "counts": _counts(items, len(rows), human_rows),
             "notes": ([] if human_rows else ["Human comparison skipped: no human distribution file given."])
                      + list(task.params.get("notes", [])),
         }
         return Scored(samples, metrics)
+
+
+ITEM_METRICS = ("entropy_model", "normalised_entropy")
+HUMAN_METRICS = ("jsd_base2", "jsd_natural", "entropy_human")  # only when a human distribution file is given
+DIRECTIONS = {"jsd_base2": "lower", "jsd_natural": "lower"}
+
+
+class _Row(NamedTuple):
+    """One item the model answered."""
+    trait: str
+    facet: str
+    values: dict[str, float]  # its per-item metrics (the sample's "metrics")
+    covered_mass: float | None
+
+
+def _samples_and_rows(items, predictions, base) -> tuple[list[dict], list[_Row]]:
+    """A sample per item, and a row per item with option mass (the others are excluded)."""
+    samples, rows = [], []
+    for item, pred in zip(items, predictions):
+        sample = {"id": item["id"], "group": item["trait"], "prompt_sha256": sha256_text(item["prompt"]),
+                  "text": item["text"], "trait": item["trait"], "facet": item["facet"], "key": item["key"],
+                  "options": item["options"]} | sample_output_fields(pred)
+        samples.append(sample)
+        if pred["distribution"] is None:
+            exclude_sample(sample)
+            continue
+        dist = np.asarray(pred["distribution"], dtype=np.float64)
+        values = _item_values(item, dist, base)
+        if item.get("human") is not None:
+            sample["human_distribution"] = item["human"]
+        sample.update(model_distribution=dist.tolist(), metrics=values)
+        rows.append(_Row(item["trait"], item["facet"], values, pred.get("covered_mass")))
+    return samples, rows
+
+
+def _item_values(item, dist: np.ndarray, base) -> dict[str, float]:
+    """Entropy; distances to and entropy of the human distribution if any; keyed scores if keyed."""
+    values = {"entropy_model": entropy(dist, base), "normalised_entropy": normalised_entropy(dist, base)}
+    if item.get("human") is not None:
+        human = np.asarray(item["human"], dtype=np.float64)
+        values |= {"jsd_base2": js_distance(dist, human, 2), "jsd_natural": js_distance(dist, human, "e"),
+                   "entropy_human": entropy(human, base)}
+        if item["key"]:
+            values["score_human"] = keyed_score(human, item["key"])
+    if item["key"]:  # unkeyed items (key 0) have no trait direction
+        values["score"] = keyed_score(dist, item["key"])
+        values["score_argmax"] = keyed_score(np.eye(N_OPTIONS)[int(np.argmax(dist))], item["key"])
+    return values
+
+
+@dataclass(frozen=True)
+class _Summary:
+    """metrics.json blocks over any subset of the rows (positions into `rows`), one item per unit."""
+    rows: list[_Row]
+    item_metrics: tuple[str, ...]
+    boot: dict
+    seed: int
+
+    def mean(self, values, **labels) -> dict:
+        return mean_with_ci(values, bootstrap=self.boot, seed=self.seed, **labels)
+
+    def block(self, idx, with_traits: bool) -> dict:
+        block = {}
+        for name in self.item_metrics:
+            vals = [self.rows[i].values[name] for i in idx if name in self.rows[i].values]
+            if vals:
+                block[name] = self.mean(vals, direction=DIRECTIONS.get(name))
+        mass = known_mean_with_ci([self.rows[i].covered_mass for i in idx], bootstrap=self.boot, seed=self.seed,
+                                  direction="higher")
+        if mass is not None:
+            block["covered_mass"] = mass
+        return block | (self.trait_scores(idx) if with_traits else {})
+
+    def trait_scores(self, idx) -> dict:
+        """Mean keyed score (expected and of the most likely answer), its spread, and the humans' score."""
+        keyed = [i for i in idx if "score" in self.rows[i].values]
+        if not keyed:
+            return {}
+        scores = np.asarray([self.rows[i].values["score"] for i in keyed])
+        block = {
+            "score": self.mean(scores, description="mean keyed item score, 1-5"),
+            "score_argmax": self.mean([self.rows[i].values["score_argmax"] for i in keyed],
+                                      description="mean keyed score of the most likely answer"),
+            "spread": statistic_with_ci(lambda k: float(np.std(scores[k])), len(keyed), bootstrap=self.boot,
+                                        seed=self.seed, description="standard deviation of keyed item scores"),
+        }
+        human = [self.rows[i].values["score_human"] for i in idx if "score_human" in self.rows[i].values]
+        if human:
+            block["score_human"] = self.mean(human)
+        return block
+
+
+def _trait_profile(traits: dict) -> dict:
+    return {t: {"score": block["metrics"]["score"]["value"], "spread": block["metrics"]["spread"]["value"],
+                "n": block["metrics"]["score"]["n"]}
+            for t, block in traits.items() if "score" in block["metrics"]}
+
+
+def _human_comparison(human_rows: int, n_rows: int) -> dict:
+    if human_rows:
+        return {"status": "compared", "items_with_human_distribution": human_rows, "items_without": n_rows - human_rows}
+    return {"status": "skipped",
+            "reason": "no human answer distribution file was given (params.human_distributions); "
+                      "MPI has no human distributions offline. Trait scores and entropy describe the "
+                      "model alone. This is not an error."}
+
+
+def _counts(items, n_rows: int, human_rows: int) -> dict:
+    return {"items": len(items), "scored": n_rows, "excluded_no_option_mass": len(items) - n_rows,
+            "reverse_keyed": sum(it["key"] == -1 for it in items), "unkeyed": sum(it["key"] == 0 for it in items),
+            "with_human_distribution": human_rows}

@@ -7,27 +7,32 @@ population, so its answer serves every row that shares the prompt.
 from __future__ import annotations
 
 from collections import defaultdict
+from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 
-from pluralbench.elicitation import OptionQuery
 from pluralbench.elicitation.diagnostics import mass_summary, topk_summary
 from pluralbench.elicitation.predictions import (
+    exclude_sample,
     external_distribution,
     from_sample_fields,
     sample_output_fields,
 )
-from pluralbench.families.base import Scored, TaskFamily
-from pluralbench.families.common import BOOTSTRAP_SCHEMA, NOTES_SCHEMA, bootstrap_settings
+from pluralbench.families.base import Scored
+from pluralbench.families.common import BOOTSTRAP_SCHEMA, LOG_BASE_SCHEMA, NOTES_SCHEMA, bootstrap_settings
+from pluralbench.families.option_items import OneQueryPerItem
 from pluralbench.hashing import sha256_text
 from pluralbench.metrics.divergence import log_base
 from pluralbench.metrics.ranking import auroc
 from pluralbench.metrics.rowwise import entropy_of, evaluate_pairs
 from pluralbench.metrics.summary import (
     SERVED_GROUPS_MIN_N,
-    mean_with_ci,
+    group_blocks,
+    index_by,
+    known_mean_with_ci,
     means_with_ci,
-    served_groups,
+    served_block,
     statistic_with_ci,
 )
 from pluralbench.registry import metrics as metric_registry
@@ -55,7 +60,7 @@ def _prompt_rng(seed: int, prompt_sha: str) -> np.random.Generator:
 
 
 @task_families.register("multiple_choice_distribution")
-class MultipleChoiceDistribution(TaskFamily):
+class MultipleChoiceDistribution(OneQueryPerItem):
     name = "multiple_choice_distribution"
     params_schema = {
         "type": "object",
@@ -78,7 +83,7 @@ class MultipleChoiceDistribution(TaskFamily):
             },
             "headline": {"type": "string"},
             "served_groups_min_n": {"type": "integer", "minimum": 1},
-            "entropy_base": {"oneOf": [{"type": "number"}, {"const": "e"}]},
+            "entropy_base": LOG_BASE_SCHEMA,
             "baselines": {"type": "array", "items": {"enum": list(BASELINES)}},
             "bootstrap": BOOTSTRAP_SCHEMA,
             "notes": NOTES_SCHEMA,
@@ -104,11 +109,6 @@ class MultipleChoiceDistribution(TaskFamily):
         },
     }
 
-    # requests -------------------------------------------------------------------------------------
-    def requests(self, task, items):
-        prefix = task.prompt.get("answer_prefix")
-        return [[OptionQuery(it["prompt"], tuple(it["options"]), prefix)] for it in items]
-
     def metric_parameters(self, task) -> dict:
         p = task.params
         return {
@@ -124,11 +124,7 @@ class MultipleChoiceDistribution(TaskFamily):
             {"separation": p["separation"]} if "separation" in p else {}) | (
             {"reference": p["reference"]} if "reference" in p else {})
 
-
     # scoring ----------------------------------------------------------------------------------------
-    def score(self, task, items, outputs, *, seed, judgements=None):
-        return self.score_predictions(task, items, [pred for (pred,) in outputs], seed=seed)
-
     def prediction_from_row(self, task, row, *, path, index):
         return external_distribution(row.get("pred_distribution"), len(row.get("options") or []), path=path, row=index,
                                      item_id=row.get("id"), field="pred_distribution")
@@ -139,156 +135,192 @@ class MultipleChoiceDistribution(TaskFamily):
 
     def score_predictions(self, task, items, predictions, *, seed):
         p = task.params
-        metric_specs = p["metrics"]
-        fns = {m["name"]: metric_registry.get(m["metric"]) for m in metric_specs}
+        specs = p["metrics"]
+        fns = {m["name"]: metric_registry.get(m["metric"]) for m in specs}
         ent_base = p.get("entropy_base", 2)
         log_base(ent_base)  # validates the base early
-        boot = bootstrap_settings(task.params)
-
-        samples, kept = [], []
-        excluded = 0
-        for item, prediction in zip(items, predictions):
-            dist = prediction["distribution"]
-            pred = None if dist is None else np.asarray(dist, dtype=np.float64)
-            prompt_sha = sha256_text(item["prompt"])
-            sample = {
-                "id": item["id"], "group": item.get("group"), "prompt_sha256": prompt_sha,
-                "options": item["options"], "human_distribution": item["gold"],
-            } | sample_output_fields(prediction)
-            samples.append(sample)
-            if pred is None:
-                excluded += 1
-                sample.update(model_distribution=None, metrics=None, excluded="no probability mass on any option")
-                continue
-            kept.append((item, pred, np.asarray(item["gold"], dtype=np.float64), prompt_sha, sample))
-
-        # Every metric over all kept items at once (vectorised per option count), then into the samples.
-        preds, golds = [r[1] for r in kept], [r[2] for r in kept]
-        columns = {m["name"]: evaluate_pairs(fns[m["name"]], m["metric"], preds, golds, m.get("params", {}))
-                   for m in metric_specs}
-        columns["entropy_model"] = entropy_of(preds, ent_base)
-        columns["entropy_human"] = entropy_of(golds, ent_base)
-        for i, row in enumerate(kept):
-            row[4].update(model_distribution=row[1].tolist(),
-                          metrics={name: float(col[i]) for name, col in columns.items()})
-
-        baseline_values = self._baselines(p.get("baselines", []), kept, metric_specs, fns, seed)
-        directions = {m["name"]: m["direction"] for m in metric_specs}
-        names = [m["name"] for m in metric_specs] + ["entropy_model", "entropy_human"]
-
-        def summarise(rows_idx, clustered):
-            clusters = [kept[i][3] for i in rows_idx] if clustered else None
-            block_columns = {name: columns[name][rows_idx] for name in names}
-            masses = [(kept[i][4]["covered_mass"], c) for i, c in zip(rows_idx, clusters or [None] * len(rows_idx))]
-            known = [(m, c) for m, c in masses if m is not None]
-            if len(known) == len(masses):  # the usual case: bootstrap it with the rest (same draws either way)
-                block_columns["covered_mass"] = [m for m, _ in known]
-            block = means_with_ci(block_columns, clusters=clusters, bootstrap=boot, seed=seed,
-                                  directions=directions | {"covered_mass": "higher"})
-            if known and len(known) < len(masses):  # predictions made elsewhere carry no covered mass
-                block["covered_mass"] = mean_with_ci([m for m, _ in known], clusters=[c for _, c in known] if clustered
-                                                     else None, bootstrap=boot, seed=seed, direction="higher")
-            return block
-
-        def summarise_baselines(rows_idx, clustered):
-            # Baselines defined on the same rows share one set of bootstrap draws.
-            by_rows: dict[tuple, list[str]] = defaultdict(list)
-            for bname, (defined, _) in baseline_values.items():
-                by_rows[tuple(i for i in rows_idx if defined[i])].append(bname)
-            result = {}
-            for idx, bnames in by_rows.items():
-                idx = list(idx)
-                clusters = [kept[i][3] for i in idx] if clustered else None
-                cols = {(b, m["name"]): baseline_values[b][1][m["name"]][idx] for b in bnames for m in metric_specs}
-                block = means_with_ci(cols, clusters=clusters, bootstrap=boot, seed=seed,
-                                      directions={key: directions[key[1]] for key in cols})
-                for b in bnames:
-                    result[b] = {m["name"]: block[(b, m["name"])] for m in metric_specs}
-            return {b: result[b] for b in baseline_values}
-
-        all_idx = list(range(len(kept)))
-        by_group: dict[str, list[int]] = defaultdict(list)
-        for i, row in enumerate(kept):
-            if row[0].get("group") is not None:
-                by_group[row[0]["group"]].append(i)
-
-        group_name = p.get("group_name", "group")
-        groups = {}
-        for g in sorted(by_group):
-            idx = by_group[g]
-            groups[g] = {"n": len(idx), "metrics": summarise(idx, False), "baselines": summarise_baselines(idx, False)}
-
-        headline = p.get("headline", metric_specs[0]["name"])
-        overall = summarise(all_idx, True) if kept else {}
-        for spec in p.get("separation", []):
-            value = self._separation(spec, kept, boot, seed)
-            if value is not None:
-                overall[spec["name"]] = value
-        metrics = {
-            "headline": headline,
-            "overall": overall,
-            "baselines": summarise_baselines(all_idx, True) if kept else {},
-            "groups": {group_name: groups} if groups else {},
-            "coverage": mass_summary([s["covered_mass"] for s in samples]) | topk_summary(samples),
-            "counts": {
-                "items": len(items),
-                "scored": len(kept),
-                "excluded_no_option_mass": excluded,
-                "unique_prompts": len({s["prompt_sha256"] for s in samples}),
-                "groups": len(groups),
-            },
-            "notes": list(p.get("notes", [])),
-        }
-        if "reference" in p:
-            metrics["reference_distributions"] = dict(p["reference"])
-        if headline in metrics["overall"]:
-            hv = metrics["overall"][headline]
-            if groups:
-                min_n = int(p.get("served_groups_min_n", SERVED_GROUPS_MIN_N))
-                best, worst = served_groups({g: (groups[g]["metrics"][headline]["value"], groups[g]["n"])
-                                             for g in groups}, hv.get("direction") == "higher", min_n)
-                metrics["best_served_groups"], metrics["worst_served_groups"] = best, worst
-                metrics["served_groups_min_n"] = min_n
+        samples, rows = _rows(items, predictions)
+        columns = _item_columns(rows, specs, fns, ent_base)
+        _record_item_metrics(rows, columns)
+        baselines = _baselines(p.get("baselines", []), rows, specs, fns, seed)
+        blocks = _Blocks(rows, columns, {m["name"]: m["direction"] for m in specs}, bootstrap_settings(p), seed)
+        groups = group_blocks(index_by([r.group for r in rows]), metrics=lambda ix: blocks.metrics(ix, False),
+                              baselines=lambda ix: blocks.baselines(ix, False, baselines))
+        overall = blocks.overall(p.get("separation", []))
+        all_baselines = blocks.baselines(list(range(len(rows))), True, baselines) if rows else {}
+        metrics = _metrics_document(p, overall, all_baselines, groups, samples, n_items=len(items), n_scored=len(rows))
         return Scored(samples, metrics)
 
-    @staticmethod
-    def _separation(spec, kept, boot, seed):
+
+class _Row(NamedTuple):
+    """One item the model answered."""
+    group: str | None
+    model: np.ndarray  # the model's distribution over the options
+    human: np.ndarray  # the population's
+    prompt_sha: str  # rows sharing a prompt share one model answer
+    sample: dict  # its samples.jsonl record, completed once its metrics are known
+
+
+class _Baseline(NamedTuple):
+    """A stand-in's metric values per row; nan where it is not defined."""
+    defined: list[bool]
+    values: dict[str, np.ndarray]  # metric name -> value per row
+
+
+def _rows(items, predictions) -> tuple[list[dict], list[_Row]]:
+    """A sample per item, and a row per item with option mass (the others are excluded)."""
+    samples, rows = [], []
+    for item, prediction in zip(items, predictions):
+        sample = {
+            "id": item["id"], "group": item.get("group"), "prompt_sha256": sha256_text(item["prompt"]),
+            "options": item["options"], "human_distribution": item["gold"],
+        } | sample_output_fields(prediction)
+        samples.append(sample)
+        if prediction["distribution"] is None:
+            exclude_sample(sample)
+            continue
+        rows.append(_Row(item.get("group"), np.asarray(prediction["distribution"], dtype=np.float64),
+                         np.asarray(item["gold"], dtype=np.float64), sample["prompt_sha256"], sample))
+    return samples, rows
+
+
+def _item_columns(rows, specs, fns, ent_base) -> dict[str, np.ndarray]:
+    """Every metric and both entropies over all rows at once (vectorised per option count)."""
+    models, humans = [r.model for r in rows], [r.human for r in rows]
+    columns = {m["name"]: evaluate_pairs(fns[m["name"]], m["metric"], models, humans, m.get("params", {}))
+               for m in specs}
+    columns["entropy_model"] = entropy_of(models, ent_base)
+    columns["entropy_human"] = entropy_of(humans, ent_base)
+    return columns
+
+
+def _record_item_metrics(rows, columns) -> None:
+    for i, row in enumerate(rows):
+        row.sample.update(model_distribution=row.model.tolist(),
+                          metrics={name: float(col[i]) for name, col in columns.items()})
+
+
+@dataclass(frozen=True)
+class _Blocks:
+    """metrics.json blocks over any subset of the rows (positions into `rows`). A clustered block
+    resamples the rows that share a prompt (one model answer) together."""
+    rows: list[_Row]
+    columns: dict[str, np.ndarray]  # per-item values: the metrics, then entropy_model and entropy_human
+    directions: dict[str, str]  # metric name -> lower/higher
+    boot: dict
+    seed: int
+
+    def clusters(self, idx, clustered: bool):
+        return [self.rows[i].prompt_sha for i in idx] if clustered else None
+
+    def metrics(self, idx, clustered: bool) -> dict:
+        clusters = self.clusters(idx, clustered)
+        columns = {name: col[idx] for name, col in self.columns.items()}
+        masses = [self.rows[i].sample["covered_mass"] for i in idx]
+        complete = None not in masses
+        if complete:  # the usual case: bootstrap it with the rest (same draws either way)
+            columns["covered_mass"] = masses
+        block = means_with_ci(columns, clusters=clusters, bootstrap=self.boot, seed=self.seed,
+                              directions=self.directions | {"covered_mass": "higher"})
+        partial = None if complete else known_mean_with_ci(masses, clusters=clusters, bootstrap=self.boot,
+                                                           seed=self.seed, direction="higher")
+        if partial is not None:  # predictions made elsewhere carry no covered mass
+            block["covered_mass"] = partial
+        return block
+
+    def baselines(self, idx, clustered: bool, baselines: dict[str, _Baseline]) -> dict:
+        # Baselines defined on the same rows share one set of bootstrap draws.
+        by_rows: dict[tuple, list[str]] = defaultdict(list)
+        for name, baseline in baselines.items():
+            by_rows[tuple(i for i in idx if baseline.defined[i])].append(name)
+        result = {}
+        for rows_idx, names in by_rows.items():
+            result |= self._baseline_block(list(rows_idx), clustered, {b: baselines[b] for b in names})
+        return {b: result[b] for b in baselines}
+
+    def _baseline_block(self, idx, clustered: bool, baselines: dict[str, _Baseline]) -> dict:
+        columns = {(b, metric): values[idx] for b, baseline in baselines.items()
+                   for metric, values in baseline.values.items()}
+        block = means_with_ci(columns, clusters=self.clusters(idx, clustered), bootstrap=self.boot, seed=self.seed,
+                              directions={key: self.directions[key[1]] for key in columns})
+        return {b: {metric: block[(b, metric)] for metric in baseline.values} for b, baseline in baselines.items()}
+
+    def overall(self, separation_specs) -> dict:
+        """Every row, clustered by prompt, then the separation AUROCs."""
+        overall = self.metrics(list(range(len(self.rows))), True) if self.rows else {}
+        for spec in separation_specs:
+            value = self.separation(spec)
+            if value is not None:
+                overall[spec["name"]] = value
+        return overall
+
+    def separation(self, spec) -> dict | None:
         """AUROC of a per-item value (e.g. model entropy) separating one group from another: a
         pluralistic model should be less certain where people disagree."""
-        rows = [(r[4]["metrics"][spec["score"]], r[0].get("group") == spec["positive_group"]) for r in kept
-                if r[0].get("group") in (spec["positive_group"], spec["negative_group"])]
-        if not rows:
+        pair = (spec["positive_group"], spec["negative_group"])
+        idx = [i for i, r in enumerate(self.rows) if r.group in pair]
+        if not idx:
             return None
-        scores = np.asarray([v for v, _ in rows])
-        positive = np.asarray([y for _, y in rows])
-        return statistic_with_ci(lambda idx: auroc(scores[idx], positive[idx]), len(rows), bootstrap=boot, seed=seed,
-                                 direction="higher",
+        scores = self.columns[spec["score"]][idx]
+        positive = np.asarray([self.rows[i].group == spec["positive_group"] for i in idx])
+        return statistic_with_ci(lambda k: auroc(scores[k], positive[k]), len(idx), bootstrap=self.boot,
+                                 seed=self.seed, direction="higher",
                                  description=f"AUROC of {spec['score']} separating {spec['positive_group']} (positive) "
                                              f"from {spec['negative_group']} items; 0.5 = no separation")
 
-    @staticmethod
-    def _baselines(names, kept, metric_specs, fns, seed):
-        """Per baseline: (defined per kept row, {metric: values per kept row}); undefined rows hold nan."""
-        rows_by_prompt: dict[str, list[int]] = defaultdict(list)
-        for i, row in enumerate(kept):
-            rows_by_prompt[row[3]].append(i)
-        golds = [r[2] for r in kept]
-        out = {}
-        for name in names:
-            defined = [True] * len(kept)
-            stand_ins = []
-            for i, (_item, pred, gold, prompt_sha, _) in enumerate(kept):
-                if name == "uniform":
-                    stand_ins.append(np.full(len(gold), 1.0 / len(gold)))
-                elif name == "marginal_loo":
-                    others = [kept[j][2] for j in rows_by_prompt[prompt_sha] if j != i]
-                    defined[i] = bool(others)
-                    stand_ins.append(np.mean(others, axis=0) if others else np.full(len(gold), 1.0 / len(gold)))
-                elif name == "shuffled":
-                    stand_ins.append(pred[derangement(len(pred), _prompt_rng(seed, prompt_sha))])
-            values = {m["name"]: evaluate_pairs(fns[m["name"]], m["metric"], stand_ins, golds, m.get("params", {}))
-                      for m in metric_specs}
-            for col in values.values():
-                col[~np.asarray(defined, dtype=bool)] = np.nan
-            out[name] = (defined, values)
-        return out
+
+def _baselines(names, rows, specs, fns, seed) -> dict[str, _Baseline]:
+    """Each named baseline's stand-in distributions scored against the humans' with every metric."""
+    humans = [r.human for r in rows]
+    rows_by_prompt = index_by([r.prompt_sha for r in rows])
+    out = {}
+    for name in names:
+        defined, stand_ins = _stand_ins(name, rows, rows_by_prompt, seed)
+        values = {m["name"]: evaluate_pairs(fns[m["name"]], m["metric"], stand_ins, humans, m.get("params", {}))
+                  for m in specs}
+        for col in values.values():
+            col[~np.asarray(defined, dtype=bool)] = np.nan
+        out[name] = _Baseline(defined, values)
+    return out
+
+
+def _stand_ins(name, rows, rows_by_prompt, seed) -> tuple[list[bool], list[np.ndarray]]:
+    """-> (defined, stand-in distribution) per row; an undefined row holds a uniform placeholder."""
+    defined, stand_ins = [True] * len(rows), []
+    for i, row in enumerate(rows):
+        uniform = np.full(len(row.human), 1.0 / len(row.human))
+        if name == "uniform":
+            stand_ins.append(uniform)
+        elif name == "marginal_loo":
+            others = [rows[j].human for j in rows_by_prompt[row.prompt_sha] if j != i]
+            defined[i] = bool(others)
+            stand_ins.append(np.mean(others, axis=0) if others else uniform)
+        elif name == "shuffled":
+            stand_ins.append(row.model[derangement(len(row.model), _prompt_rng(seed, row.prompt_sha))])
+    return defined, stand_ins
+
+
+def _metrics_document(p, overall, baselines, groups, samples, *, n_items: int, n_scored: int) -> dict:
+    headline = p.get("headline", p["metrics"][0]["name"])
+    metrics = {
+        "headline": headline,
+        "overall": overall,
+        "baselines": baselines,
+        "groups": {p.get("group_name", "group"): groups} if groups else {},
+        "coverage": mass_summary([s["covered_mass"] for s in samples]) | topk_summary(samples),
+        "counts": {
+            "items": n_items,
+            "scored": n_scored,
+            "excluded_no_option_mass": len(samples) - n_scored,
+            "unique_prompts": len({s["prompt_sha256"] for s in samples}),
+            "groups": len(groups),
+        },
+        "notes": list(p.get("notes", [])),
+    }
+    if "reference" in p:
+        metrics["reference_distributions"] = dict(p["reference"])
+    if headline in overall and groups:
+        metrics |= served_block({g: (block["metrics"][headline]["value"], block["n"]) for g, block in groups.items()},
+                                overall[headline].get("direction"),
+                                int(p.get("served_groups_min_n", SERVED_GROUPS_MIN_N)))
+    return metrics

@@ -16,7 +16,7 @@ import numpy as np
 from pluralbench.core.records import GenerationSettings, ModelRequest
 from pluralbench.elicitation import OptionQuery
 from pluralbench.elicitation.diagnostics import mass_summary
-from pluralbench.elicitation.predictions import from_sample_fields, sample_output_fields
+from pluralbench.elicitation.predictions import external_distribution, from_sample_fields, sample_output_fields
 from pluralbench.errors import DataError
 from pluralbench.families.answer_parsing import UNPARSEABLE, parse_letter
 from pluralbench.families.base import Scored, TaskFamily
@@ -27,7 +27,7 @@ from pluralbench.metrics.classification import (
     confusion_matrix,
     scores_from_codes,
 )
-from pluralbench.metrics.summary import mean_with_ci, statistics_with_ci
+from pluralbench.metrics.summary import group_blocks, index_by, known_mean_with_ci, statistics_with_ci
 from pluralbench.registry import task_families
 
 LABELS = ("A", "B", "C")
@@ -123,8 +123,6 @@ class SteerableValence(TaskFamily):
         dist = row.get("pred_distribution")
         options = None
         if dist is not None:
-            from pluralbench.elicitation.predictions import external_distribution
-
             options = external_distribution(dist, len(LABELS), path=path, row=index, item_id=row.get("id"),
                                             field="pred_distribution")
         if text is None and options is None:
@@ -143,104 +141,121 @@ class SteerableValence(TaskFamily):
     # scoring -------------------------------------------------------------------------------------
     def score_predictions(self, task, items, predictions, *, seed):
         boot = bootstrap_settings(task.params)
-        words = self._answer_words(task)
+        # The task's modes first, then any other mode the predictions answer; a mode nothing answers is left out.
         modes = [m for m in self._modes(task) + [m for m in MODES if m not in self._modes(task)]
-                 if any(self._has_mode(p, m) for p in predictions)]
-        samples, labels_by_mode = [], {m: [] for m in modes}
-        for item, pred in zip(items, predictions):
-            sample = {"id": item["id"], "group": item["vrd_type"], "prompt_sha256": sha256_text(item["prompt"]),
-                      "gold": item["label"], "vrd": item["vrd"], "vrd_type": item["vrd_type"], "modes": {}}
-            metrics = {}
-            for mode in modes:
-                label = None
-                if mode == "options" and pred.get("options") and pred["options"]["distribution"] is not None:
-                    dist = pred["options"]["distribution"]
-                    label = LABELS[int(np.argmax(dist))]
-                    sample["modes"]["options"] = {"model_distribution": list(dist), "predicted": label} | \
-                        sample_output_fields(pred["options"])
-                elif mode == "generate" and pred.get("text") is not None:
-                    label = parse_letter(pred["text"], LABELS, words)
-                    sample["modes"]["generate"] = {"text": pred["text"], "predicted": label}
-                labels_by_mode[mode].append(label)
-                if label is not None:
-                    metrics[f"correct_{mode}"] = float(label == item["label"])
-            sample["metrics"] = metrics or None
-            samples.append(sample)
-
+                 if any(_has_mode(p, m) for p in predictions)]
+        read = [_sample(item, pred, modes, self._answer_words(task)) for item, pred in zip(items, predictions)]
+        samples = [sample for sample, _ in read]
         golds = [it["label"] for it in items]
         vrd_types = [it["vrd_type"] for it in items]
         mode_blocks = {}
         for mode in modes:
-            idx = [i for i, lab in enumerate(labels_by_mode[mode]) if lab is not None]
-            y_true = [golds[i] for i in idx]
-            y_pred = [labels_by_mode[mode][i] for i in idx]
-            block = {"overall": self._summary(y_true, y_pred, boot, seed)}
-            groups = {}
-            for vt in sorted(set(vrd_types[i] for i in idx)):
-                sub = [k for k, i in enumerate(idx) if vrd_types[i] == vt]
-                groups[vt] = {"n": len(sub), "metrics": self._summary([y_true[k] for k in sub],
-                                                                      [y_pred[k] for k in sub], boot, seed)}
-            block["groups"] = {"vrd_type": groups}
-            block["confusion_matrix"] = self._confusion(y_true, y_pred, task)
-            binary = [(t, p) for t, p in zip(y_true, y_pred) if t != EITHER and p != EITHER]
-            block["binary_confusion_matrix"] = self._confusion([t for t, _ in binary], [p for _, p in binary], task)
-            block["counts"] = {"items": len(idx), "binary_items": len(binary),
-                               "unparseable": sum(p == UNPARSEABLE for p in y_pred),
-                               "predicted": dict(Counter(y_pred))}
-            if mode == "options":
-                masses = [samples[i]["modes"]["options"]["covered_mass"] for i in idx]
-                block["coverage"] = mass_summary(masses)
-                known = [m for m in masses if m is not None]
-                if known:
-                    block["overall"]["covered_mass"] = mean_with_ci(known, bootstrap=boot, seed=seed, direction="higher")
-            mode_blocks[mode] = block
+            per_item = [labels[mode] for _, labels in read]
+            mode_blocks[mode] = _mode_block(mode, per_item, golds, vrd_types, samples, self._label_names(task), boot, seed)
+        return Scored(samples, _metrics_document(task, modes, mode_blocks, golds, boot, seed))
 
-        primary = modes[0] if modes else None
-        main = mode_blocks.get(primary, {})
-        majority = Counter(golds).most_common(1)[0][0] if golds else None
-        metrics = {
-            "headline": "accuracy",
-            "primary_mode": primary,
-            "overall": main.get("overall", {}),
-            "groups": main.get("groups", {}),
-            "confusion_matrix": main.get("confusion_matrix"),
-            "modes": mode_blocks,
-            "baselines": {"majority_class": self._summary(golds, [majority] * len(golds), boot, seed)} if golds else {},
-            "coverage": main.get("coverage", {}),
-            "counts": {"items": len(items), "scored": main.get("counts", {}).get("items", 0),
-                       "binary_items": main.get("counts", {}).get("binary_items", 0),
-                       "unparseable": main.get("counts", {}).get("unparseable", 0),
-                       "gold_A": golds.count("A"), "gold_B": golds.count("B"), "gold_C": golds.count("C")},
-            "notes": [f"overall, groups and confusion_matrix come from the {primary!r} mode; every mode is under 'modes'.",
-                      "Chance levels: balanced accuracy 1/3 (three-way) and 1/2 (binary); the majority_class "
-                      "baseline always answers the most frequent gold label."] + list(task.params.get("notes", [])),
-        }
-        return Scored(samples, metrics)
 
-    @staticmethod
-    def _has_mode(pred, mode) -> bool:
-        if mode == "options":
-            return bool(pred.get("options")) and pred["options"]["distribution"] is not None
-        return pred.get("text") is not None
+def _has_mode(pred, mode) -> bool:
+    if mode == "options":
+        return bool(pred.get("options")) and pred["options"]["distribution"] is not None
+    return pred.get("text") is not None
 
-    @staticmethod
-    def _summary(y_true, y_pred, boot, seed) -> dict:
-        """Three-way and binary accuracy, balanced accuracy, macro and micro F1 with bootstrap CIs."""
-        codes = {lab: i for i, lab in enumerate(list(LABELS) + [UNPARSEABLE])}
-        t = np.asarray([codes[x] for x in y_true], dtype=np.int64)
-        p = np.asarray([codes[x] for x in y_pred], dtype=np.int64)
-        k, either = len(codes), codes[EITHER]
-        keep = (t != either) & (p != either)
-        out = {}
-        for setting, (tt, pp) in (("", (t, p)), ("binary_", (t[keep], p[keep]))):
-            names = [setting + name for name in CLASSIFICATION_METRICS]
-            out |= statistics_with_ci(lambda idx, tt=tt, pp=pp: scores_from_codes(tt[idx], pp[idx], k), names,
-                                      len(tt), bootstrap=boot, seed=seed, directions=dict.fromkeys(names, "higher"))
-        return out
 
-    def _confusion(self, y_true, y_pred, task) -> dict:
-        labels = list(LABELS) + ([UNPARSEABLE] if UNPARSEABLE in y_pred else [])
-        names = self._label_names(task)
-        return {"labels": labels, "label_names": [names.get(lab, lab) for lab in labels],
-                "rows": "gold", "columns": "predicted",
-                "matrix": confusion_matrix(y_true, y_pred, labels).tolist()}
+def _read(pred, mode, words) -> tuple[str | None, dict | None]:
+    """One mode's predicted label and its block in the sample; (None, None) when the mode has no answer."""
+    if not _has_mode(pred, mode):
+        return None, None
+    if mode == "options":
+        dist = pred["options"]["distribution"]
+        label = LABELS[int(np.argmax(dist))]
+        return label, {"model_distribution": list(dist), "predicted": label} | sample_output_fields(pred["options"])
+    label = parse_letter(pred["text"], LABELS, words)
+    return label, {"text": pred["text"], "predicted": label}
+
+
+def _sample(item, pred, modes, words) -> tuple[dict, dict[str, str | None]]:
+    """-> (the item's sample, its predicted label per mode)."""
+    sample = {"id": item["id"], "group": item["vrd_type"], "prompt_sha256": sha256_text(item["prompt"]),
+              "gold": item["label"], "vrd": item["vrd"], "vrd_type": item["vrd_type"], "modes": {}}
+    labels, metrics = {}, {}
+    for mode in modes:
+        label, block = _read(pred, mode, words)
+        labels[mode] = label
+        if block is not None:
+            sample["modes"][mode] = block
+        if label is not None:
+            metrics[f"correct_{mode}"] = float(label == item["label"])
+    sample["metrics"] = metrics or None
+    return sample, labels
+
+
+def _mode_block(mode, labels, golds, vrd_types, samples, label_names, boot, seed) -> dict:
+    """One mode's scores over the items it answered: overall, per VRD type, confusion matrices, counts."""
+    idx = [i for i, lab in enumerate(labels) if lab is not None]
+    y_true = [golds[i] for i in idx]
+    y_pred = [labels[i] for i in idx]
+    groups = group_blocks(index_by([vrd_types[i] for i in idx]), metrics=lambda sub: _classification_scores(
+        [y_true[k] for k in sub], [y_pred[k] for k in sub], boot, seed))
+    binary = [(t, p) for t, p in zip(y_true, y_pred) if t != EITHER and p != EITHER]
+    block = {
+        "overall": _classification_scores(y_true, y_pred, boot, seed),
+        "groups": {"vrd_type": groups},
+        "confusion_matrix": _confusion(y_true, y_pred, label_names),
+        "binary_confusion_matrix": _confusion([t for t, _ in binary], [p for _, p in binary], label_names),
+        "counts": {"items": len(idx), "binary_items": len(binary), "unparseable": sum(p == UNPARSEABLE for p in y_pred),
+                   "predicted": dict(Counter(y_pred))},
+    }
+    if mode == "options":
+        masses = [samples[i]["modes"]["options"]["covered_mass"] for i in idx]
+        block["coverage"] = mass_summary(masses)
+        mass = known_mean_with_ci(masses, bootstrap=boot, seed=seed, direction="higher")
+        if mass is not None:
+            block["overall"]["covered_mass"] = mass
+    return block
+
+
+def _classification_scores(y_true, y_pred, boot, seed) -> dict:
+    """Three-way and binary accuracy, balanced accuracy, macro and micro F1 with bootstrap CIs."""
+    codes = {lab: i for i, lab in enumerate(list(LABELS) + [UNPARSEABLE])}
+    t = np.asarray([codes[x] for x in y_true], dtype=np.int64)
+    p = np.asarray([codes[x] for x in y_pred], dtype=np.int64)
+    k, either = len(codes), codes[EITHER]
+    keep = (t != either) & (p != either)
+    out = {}
+    for setting, (tt, pp) in (("", (t, p)), ("binary_", (t[keep], p[keep]))):
+        names = [setting + name for name in CLASSIFICATION_METRICS]
+        out |= statistics_with_ci(lambda idx, tt=tt, pp=pp: scores_from_codes(tt[idx], pp[idx], k), names,
+                                  len(tt), bootstrap=boot, seed=seed, directions=dict.fromkeys(names, "higher"))
+    return out
+
+
+def _confusion(y_true, y_pred, label_names: dict) -> dict:
+    labels = list(LABELS) + ([UNPARSEABLE] if UNPARSEABLE in y_pred else [])
+    return {"labels": labels, "label_names": [label_names.get(lab, lab) for lab in labels],
+            "rows": "gold", "columns": "predicted",
+            "matrix": confusion_matrix(y_true, y_pred, labels).tolist()}
+
+
+def _metrics_document(task, modes, mode_blocks, golds, boot, seed) -> dict:
+    """The primary mode's blocks up front, every mode under 'modes', the majority-class baseline."""
+    primary = modes[0] if modes else None
+    main = mode_blocks.get(primary, {})
+    main_counts = main.get("counts", {})
+    majority = Counter(golds).most_common(1)[0][0] if golds else None
+    return {
+        "headline": "accuracy",
+        "primary_mode": primary,
+        "overall": main.get("overall", {}),
+        "groups": main.get("groups", {}),
+        "confusion_matrix": main.get("confusion_matrix"),
+        "modes": mode_blocks,
+        "baselines": {"majority_class": _classification_scores(golds, [majority] * len(golds), boot, seed)}
+        if golds else {},
+        "coverage": main.get("coverage", {}),
+        "counts": {"items": len(golds), "scored": main_counts.get("items", 0),
+                   "binary_items": main_counts.get("binary_items", 0), "unparseable": main_counts.get("unparseable", 0),
+                   "gold_A": golds.count("A"), "gold_B": golds.count("B"), "gold_C": golds.count("C")},
+        "notes": [f"overall, groups and confusion_matrix come from the {primary!r} mode; every mode is under 'modes'.",
+                  "Chance levels: balanced accuracy 1/3 (three-way) and 1/2 (binary); the majority_class "
+                  "baseline always answers the most frequent gold label."] + list(task.params.get("notes", [])),
+    }

@@ -109,3 +109,20 @@ def served_block(values: dict[str, tuple[float | None, int]], direction: str | N
     """The best/worst served groups of metrics.json from {group: (headline value, items)}."""
     best, worst = served_groups(values, direction == "higher", min_n)
     return {"best_served_groups": best, "worst_served_groups": worst, "served_groups_min_n": min_n}
+
+
+def known_mean_with_ci(values, *, clusters=None, bootstrap: dict, seed: int,
+                       direction: str | None = None) -> dict | None:
+    """mean_with_ci over the values that are not None (with their clusters); None when no value is known
+    (e.g. covered mass, which predictions made elsewhere do not carry)."""
+    known = [k for k, v in enumerate(values) if v is not None]
+    if not known:
+        return None
+    return mean_with_ci([values[k] for k in known], clusters=None if clusters is None else [clusters[k] for k in known],
+                        bootstrap=bootstrap, seed=seed, direction=direction)
+
+
+def group_blocks(index: dict, **blocks) -> dict:
+    """The per-group part of metrics.json from index_by's {group: positions}: {group: {"n": items,
+    name: make(positions) for each name=make}}, groups and names in the order given."""
+    return {g: {"n": len(ix)} | {name: make(ix) for name, make in blocks.items()} for g, ix in index.items()}

@@ -48,13 +48,18 @@ def write_jsonl(path: Path, rows) -> None:
 
 
 def ensure_writable_dir(path: Path, what: str) -> None:
-    """Create `path` if needed and prove a file can be written there, before any costly work starts:
-    a read-only, full or mistyped location fails in one line, not after the model has run."""
+    """Prove that `path` is, or can become, a directory we can write in, before any costly work starts,
+    without creating it (bad data found later must leave no trace): a read-only, full or mistyped location
+    fails in one line, not after the model has run."""
     if path.exists() and not path.is_dir():
         raise UserError(f"{what} {path}: exists and is not a directory")
+    existing = path
+    while not existing.exists():
+        existing = existing.parent
+    if not existing.is_dir():
+        raise UserError(f"{what} {path}: {existing} is a file, not a directory")
     try:
-        path.mkdir(parents=True, exist_ok=True)
-        fd, probe = tempfile.mkstemp(prefix=".write-probe.", dir=path)
+        fd, probe = tempfile.mkstemp(prefix=".write-probe.", dir=existing)
         os.close(fd)
         os.unlink(probe)
     except OSError as exc:

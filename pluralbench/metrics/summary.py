@@ -109,3 +109,10 @@ def served_block(values: dict[str, tuple[float | None, int]], direction: str | N
     """The best/worst served groups of metrics.json from {group: (headline value, items)}."""
     best, worst = served_groups(values, direction == "higher", min_n)
     return {"best_served_groups": best, "worst_served_groups": worst, "served_groups_min_n": min_n}
+
+
+def defined_mean_with_ci(values, *, bootstrap: dict, seed: int, direction: str | None = None) -> dict:
+    """mean_with_ci over the values that are not NaN: an item whose metric is undefined (or unanswered) is
+    left out, and `n` counts only the defined ones."""
+    values = np.asarray(values, dtype=np.float64)
+    return mean_with_ci(values[~np.isnan(values)], bootstrap=bootstrap, seed=seed, direction=direction)

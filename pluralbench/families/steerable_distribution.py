@@ -9,7 +9,8 @@ distance with refusals (and options without an ordinal position) removed and bot
 Steerability per group is the score under the group's best style (chosen by `best_style_by`, on the
 group's mean), as in Santurkar et al.; category numbers average the groups of a category, and the
 headline averages the categories (Modular Pluralism's "averaged"). The bootstrap re-selects the best
-style in every resample, so CIs include the optimism of picking a maximum.
+style in every resample, so CIs include the optimism of picking a maximum (the matrices for that are
+in steering_statistic.py; this module builds the samples, the per-item values and the metrics blocks).
 """
 from __future__ import annotations
 
@@ -193,8 +194,8 @@ class SteerableDistribution(TaskFamily):
             "baselines": overall["baselines"],
             "groups": groups,
             "coverage": mass_summary(covered_masses(samples)),
-            "counts": counts(run, items, values.of, layout),
-            "notes": notes(run),
+            "counts": counts_block(run, items, values.of, layout),
+            "notes": notes_block(run),
         }
         return Scored(samples, metrics)
 
@@ -263,7 +264,7 @@ class SteerableDistribution(TaskFamily):
 class Scoring:
     """One scoring pass's settings: the task's, and which answers the predictions hold."""
     task: object
-    styles: list[str]  # styles some item has an answer for: declared ones in task order, then others by name
+    styles: list[str]  # answered_styles
     has_unsteered: bool
     columns: list[Column]
     select_by: str
@@ -291,6 +292,7 @@ def _answered(prediction: dict | None) -> bool:
 
 
 def answered_styles(declared: list[str], predictions: list[dict]) -> list[str]:
+    """The styles some item has an answer for: declared ones in task-file order, then others by name."""
     seen = {s for p in predictions for s, d in p["styles"].items() if _answered(d)}
     return [s for s in declared if s in seen] + sorted(seen - set(declared))
 
@@ -388,13 +390,13 @@ def covered_masses(samples: list[dict]) -> list[float | None]:
     return [a["covered_mass"] for s in samples for a in [*s["styles"].values(), s.get(UNSTEERED) or {}] if a]
 
 
-def counts(run: Scoring, items: list[dict], values: dict, layout: GroupLayout) -> dict:
+def counts_block(run: Scoring, items: list[dict], values: dict, layout: GroupLayout) -> dict:
     return {"items": len(items), "groups": len(layout.groups), "categories": len(layout.categories),
             "styles": len(run.styles), "questions": len({it["prompt"] for it in items}),
             "ordinal_undefined": int(np.isnan(values[run.styles[0]]["ordinal_similarity"]).sum()) if run.styles else 0}
 
 
-def notes(run: Scoring) -> list[str]:
+def notes_block(run: Scoring) -> list[str]:
     return (["overall averages categories, each the mean of its groups; a group's steered score uses its "
              f"best style by {run.select_by} (styles lists each style on its own)."]
             + ([] if run.has_unsteered else ["No unsteered answers: steering gain not computed."])

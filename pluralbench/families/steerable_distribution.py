@@ -9,11 +9,12 @@ distance with refusals (and options without an ordinal position) removed and bot
 Steerability per group is the score under the group's best style (chosen by `best_style_by`, on the
 group's mean), as in Santurkar et al.; category numbers average the groups of a category, and the
 headline averages the categories (Modular Pluralism's "averaged"). The bootstrap re-selects the best
-style in every resample, so CIs include the optimism of picking a maximum.
+style in every resample, so CIs include the optimism of picking a maximum (the matrices for that are
+in steering_statistic.py; this module builds the samples, the per-item values and the metrics blocks).
 """
 from __future__ import annotations
 
-from collections import defaultdict
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -27,16 +28,18 @@ from pluralbench.elicitation.predictions import (
 from pluralbench.errors import UserError
 from pluralbench.families.base import Scored, TaskFamily
 from pluralbench.families.common import BOOTSTRAP_SCHEMA, NOTES_SCHEMA, bootstrap_settings
+from pluralbench.families.steering_statistic import Column, GroupLayout, SteeringStatistic, metric_blocks
 from pluralbench.hashing import sha256_text
 from pluralbench.metrics.divergence import js_distance, most_likely_match
 from pluralbench.metrics.ordinal import ordinal_similarity
-from pluralbench.metrics.summary import mean_with_ci, statistics_with_ci
+from pluralbench.metrics.summary import defined_mean_with_ci, index_by, statistics_with_ci
 from pluralbench.registry import task_families
 
 DIRECTIONS = {"most_likely_match": "higher", "js_distance": "lower", "ordinal_similarity": "higher"}
 METRICS = tuple(DIRECTIONS)
 EXTERNAL = "external"  # the one style of predictions made elsewhere (their steering is unknown)
 BASELINE = "population_marginal"
+UNSTEERED = "unsteered"  # the row kind (and sample key) of the question asked without steering
 
 
 def ordinal_score(pred, gold, positions) -> float | None:
@@ -96,6 +99,9 @@ class SteerableDistribution(TaskFamily):
                             f"params.categories ({', '.join(task.params['categories'])})")
         return attr, spec, raw
 
+    def _category_name(self, task, group: str) -> str:
+        return self._category(task, group)[1]["name"]
+
     def steered_prompt(self, task, item: dict, style: str) -> str:
         _, spec, raw = self._category(task, item["group"])
         value = spec.get("values", {}).get(raw, raw.lower() if spec.get("lower") else raw)
@@ -119,7 +125,7 @@ class SteerableDistribution(TaskFamily):
             "styles": dict(p["styles"]),
             "unsteered": p.get("unsteered", "{question}"),
             "best_style_by": self._select_by(task),
-            "headline": p.get("headline", "most_likely_match"),
+            "headline": self._headline(task),
             "js_base": str(p.get("js_base", 2)),
             "refusal_options": self._refusals(task),
             "refusals": "options named in refusal_options stay answer options (for most-likely match and JS) and "
@@ -136,6 +142,8 @@ class SteerableDistribution(TaskFamily):
             "bootstrap": bootstrap_settings(task.params) | {"unit": "question (items sharing a question resample together)"},
         }
 
+    def _headline(self, task) -> str:
+        return task.params.get("headline", "most_likely_match")
 
     def _select_by(self, task) -> str:
         return task.params.get("best_style_by", "ordinal_similarity")
@@ -146,204 +154,250 @@ class SteerableDistribution(TaskFamily):
     # predictions -----------------------------------------------------------------------------------
     def score(self, task, items, outputs, *, seed, judgements=None):
         styles = self._styles(task)
-        preds = [{"styles": dict(zip(styles, outs[: len(styles)])), "unsteered": outs[len(styles)]} for outs in outputs]
+        preds = [{"styles": dict(zip(styles, outs[: len(styles)])), UNSTEERED: outs[len(styles)]} for outs in outputs]
         return self.score_predictions(task, items, preds, seed=seed)
 
     def prediction_from_row(self, task, row, *, path, index):
         dist = external_distribution(row.get("pred_distribution"), len(row.get("options") or []), path=path, row=index,
                                      item_id=row.get("id"), field="pred_distribution")
-        return {"styles": {EXTERNAL: dist}, "unsteered": None}
+        return {"styles": {EXTERNAL: dist}, UNSTEERED: None}
 
     def prediction_from_sample(self, task, sample, *, path, index):
         n = len(sample.get("options") or []) or None
-        styles = {s: from_sample_fields(b, n, path=path, row=index, item_id=sample.get("id"))
-                  for s, b in (sample.get("styles") or {}).items()}
-        unsteered = sample.get("unsteered")
-        return {"styles": styles, "unsteered": from_sample_fields(unsteered, n, path=path, row=index,
-                                                                  item_id=sample.get("id")) if unsteered else None}
+
+        def read(block):
+            return from_sample_fields(block, n, path=path, row=index, item_id=sample.get("id"))
+
+        unsteered = sample.get(UNSTEERED)
+        return {"styles": {s: read(b) for s, b in (sample.get("styles") or {}).items()},
+                UNSTEERED: read(unsteered) if unsteered else None}
 
     # scoring ---------------------------------------------------------------------------------------
     def score_predictions(self, task, items, predictions, *, seed):
-        js_base = task.params.get("js_base", 2)
-        boot = bootstrap_settings(task.params)
-        select_by = self._select_by(task)
-        refusals = set(self._refusals(task))
-        declared = self._styles(task)
-        seen = {s for p in predictions for s, d in p["styles"].items() if d and d["distribution"] is not None}
-        styles = [s for s in declared if s in seen] + sorted(seen - set(declared))
-        has_unsteered = any(p.get("unsteered") and p["unsteered"]["distribution"] is not None for p in predictions)
-        n = len(items)
-
-        # Per item: positions, baseline distribution, metrics per style / unsteered / baseline.
-        golds_by_prompt = defaultdict(list)
-        for i, it in enumerate(items):
-            golds_by_prompt[it["prompt"]].append(i)
-        values = {s: {m: np.full(n, np.nan) for m in METRICS} for s in styles + ["unsteered", BASELINE]}
-        samples = []
-        for i, (it, pred) in enumerate(zip(items, predictions)):
-            positions = it.get("ordinal_positions") or [float(k + 1) for k in range(len(it["options"]))]
-            positions = [None if o in refusals else x for o, x in zip(it["options"], positions)]
-            gold = np.asarray(it["gold"])
-            baseline = it.get("population")
-            if baseline is None:
-                others = [items[j]["gold"] for j in golds_by_prompt[it["prompt"]] if j != i]
-                baseline = np.mean(others, axis=0).tolist() if others else None
-            attr, spec, _ = self._category(task, it["group"])
-            sample = {"id": it["id"], "group": it["group"], "category": spec["name"],
-                      "prompt_sha256": sha256_text(it["prompt"]), "options": it["options"],
-                      "human_distribution": it["gold"], "ordinal_positions": positions, "styles": {}}
-            blocks = [(s, pred["styles"].get(s)) for s in styles] + [("unsteered", pred.get("unsteered"))]
-            for s, d in blocks:
-                if not d or d["distribution"] is None:
-                    continue
-                vals = item_metrics(d["distribution"], gold, positions, js_base)
-                for m, v in vals.items():
-                    values[s][m][i] = np.nan if v is None else v
-                block = {"prompt_sha256": sha256_text(self.steered_prompt(task, it, s) if s in declared else
-                                                      self.unsteered_prompt(task, it)) if s != EXTERNAL else None,
-                         "model_distribution": list(d["distribution"])} | sample_output_fields(d) | {"metrics": vals}
-                if block["prompt_sha256"] is None:
-                    del block["prompt_sha256"]
-                if s == "unsteered":
-                    sample["unsteered"] = block
-                else:
-                    sample["styles"][s] = block
-            if baseline is not None:
-                for m, v in item_metrics(baseline, gold, positions, js_base).items():
-                    values[BASELINE][m][i] = np.nan if v is None else v
-                sample[BASELINE] = baseline
-            samples.append(sample)
-
-        # Groups and categories.
-        group_names = sorted({it["group"] for it in items})
-        gindex = {g: k for k, g in enumerate(group_names)}
-        gi = np.asarray([gindex[it["group"]] for it in items], dtype=np.int64)
-        cat_of_group = [self._category(task, g)[1]["name"] for g in group_names]
-        categories = list(dict.fromkeys(self._category(task, g)[1]["name"] for g in
-                                        sorted(group_names, key=lambda g: list(task.params["categories"]).index(
-                                            g.partition("_")[0]))))
-        G = len(group_names)
-        clusters = [it["prompt"] for it in items]
-
-        # Every (row kind, metric) as one matrix, so a bootstrap resample is two matrix products.
-        kinds = styles + ["unsteered", BASELINE]
-        rows_of = {(k, m): r for r, (k, m) in enumerate((k, m) for k in kinds for m in METRICS)}
-        V = np.vstack([values[k][m] for k in kinds for m in METRICS])
-        OK = ~np.isnan(V)
-        V0 = np.where(OK, V, 0.0)
-        onehot = np.zeros((n, G))
-        onehot[np.arange(n), gi] = 1.0
-        cat_names = categories
-        cat_idx = np.asarray([cat_names.index(c) for c in cat_of_group], dtype=np.int64)
-
-        def all_group_means(idx):
-            w = np.bincount(idx, minlength=n).astype(np.float64)
-            sums, cnt = (V0 * w) @ onehot, (OK * w) @ onehot
-            with np.errstate(invalid="ignore", divide="ignore"):
-                return np.where(cnt > 0, sums / np.maximum(cnt, 1e-300), np.nan)
-
-        def best_of(gm):
-            sel = np.vstack([gm[rows_of[(s, select_by)]] for s in styles])
-            sign = 1.0 if DIRECTIONS[select_by] == "higher" else -1.0
-            return np.argmax(np.where(np.isnan(sel), -np.inf, sign * sel), axis=0)
-
-        def best_styles(idx):
-            return best_of(all_group_means(idx))
-
-        cat_onehot = np.zeros((G, len(cat_names)))
-        cat_onehot[np.arange(G), cat_idx] = 1.0
-
-        def category_average(rows, cat_filter=None):
-            """Per row of group means: the mean over categories of the mean over the category's groups."""
-            rows = np.atleast_2d(rows)
-            ok = ~np.isnan(rows)
-            sums, cnt = np.where(ok, rows, 0.0) @ cat_onehot, ok.astype(np.float64) @ cat_onehot
-            if cat_filter is not None:
-                cnt = cnt * np.asarray([c == cat_filter for c in cat_names], dtype=np.float64)
-            with np.errstate(invalid="ignore", divide="ignore"):
-                cat_means = np.where(cnt > 0, sums / np.maximum(cnt, 1e-300), np.nan)
-                have = (cnt > 0).sum(axis=1)
-                return np.where(have > 0, np.nansum(cat_means, axis=1) / np.maximum(have, 1), np.nan)
-
-        names = ([m for m in METRICS] + ([f"unsteered_{m}" for m in METRICS] + [f"steering_gain_{m}" for m in METRICS]
-                                         if has_unsteered else [])
-                 + [f"{BASELINE}_{m}" for m in METRICS] + [f"{s}_{m}" for s in styles for m in METRICS])
-
-        def statistic(idx, cat_filter=None):
-            gm = all_group_means(idx)
-            best = best_of(gm)
-            steered = [np.vstack([gm[rows_of[(s, m)]] for s in styles])[best, np.arange(G)] for m in METRICS]
-            rows = list(steered)
-            if has_unsteered:
-                rows += [gm[rows_of[("unsteered", m)]] for m in METRICS]
-                rows += [steered[k] - gm[rows_of[("unsteered", m)]] for k, m in enumerate(METRICS)]
-            rows += [gm[rows_of[(BASELINE, m)]] for m in METRICS]
-            rows += [gm[rows_of[(s, m)]] for s in styles for m in METRICS]
-            return category_average(np.vstack(rows), cat_filter)
-
-        dirs = {nm: DIRECTIONS[next(m for m in METRICS if nm.endswith(m))] for nm in names}
-        all_idx = np.arange(n)
-        summary = statistics_with_ci(statistic, names, n, clusters=clusters, bootstrap=boot, seed=seed,
-                                     directions=dirs) if n and styles else {}
-        overall = {k: v for k, v in summary.items() if not any(k.startswith(f"{s}_") for s in styles)
-                   and not k.startswith(f"{BASELINE}_")}
-        style_block = {s: {m: summary[f"{s}_{m}"] for m in METRICS} for s in styles} if summary else {}
-        baseline_block = {BASELINE: {m: summary[f"{BASELINE}_{m}"] for m in METRICS}} if summary else {}
-
-        # Per category (groups averaged) and per group (items averaged, under the group's best style).
-        best = best_styles(all_idx) if styles else np.zeros(G, dtype=int)
-        cat_blocks = {}
-        for c in categories:
-            idx = np.flatnonzero(np.asarray([cat_of_group[g] == c for g in gi]))
-            res = statistics_with_ci(lambda k, c=c: statistic(idx[k], c), names, len(idx),
-                                     clusters=[clusters[i] for i in idx], bootstrap=boot, seed=seed, directions=dirs)
-            cat_blocks[c] = {"n": int(len(idx)), "groups": sorted({group_names[g] for g in gi[idx]}),
-                             "metrics": {k: v for k, v in res.items() if k in overall},
-                             "baselines": {BASELINE: {m: res[f"{BASELINE}_{m}"] for m in METRICS}},
-                             "styles": {s: {m: res[f"{s}_{m}"] for m in METRICS} for s in styles}}
-        group_blocks = {}
-        for k, g in enumerate(group_names):
-            idx = np.flatnonzero(gi == k)
-            chosen = styles[int(best[k])]
-
-            def mean_of(arr, direction, idx=idx):
-                vals = arr[idx][~np.isnan(arr[idx])]
-                return mean_with_ci(vals, bootstrap=boot, seed=seed, direction=direction)
-
-            block_metrics = {m: mean_of(values[chosen][m], DIRECTIONS[m]) for m in METRICS}
-            if has_unsteered:
-                block_metrics |= {f"unsteered_{m}": mean_of(values["unsteered"][m], DIRECTIONS[m]) for m in METRICS}
-                block_metrics |= {f"steering_gain_{m}": mean_of(values[chosen][m] - values["unsteered"][m],
-                                                                DIRECTIONS[m]) for m in METRICS}
-            group_blocks[g] = {"n": int(len(idx)), "category": cat_of_group[k], "best_style": chosen,
-                               "metrics": block_metrics,
-                               "baselines": {BASELINE: {m: mean_of(values[BASELINE][m], DIRECTIONS[m]) for m in METRICS}},
-                               "styles": {s: {m: mean_of(values[s][m], DIRECTIONS[m]) for m in METRICS} for s in styles}}
-        for sample, k in zip(samples, gi):
-            chosen = styles[int(best[k])] if styles else None
-            block = sample["styles"].get(chosen, {}).get("metrics", {})
-            sample["metrics"] = ({"best_style": chosen} | {m: block.get(m) for m in METRICS}
-                                 | {f"unsteered_{m}": sample.get("unsteered", {}).get("metrics", {}).get(m)
-                                    for m in METRICS}) if block else None
-
-        masses = [d["covered_mass"] for s in samples for d in list(s["styles"].values()) + [s.get("unsteered") or {}]
-                  if d]
-        headline = task.params.get("headline", "most_likely_match")
+        run = self._scoring(task, predictions, seed)
+        samples, values = self._score_items(run, items, predictions)
+        layout = self._layout(task, items)
+        statistic = SteeringStatistic(values.of, run.columns, run.styles, run.select_by,
+                                      DIRECTIONS[run.select_by] == "higher", layout)
+        best = best_style_names(statistic, run.styles, len(items))
+        clusters = [it["prompt"] for it in items]  # items sharing a question resample together
+        overall = overall_blocks(run, statistic, clusters)
+        groups = {"category": category_blocks(run, statistic, layout, clusters),
+                  "group": group_blocks(run, values.of, layout, best)}
+        attach_sample_metrics(samples, [best[k] for k in layout.group_of_item])
         metrics = {
-            "headline": headline,
-            "overall": overall,
-            "styles": style_block,
-            "best_style_by": select_by,
-            "best_styles": {g: group_blocks[g]["best_style"] for g in group_names},
-            "baselines": baseline_block,
-            "groups": {"category": cat_blocks, "group": group_blocks},
-            "coverage": mass_summary(masses),
-            "counts": {"items": n, "groups": G, "categories": len(categories), "styles": len(styles),
-                       "questions": len(golds_by_prompt),
-                       "ordinal_undefined": int(np.isnan(values[styles[0]]["ordinal_similarity"]).sum()) if styles else 0},
-            "notes": ["overall averages categories, each the mean of its groups; a group's steered score uses its "
-                      f"best style by {select_by} (styles lists each style on its own)."]
-                     + ([] if has_unsteered else ["No unsteered answers: steering gain not computed."])
-                     + list(task.params.get("notes", [])),
+            "headline": self._headline(task),
+            "overall": overall["metrics"],
+            "styles": overall["styles"],
+            "best_style_by": run.select_by,
+            "best_styles": dict(zip(layout.groups, best)),
+            "baselines": overall["baselines"],
+            "groups": groups,
+            "coverage": mass_summary(covered_masses(samples)),
+            "counts": counts_block(run, items, values.of, layout),
+            "notes": notes_block(run),
         }
         return Scored(samples, metrics)
+
+    def _scoring(self, task, predictions, seed) -> Scoring:
+        styles = answered_styles(self._styles(task), predictions)
+        has_unsteered = any(_answered(p.get(UNSTEERED)) for p in predictions)
+        return Scoring(task, styles, has_unsteered, statistic_columns(styles, has_unsteered), self._select_by(task),
+                       task.params.get("js_base", 2), set(self._refusals(task)), bootstrap_settings(task.params), seed)
+
+    def _layout(self, task, items) -> GroupLayout:
+        groups = sorted({it["group"] for it in items})
+        index = {g: k for k, g in enumerate(groups)}
+        attributes = list(task.params["categories"])
+        by_attribute = sorted(groups, key=lambda g: attributes.index(g.partition("_")[0]))
+        return GroupLayout(groups, np.asarray([index[it["group"]] for it in items], dtype=np.int64),
+                           [self._category_name(task, g) for g in groups],
+                           list(dict.fromkeys(self._category_name(task, g) for g in by_attribute)))
+
+    # per item ------------------------------------------------------------------------------------------
+    def _score_items(self, run: Scoring, items, predictions) -> tuple[list[dict], PerItemValues]:
+        values = PerItemValues([*run.styles, UNSTEERED, BASELINE], len(items))
+        same_question = index_by(it["prompt"] for it in items)
+        samples = [self._item_sample(run, items, i, prediction, same_question, values)
+                   for i, (_, prediction) in enumerate(zip(items, predictions))]
+        return samples, values
+
+    def _item_sample(self, run: Scoring, items, i: int, prediction: dict, same_question: dict,
+                     values: PerItemValues) -> dict:
+        """Item i's sample (each answer with its metrics, the baseline); its metric values go into `values`."""
+        item = items[i]
+        positions = ordinal_positions(item, run.refusals)
+        gold = np.asarray(item["gold"])
+        baseline = population_baseline(items, i, same_question)
+        sample = {"id": item["id"], "group": item["group"], "category": self._category_name(run.task, item["group"]),
+                  "prompt_sha256": sha256_text(item["prompt"]), "options": item["options"],
+                  "human_distribution": item["gold"], "ordinal_positions": positions, "styles": {}}
+        for kind, answer in answers_of(prediction, run.styles):
+            metrics = item_metrics(answer["distribution"], gold, positions, run.js_base)
+            values.record(kind, i, metrics)
+            block = self._answer_block(run.task, item, kind, answer, metrics)
+            if kind == UNSTEERED:
+                sample[UNSTEERED] = block
+            else:
+                sample["styles"][kind] = block
+        if baseline is not None:
+            values.record(BASELINE, i, item_metrics(baseline, gold, positions, run.js_base))
+            sample[BASELINE] = baseline
+        return sample
+
+    def _answer_block(self, task, item: dict, kind: str, answer: dict, metrics: dict) -> dict:
+        """One answer in a sample; predictions made elsewhere have no prompt hash (their prompt is unknown)."""
+        prompt = {} if kind == EXTERNAL else {"prompt_sha256": sha256_text(self._prompt(task, item, kind))}
+        return (prompt | {"model_distribution": list(answer["distribution"])} | sample_output_fields(answer)
+                | {"metrics": metrics})
+
+    def _prompt(self, task, item: dict, kind: str) -> str:
+        """The prompt behind an answer of this kind: a declared style's, or else the unsteered one."""
+        if kind in self._styles(task):
+            return self.steered_prompt(task, item, kind)
+        return self.unsteered_prompt(task, item)
+
+
+# Scoring steps: settings -> per-item values -> statistics (overall, categories, groups) -> samples' metrics.
+
+@dataclass(frozen=True)
+class Scoring:
+    """One scoring pass's settings: the task's, and which answers the predictions hold."""
+    task: object
+    styles: list[str]  # answered_styles
+    has_unsteered: bool
+    columns: list[Column]
+    select_by: str
+    js_base: float | str
+    refusals: set[str]
+    bootstrap: dict
+    seed: int
+
+
+class PerItemValues:
+    """Every metric per item for each row kind (a style, the unsteered answers, the baseline): NaN where the
+    item has no answer of that kind or the metric is undefined for it."""
+
+    def __init__(self, kinds: list[str], n: int):
+        self.of = {kind: {m: np.full(n, np.nan) for m in METRICS} for kind in kinds}
+
+    def record(self, kind: str, i: int, metrics: dict) -> None:
+        for m, v in metrics.items():
+            self.of[kind][m][i] = np.nan if v is None else v
+
+
+def _answered(prediction: dict | None) -> bool:
+    """Whether a prediction holds a distribution (one with no mass on any option holds none)."""
+    return bool(prediction) and prediction["distribution"] is not None
+
+
+def answered_styles(declared: list[str], predictions: list[dict]) -> list[str]:
+    """The styles some item has an answer for: declared ones in task-file order, then others by name."""
+    seen = {s for p in predictions for s, d in p["styles"].items() if _answered(d)}
+    return [s for s in declared if s in seen] + sorted(seen - set(declared))
+
+
+def answers_of(prediction: dict, styles: list[str]) -> list[tuple[str, dict]]:
+    """(kind, answer) for every answered style, then the unsteered answer."""
+    kinds = [(s, prediction["styles"].get(s)) for s in styles] + [(UNSTEERED, prediction.get(UNSTEERED))]
+    return [(kind, answer) for kind, answer in kinds if _answered(answer)]
+
+
+def _column(name: str, metric: str, block: str, kind: str | None = None, minus: str | None = None) -> Column:
+    return Column(name, metric, DIRECTIONS[metric], block, kind, minus)
+
+
+def statistic_columns(styles: list[str], has_unsteered: bool) -> list[Column]:
+    """Every reported statistic with its direction, in the order the bootstrap computes them (one set of
+    draws serves all columns, so the order is part of the numbers)."""
+    columns = [_column(m, m, "metrics") for m in METRICS]
+    if has_unsteered:
+        columns += [_column(f"unsteered_{m}", m, "metrics", UNSTEERED) for m in METRICS]
+        columns += [_column(f"steering_gain_{m}", m, "metrics", minus=UNSTEERED) for m in METRICS]
+    columns += [_column(f"{BASELINE}_{m}", m, "baselines", BASELINE) for m in METRICS]
+    return columns + [_column(f"{s}_{m}", m, "styles", s) for s in styles for m in METRICS]
+
+
+def ordinal_positions(item: dict, refusals: set[str]) -> list[float | None]:
+    """The item's ordinal positions (the option order 1..k when the data has none); refusals have none."""
+    positions = item.get("ordinal_positions") or [float(k + 1) for k in range(len(item["options"]))]
+    return [None if o in refusals else x for o, x in zip(item["options"], positions)]
+
+
+def population_baseline(items: list[dict], i: int, same_question: dict) -> list | None:
+    """The population's distribution when the data has it, else the mean of the other groups' distributions
+    for item i's question (None if no other group answered it)."""
+    if items[i].get("population") is not None:
+        return items[i]["population"]
+    others = [items[j]["gold"] for j in same_question[items[i]["prompt"]] if j != i]
+    return np.mean(others, axis=0).tolist() if others else None
+
+
+def best_style_names(statistic: SteeringStatistic, styles: list[str], n: int) -> list[str | None]:
+    """Each group's best style on all items (None for every group when no style was answered)."""
+    if not styles:
+        return [None] * statistic.n_groups
+    return [styles[int(k)] for k in statistic.best_styles(statistic.group_means(np.arange(n)))]
+
+
+def _with_ci(run: Scoring, statistic: SteeringStatistic, positions, clusters: list, only: str | None = None) -> dict:
+    """Every column's statistic over the items at `positions` (of category `only`), with bootstrap CIs."""
+    positions = np.asarray(positions, dtype=np.int64)
+    return statistics_with_ci(lambda k: statistic(positions[k], only), [c.name for c in run.columns], len(positions),
+                              clusters=[clusters[i] for i in positions], bootstrap=run.bootstrap, seed=run.seed,
+                              directions={c.name: c.direction for c in run.columns})
+
+
+def overall_blocks(run: Scoring, statistic: SteeringStatistic, clusters: list) -> dict:
+    if not (clusters and run.styles):
+        return {"metrics": {}, "baselines": {}, "styles": {}}
+    return metric_blocks(_with_ci(run, statistic, np.arange(len(clusters)), clusters), run.columns)
+
+
+def category_blocks(run: Scoring, statistic: SteeringStatistic, layout: GroupLayout, clusters: list) -> dict:
+    """Per category: its items' statistics, its groups averaged (each under its own best style)."""
+    members = index_by(layout.category_of_group[g] for g in layout.group_of_item)
+    blocks = {}
+    for c in layout.categories:
+        groups = sorted({layout.groups[layout.group_of_item[i]] for i in members[c]})
+        blocks[c] = ({"n": len(members[c]), "groups": groups}
+                     | metric_blocks(_with_ci(run, statistic, members[c], clusters, only=c), run.columns))
+    return blocks
+
+
+def group_blocks(run: Scoring, values: dict, layout: GroupLayout, best: list[str | None]) -> dict:
+    """Per group: the mean over its items of every column, the steered ones under the group's best style."""
+    members = index_by(layout.groups[g] for g in layout.group_of_item)
+    blocks = {}
+    for k, g in enumerate(layout.groups):
+        stats = {c.name: defined_mean_with_ci(c.per_item(values, best[k])[members[g]], bootstrap=run.bootstrap,
+                                              seed=run.seed, direction=c.direction) for c in run.columns}
+        blocks[g] = ({"n": len(members[g]), "category": layout.category_of_group[k], "best_style": best[k]}
+                     | metric_blocks(stats, run.columns))
+    return blocks
+
+
+def attach_sample_metrics(samples: list[dict], best_styles: list[str | None]) -> None:
+    """Each sample's metrics: its answer under its group's best style, and its unsteered answer's."""
+    for sample, chosen in zip(samples, best_styles):
+        block = sample["styles"].get(chosen, {}).get("metrics", {})
+        unsteered = sample.get(UNSTEERED, {}).get("metrics", {})
+        sample["metrics"] = ({"best_style": chosen} | {m: block.get(m) for m in METRICS}
+                             | {f"unsteered_{m}": unsteered.get(m) for m in METRICS}) if block else None
+
+
+def covered_masses(samples: list[dict]) -> list[float | None]:
+    return [a["covered_mass"] for s in samples for a in [*s["styles"].values(), s.get(UNSTEERED) or {}] if a]
+
+
+def counts_block(run: Scoring, items: list[dict], values: dict, layout: GroupLayout) -> dict:
+    return {"items": len(items), "groups": len(layout.groups), "categories": len(layout.categories),
+            "styles": len(run.styles), "questions": len({it["prompt"] for it in items}),
+            "ordinal_undefined": int(np.isnan(values[run.styles[0]]["ordinal_similarity"]).sum()) if run.styles else 0}
+
+
+def notes_block(run: Scoring) -> list[str]:
+    return (["overall averages categories, each the mean of its groups; a group's steered score uses its "
+             f"best style by {run.select_by} (styles lists each style on its own)."]
+            + ([] if run.has_unsteered else ["No unsteered answers: steering gain not computed."])
+            + list(run.task.params.get("notes", [])))

@@ -126,3 +126,10 @@ def group_blocks(index: dict, **blocks) -> dict:
     """The per-group part of metrics.json from index_by's {group: positions}: {group: {"n": items,
     name: make(positions) for each name=make}}, groups and names in the order given."""
     return {g: {"n": len(ix)} | {name: make(ix) for name, make in blocks.items()} for g, ix in index.items()}
+
+
+def defined_mean_with_ci(values, *, bootstrap: dict, seed: int, direction: str | None = None) -> dict:
+    """mean_with_ci over the values that are not NaN: an item whose metric is undefined (or unanswered) is
+    left out, and `n` counts only the defined ones."""
+    values = np.asarray(values, dtype=np.float64)
+    return mean_with_ci(values[~np.isnan(values)], bootstrap=bootstrap, seed=seed, direction=direction)

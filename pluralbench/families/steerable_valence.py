@@ -234,7 +234,7 @@ class SteerableValence(TaskFamily):
         out = {}
         for setting, (tt, pp) in (("", (t, p)), ("binary_", (t[keep], p[keep]))):
             names = [setting + name for name in CLASSIFICATION_METRICS]
-            out |= statistics_with_ci(lambda idx, tt=tt, pp=pp: scores_from_codes(tt[idx], pp[idx], k), names,
+            out |= statistics_with_ci(lambda idx, tt=tt, pp=pp: scores_from_codes(pp[idx], tt[idx], k), names,
                                       len(tt), bootstrap=boot, seed=seed, directions=dict.fromkeys(names, "higher"))
         return out
 
@@ -243,4 +243,4 @@ class SteerableValence(TaskFamily):
         names = self._label_names(task)
         return {"labels": labels, "label_names": [names.get(lab, lab) for lab in labels],
                 "rows": "gold", "columns": "predicted",
-                "matrix": confusion_matrix(y_true, y_pred, labels).tolist()}
+                "matrix": confusion_matrix(y_pred, y_true, labels).tolist()}

@@ -20,6 +20,7 @@ from pluralbench.elicitation.predictions import (
 from pluralbench.families.base import Scored, TaskFamily
 from pluralbench.families.common import BOOTSTRAP_SCHEMA, NOTES_SCHEMA, bootstrap_settings
 from pluralbench.hashing import sha256_text
+from pluralbench.metrics.declared import MetricSlot, direction_of
 from pluralbench.metrics.divergence import log_base
 from pluralbench.metrics.ranking import auroc
 from pluralbench.metrics.rowwise import entropy_of, evaluate_pairs
@@ -57,6 +58,7 @@ def _prompt_rng(seed: int, prompt_sha: str) -> np.random.Generator:
 @task_families.register("multiple_choice_distribution")
 class MultipleChoiceDistribution(TaskFamily):
     name = "multiple_choice_distribution"
+    metric_slots = {"$.metrics[*].metric": MetricSlot("distribution_pair")}
     params_schema = {
         "type": "object",
         "additionalProperties": False,
@@ -66,11 +68,12 @@ class MultipleChoiceDistribution(TaskFamily):
             "metrics": {
                 "type": "array", "minItems": 1,
                 "items": {
-                    "type": "object", "additionalProperties": False, "required": ["name", "metric", "direction"],
+                    "type": "object", "additionalProperties": False, "required": ["name", "metric"],
                     "properties": {
                         "name": {"type": "string", "pattern": "^[a-z0-9_]+$"},
                         "metric": {"type": "string"},
                         "params": {"type": "object"},
+                        # optional: the metric's own direction; a task file that states it must agree
                         "direction": {"enum": ["lower", "higher"]},
                         "description": {"type": "string"},
                     },
@@ -113,7 +116,7 @@ class MultipleChoiceDistribution(TaskFamily):
         p = task.params
         return {
             "metrics": [{"name": m["name"], "metric": m["metric"], "params": m.get("params", {}),
-                         "direction": m["direction"]} for m in p["metrics"]],
+                         "direction": direction_of(m["metric"])} for m in p["metrics"]],
             "headline": p.get("headline", p["metrics"][0]["name"]),
             "entropy_base": _base_label(p.get("entropy_base", 2)),
             "baselines": list(p.get("baselines", [])),
@@ -173,7 +176,7 @@ class MultipleChoiceDistribution(TaskFamily):
                           metrics={name: float(col[i]) for name, col in columns.items()})
 
         baseline_values = self._baselines(p.get("baselines", []), kept, metric_specs, fns, seed)
-        directions = {m["name"]: m["direction"] for m in metric_specs}
+        directions = {m["name"]: direction_of(m["metric"]) for m in metric_specs}
         names = [m["name"] for m in metric_specs] + ["entropy_model", "entropy_human"]
 
         def summarise(rows_idx, clustered):

@@ -28,13 +28,13 @@ from pluralbench.errors import UserError
 from pluralbench.families.base import Scored, TaskFamily
 from pluralbench.families.common import BOOTSTRAP_SCHEMA, NOTES_SCHEMA, bootstrap_settings
 from pluralbench.hashing import sha256_text
+from pluralbench.metrics.declared import direction_of
 from pluralbench.metrics.divergence import js_distance, most_likely_match
 from pluralbench.metrics.ordinal import ordinal_similarity
 from pluralbench.metrics.summary import mean_with_ci, statistics_with_ci
 from pluralbench.registry import task_families
 
-DIRECTIONS = {"most_likely_match": "higher", "js_distance": "lower", "ordinal_similarity": "higher"}
-METRICS = tuple(DIRECTIONS)
+METRICS = ("most_likely_match", "js_distance", "ordinal_similarity")  # each one's direction comes from the registry
 EXTERNAL = "external"  # the one style of predictions made elsewhere (their steering is unknown)
 BASELINE = "population_marginal"
 
@@ -244,7 +244,7 @@ class SteerableDistribution(TaskFamily):
 
         def best_of(gm):
             sel = np.vstack([gm[rows_of[(s, select_by)]] for s in styles])
-            sign = 1.0 if DIRECTIONS[select_by] == "higher" else -1.0
+            sign = 1.0 if direction_of(select_by) == "higher" else -1.0
             return np.argmax(np.where(np.isnan(sel), -np.inf, sign * sel), axis=0)
 
         def best_styles(idx):
@@ -281,7 +281,7 @@ class SteerableDistribution(TaskFamily):
             rows += [gm[rows_of[(s, m)]] for s in styles for m in METRICS]
             return category_average(np.vstack(rows), cat_filter)
 
-        dirs = {nm: DIRECTIONS[next(m for m in METRICS if nm.endswith(m))] for nm in names}
+        dirs = {nm: direction_of(next(m for m in METRICS if nm.endswith(m))) for nm in names}
         all_idx = np.arange(n)
         summary = statistics_with_ci(statistic, names, n, clusters=clusters, bootstrap=boot, seed=seed,
                                      directions=dirs) if n and styles else {}
@@ -310,15 +310,15 @@ class SteerableDistribution(TaskFamily):
                 vals = arr[idx][~np.isnan(arr[idx])]
                 return mean_with_ci(vals, bootstrap=boot, seed=seed, direction=direction)
 
-            block_metrics = {m: mean_of(values[chosen][m], DIRECTIONS[m]) for m in METRICS}
+            block_metrics = {m: mean_of(values[chosen][m], direction_of(m)) for m in METRICS}
             if has_unsteered:
-                block_metrics |= {f"unsteered_{m}": mean_of(values["unsteered"][m], DIRECTIONS[m]) for m in METRICS}
+                block_metrics |= {f"unsteered_{m}": mean_of(values["unsteered"][m], direction_of(m)) for m in METRICS}
                 block_metrics |= {f"steering_gain_{m}": mean_of(values[chosen][m] - values["unsteered"][m],
-                                                                DIRECTIONS[m]) for m in METRICS}
+                                                                direction_of(m)) for m in METRICS}
             group_blocks[g] = {"n": int(len(idx)), "category": cat_of_group[k], "best_style": chosen,
                                "metrics": block_metrics,
-                               "baselines": {BASELINE: {m: mean_of(values[BASELINE][m], DIRECTIONS[m]) for m in METRICS}},
-                               "styles": {s: {m: mean_of(values[s][m], DIRECTIONS[m]) for m in METRICS} for s in styles}}
+                               "baselines": {BASELINE: {m: mean_of(values[BASELINE][m], direction_of(m)) for m in METRICS}},
+                               "styles": {s: {m: mean_of(values[s][m], direction_of(m)) for m in METRICS} for s in styles}}
         for sample, k in zip(samples, gi):
             chosen = styles[int(best[k])] if styles else None
             block = sample["styles"].get(chosen, {}).get("metrics", {})

@@ -95,22 +95,23 @@ def load_task_file(path: Path) -> Task:
         raise UserError(f"{path} $.family: {exc}") from None
     schema = getattr(family, "params_schema", {"type": "object"})
     validate(raw.get("params", {}), schema, f"{path} (params)")
-    check_metric_names(raw.get("params", {}), path)
+    check_metric_names(raw.get("params", {}), path, getattr(family, "metric_slots", {}))
     return Task(name=raw["name"], version=raw["version"], family=raw["family"], description=raw["description"],
                 data=raw["data"], prompt=raw.get("prompt", {}), params=raw.get("params", {}), path=str(path),
                 file_sha256=sha256_text(text), citation=raw.get("citation"), raw=raw)
 
 
 def _metric_references(node, where: str):
-    """(JSON path, name) of every metric a task's params name: `metric:` keys anywhere, and welfare `function:`s."""
+    """(JSON path, name, the mapping that names it) of every metric a task's params name: `metric:` keys
+    anywhere, and welfare `function:`s."""
     if isinstance(node, dict):
         for key, value in node.items():
             if key == "metric" and isinstance(value, str):
-                yield f"{where}.{key}", value
+                yield f"{where}.{key}", value, node
             elif key == "welfare" and isinstance(value, list):
                 for i, spec in enumerate(value):
                     if isinstance(spec, dict) and isinstance(spec.get("function"), str):
-                        yield f"{where}.welfare[{i}].function", spec["function"]
+                        yield f"{where}.welfare[{i}].function", spec["function"], spec
             else:
                 yield from _metric_references(value, f"{where}.{key}")
     elif isinstance(node, list):
@@ -118,14 +119,27 @@ def _metric_references(node, where: str):
             yield from _metric_references(value, f"{where}[{i}]")
 
 
-def check_metric_names(params: dict, path) -> None:
+_LIST_INDEX = re.compile(r"\[\d+\]")
+
+
+def check_metric_names(params: dict, path, slots: dict | None = None) -> None:
     """Metric names resolve when the task file loads (before data or model), only through the registry:
-    a task file cannot name a module or function to import."""
-    for where, name in _metric_references(params, "$"):
+    a task file cannot name a module or function to import. Where the family says what a place needs
+    (`slots`: JSON path, [*] for any list index -> MetricSlot), the metric must fit it; a `direction`
+    stated next to a metric must be the metric's own."""
+    for where, name, holder in _metric_references(params, "$"):
         try:
-            metrics.get(name)
-        except UnknownName as exc:
+            metric = metrics.get(name)
+        except UserError as exc:  # an unknown name, or a plugin metric that failed to load or is undeclared
             raise UserError(f"{path} (params) {where}: {exc}") from None
+        slot = (slots or {}).get(_LIST_INDEX.sub("[*]", where))
+        problem = slot.problem(metric) if slot else None
+        if problem:
+            raise UserError(f"{path} (params) {where}: {problem}")
+        stated = holder.get("direction", metric.direction)
+        if stated != metric.direction:
+            raise UserError(f"{path} (params) {where.rpartition('.')[0]}.direction: {stated!r} contradicts metric "
+                            f"{name!r}, for which {metric.better}; leave direction out, it comes from the metric")
 
 
 @lru_cache(maxsize=1)

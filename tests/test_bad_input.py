@@ -229,6 +229,24 @@ def case_unknown_metric_in_task_file(ctx):
 
 
 @case()
+def case_metric_of_the_wrong_kind_in_task_file(ctx):
+    """A label metric among distribution metrics would score every item 0: refused when the file loads."""
+    from pluralbench.taskfile import builtin_task_dirs
+
+    shipped = (builtin_task_dirs()[0] / f"{TASK}.yaml").read_text()
+    path = ctx.task_file(shipped.replace("metric: js_similarity", "metric: accuracy"))
+    return ctx.run("--tasks", path, "--data-dir", ctx.tmp), [
+        str(path), "$.metrics[2].metric", "metric 'accuracy' is a labels metric", "needs a distribution_pair metric"]
+
+
+@case()
+def case_task_file_direction_contradicts_metric(ctx):
+    path = ctx.task_file(TASK_OK + METRICS_OK.replace("direction: lower", "direction: higher"))
+    return ["validate", path], [str(path), "$.metrics[0].direction", "'higher' contradicts metric 'js_distance'",
+                                "lower is better"]
+
+
+@case()
 def case_unknown_welfare_function_in_task_file(ctx):
     from pluralbench.taskfile import builtin_task_dirs
 

@@ -97,10 +97,12 @@ def juries(draw):
 @settings(max_examples=300, deadline=None)
 @given(juries(), st.one_of(st.floats(-30, 30, allow_nan=False), st.sampled_from(["-inf", "inf", 0.0, 1.0])))
 def test_welfare_functions_lie_between_min_and_max(jury, p):
-    from pluralbench.metrics.welfare import WELFARE_FUNCTIONS
+    from pluralbench.metrics.declared import names_of_kind
+    from pluralbench.registry import metrics
 
     u, w = jury
-    for name, fn in WELFARE_FUNCTIONS.items():
+    for name in names_of_kind("welfare"):
+        fn = metrics.get(name)
         values = fn(u, w, p=p) if name == "welfare_power_mean" else fn(u, w)
         assert values.shape == (u.shape[1],)
         for k in range(u.shape[1]):

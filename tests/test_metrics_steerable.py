@@ -21,29 +21,31 @@ def random_labels(seed, n=60, gold=("A", "B", "C"), pred=("A", "B", "C", "unpars
 @pytest.mark.parametrize("seed", range(15))
 def test_classification_metrics_equal_sklearn(seed):
     y_true, y_pred = random_labels(seed, n=int(5 + seed * 7))
-    assert accuracy(y_true, y_pred) == pytest.approx(accuracy_score(y_true, y_pred), abs=1e-12)
-    assert balanced_accuracy(y_true, y_pred) == pytest.approx(balanced_accuracy_score(y_true, y_pred), abs=1e-12)
-    assert macro_f1(y_true, y_pred) == pytest.approx(f1_score(y_true, y_pred, average="macro", zero_division=0),
+    # pluralbench takes (predicted, gold), sklearn (gold, predicted).
+    assert accuracy(y_pred, y_true) == pytest.approx(accuracy_score(y_true, y_pred), abs=1e-12)
+    assert balanced_accuracy(y_pred, y_true) == pytest.approx(balanced_accuracy_score(y_true, y_pred), abs=1e-12)
+    assert macro_f1(y_pred, y_true) == pytest.approx(f1_score(y_true, y_pred, average="macro", zero_division=0),
                                                      abs=1e-12)
-    assert micro_f1(y_true, y_pred) == pytest.approx(f1_score(y_true, y_pred, average="micro", zero_division=0),
+    assert micro_f1(y_pred, y_true) == pytest.approx(f1_score(y_true, y_pred, average="micro", zero_division=0),
                                                      abs=1e-12)
     labels = sorted(set(y_true) | set(y_pred))
-    assert (confusion_matrix(y_true, y_pred) == sk_confusion(y_true, y_pred, labels=labels)).all()
+    assert (confusion_matrix(y_pred, y_true) == sk_confusion(y_true, y_pred, labels=labels)).all()
     # Explicit label subsets behave like sklearn's `labels=` argument.
     sub = ["A", "B"]
-    assert macro_f1(y_true, y_pred, labels=sub) == pytest.approx(
+    assert macro_f1(y_pred, y_true, labels=sub) == pytest.approx(
         f1_score(y_true, y_pred, labels=sub, average="macro", zero_division=0), abs=1e-12)
-    assert micro_f1(y_true, y_pred, labels=sub) == pytest.approx(
+    assert micro_f1(y_pred, y_true, labels=sub) == pytest.approx(
         f1_score(y_true, y_pred, labels=sub, average="micro", zero_division=0), abs=1e-12)
 
 
 def test_classification_hand_worked():
     # gold A A B B C, pred A B B B X: recalls A 1/2, B 1, C 0 -> balanced 1/2; F1 A 2/3, B 4/5, C 0, X 0.
     y_true, y_pred = list("AABBC"), ["A", "B", "B", "B", "X"]
-    assert accuracy(y_true, y_pred) == pytest.approx(3 / 5)
-    assert balanced_accuracy(y_true, y_pred) == pytest.approx(0.5)
-    assert macro_f1(y_true, y_pred) == pytest.approx((2 / 3 + 4 / 5) / 4)
-    assert balanced_accuracy(["A"], ["B"]) == 0.0 and np.isnan(accuracy([], []))
+    assert accuracy(y_pred, y_true) == pytest.approx(3 / 5)
+    assert balanced_accuracy(y_pred, y_true) == pytest.approx(0.5)
+    assert balanced_accuracy(y_true, y_pred) == pytest.approx((1 + 2 / 3 + 0) / 3)  # roles swapped: another number
+    assert macro_f1(y_pred, y_true) == pytest.approx((2 / 3 + 4 / 5) / 4)
+    assert balanced_accuracy(["B"], ["A"]) == 0.0 and np.isnan(accuracy([], []))
 
 
 @pytest.mark.parametrize("seed", range(15))
@@ -103,7 +105,7 @@ def test_vectorised_scores_equal_sklearn(seed):
     rng = np.random.default_rng(seed)
     t = rng.integers(0, 3, size=30)
     p = rng.integers(0, 4, size=30)  # code 3 plays "unparseable": predicted, never gold
-    got = scores_from_codes(t, p, 4)
+    got = scores_from_codes(p, t, 4)
     expected = [accuracy_score(t, p), balanced_accuracy_score(t, p), f1_score(t, p, average="macro", zero_division=0),
                 f1_score(t, p, average="micro", zero_division=0)]
     assert got == pytest.approx(expected, abs=1e-12)

@@ -1,9 +1,13 @@
 """Model specs, the plugin registry and entry-point discovery (through a real installed-style plugin)."""
+import os
 import subprocess
 import sys
 import textwrap
+from pathlib import Path
 
 import pytest
+
+import pluralbench
 
 from pluralbench.errors import UnknownName, UserError
 from pluralbench.models.spec import parse_model_spec
@@ -45,11 +49,12 @@ def test_unknown_names_list_the_known_ones():
     assert "js_distance" in metrics.names()
 
 
-def test_entry_point_plugins_add_tasks_and_metrics(tmp_path):
-    """A third-party package adds a metric and a task directory through entry points."""
-    pkg = tmp_path / "pb_plugin_demo"
+def write_plugin(root, module_source: str, task_metric_line: str):
+    """An installed-style plugin package: a metric in the `pluralbench.metrics` entry-point group and a task
+    directory in `pluralbench.tasks` whose one task uses that metric."""
+    pkg = root / "pb_plugin_demo"
     (pkg / "tasks").mkdir(parents=True)
-    (pkg / "__init__.py").write_text("def half_distance(p, q, base=2):\n    return 0.5\n")
+    (pkg / "__init__.py").write_text(module_source)
     (pkg / "tasks" / "__init__.py").write_text("")
     (pkg / "tasks" / "demo_plugin_task.yaml").write_text(textwrap.dedent("""\
         name: demo_plugin_task
@@ -58,22 +63,58 @@ def test_entry_point_plugins_add_tasks_and_metrics(tmp_path):
         description: a task from a plugin
         data: {local: {path: demo.json, format: modular_pluralism_mc}}
         params:
-          metrics: [{name: half, metric: half_distance, direction: lower}]
-        """))
-    dist = tmp_path / "pb_plugin_demo-1.0.dist-info"
+        """) + f"  {task_metric_line}\n")
+    dist = root / "pb_plugin_demo-1.0.dist-info"
     dist.mkdir()
     (dist / "METADATA").write_text("Metadata-Version: 2.1\nName: pb-plugin-demo\nVersion: 1.0\n")
     (dist / "entry_points.txt").write_text(
         "[pluralbench.metrics]\nhalf_distance = pb_plugin_demo:half_distance\n\n"
         "[pluralbench.tasks]\ndemo = pb_plugin_demo.tasks\n")
-    code = textwrap.dedent("""\
+
+
+def run_with_plugin(root, code: str):
+    # This checkout's pluralbench (not whichever one is installed) next to the plugin.
+    checkout = str(Path(pluralbench.__file__).resolve().parent.parent)
+    return subprocess.run([sys.executable, "-c", textwrap.dedent(code)], capture_output=True, text=True,
+                          env={"PYTHONPATH": os.pathsep.join([str(root), checkout]), "PATH": "/usr/bin:/bin"})
+
+
+def test_entry_point_plugins_add_tasks_and_metrics(tmp_path):
+    """A third-party package adds a declared metric and a task directory through entry points."""
+    write_plugin(tmp_path, textwrap.dedent("""\
+        from pluralbench.metrics.declared import declare_metric
+
+        @declare_metric("half_distance", "distribution_pair", direction="lower", bounds=(0, 1),
+                        description="always one half")
+        def half_distance(p, q, base=2):
+            return 0.5
+        """), "metrics: [{name: half, metric: half_distance}]")
+    out = run_with_plugin(tmp_path, """\
         from pluralbench.registry import metrics
         from pluralbench.taskfile import get_task, task_names
         assert metrics.get("half_distance")([1], [1]) == 0.5
+        assert metrics.get("half_distance").direction == "lower"
         assert "demo_plugin_task" in task_names()
-        print(get_task("demo_plugin_task").version)
+        task = get_task("demo_plugin_task")
+        print(task.version, task.family_impl().metric_parameters(task)["metrics"][0]["direction"])
         """)
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                         env={"PYTHONPATH": str(tmp_path), "PATH": "/usr/bin:/bin"})
     assert out.returncode == 0, out.stderr
-    assert out.stdout.strip() == "3"
+    assert out.stdout.strip() == "3 lower"
+
+
+def test_an_undeclared_plugin_metric_is_refused_saying_how_to_declare_it(tmp_path):
+    write_plugin(tmp_path, "def half_distance(p, q, base=2):\n    return 0.5\n",
+                 "metrics: [{name: half, metric: half_distance, direction: lower}]")
+    out = run_with_plugin(tmp_path, """\
+        from pluralbench.errors import UserError
+        from pluralbench.taskfile import get_task
+        try:
+            get_task("demo_plugin_task")
+        except UserError as exc:
+            print(exc)
+        """)
+    assert out.returncode == 0, out.stderr
+    [line] = out.stdout.splitlines()
+    assert "$.metrics[0].metric" in line
+    assert "metric 'half_distance' (pb_plugin_demo.half_distance) is not declared" in line
+    assert "declare_metric('half_distance', kind, direction=" in line and "distribution_pair" in line

@@ -29,6 +29,9 @@ class TaskFamily(ABC):
     name: str = "?"
     # JSON Schema for the task file's `params` block; checked when the task file loads.
     params_schema: dict = {"type": "object"}
+    # Where its task files name metrics and what each place needs: JSON path into `params` ([*] for any list
+    # index) -> metrics.declared.MetricSlot; a metric of another kind is refused when the task file loads.
+    metric_slots: dict = {}
     # A judged family scores model outputs with a judge (--judge); its task files carry `judge` and
     # `direction` params (judges/base.py DIRECTIONS).
     uses_judge: bool = False

@@ -21,6 +21,7 @@ from pluralbench.families.base import Scored, TaskFamily
 from pluralbench.families.common import BOOTSTRAP_SCHEMA, NOTES_SCHEMA, bootstrap_settings
 from pluralbench.families.jury_common import (
     WELFARE_SCHEMA,
+    WELFARE_SLOTS,
     lettered,
     truncate,
     welfare_functions,
@@ -53,6 +54,7 @@ def group_means(utilities: np.ndarray, groups: list) -> tuple[np.ndarray, list[s
 @task_families.register("jury_choice")
 class JuryChoice(TaskFamily):
     name = "jury_choice"
+    metric_slots = WELFARE_SLOTS
     params_schema = {
         "type": "object",
         "additionalProperties": False,

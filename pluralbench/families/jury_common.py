@@ -1,8 +1,9 @@
 """Pieces the jury and trade-off families share: welfare functions named in the task file, lettered
-option lists, and the params-schema fragment that declares the welfare functions."""
+option lists, and the params-schema fragment and metric slots that declare the welfare functions."""
 from __future__ import annotations
 
 from pluralbench.core.options import LETTERS
+from pluralbench.metrics.declared import MetricSlot
 from pluralbench.registry import metrics as metric_registry
 
 WELFARE_SCHEMA = {
@@ -17,6 +18,8 @@ WELFARE_SCHEMA = {
         },
     },
 }
+
+WELFARE_SLOTS = {"$.welfare[*].function": MetricSlot("welfare")}
 
 
 def welfare_functions(specs: list[dict]) -> dict:

@@ -20,11 +20,13 @@ from pluralbench.families.base import Scored, TaskFamily
 from pluralbench.families.common import BOOTSTRAP_SCHEMA, NOTES_SCHEMA, bootstrap_settings
 from pluralbench.families.jury_common import (
     WELFARE_SCHEMA,
+    WELFARE_SLOTS,
     lettered,
     welfare_functions,
     welfare_parameters,
 )
 from pluralbench.hashing import sha256_text
+from pluralbench.metrics.declared import MetricSlot
 from pluralbench.metrics.summary import SERVED_GROUPS_MIN_N, mean_with_ci, served_groups
 from pluralbench.registry import metrics as metric_registry
 from pluralbench.registry import task_families
@@ -35,6 +37,8 @@ SYSTEMS = ("model", "uniform", "pooled")
 @task_families.register("jury_distribution")
 class JuryDistribution(TaskFamily):
     name = "jury_distribution"
+    # A juror's utility must grow as the model's distribution comes closer to the juror's.
+    metric_slots = WELFARE_SLOTS | {"$.utility.metric": MetricSlot("distribution_pair", direction="higher")}
     params_schema = {
         "type": "object",
         "additionalProperties": False,

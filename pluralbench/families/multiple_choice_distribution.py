@@ -23,6 +23,7 @@ from pluralbench.families.base import Scored
 from pluralbench.families.common import BOOTSTRAP_SCHEMA, LOG_BASE_SCHEMA, NOTES_SCHEMA, bootstrap_settings
 from pluralbench.families.option_items import OneQueryPerItem
 from pluralbench.hashing import sha256_text
+from pluralbench.metrics.declared import MetricSlot, direction_of
 from pluralbench.metrics.divergence import log_base
 from pluralbench.metrics.ranking import auroc
 from pluralbench.metrics.rowwise import entropy_of, evaluate_pairs
@@ -62,6 +63,7 @@ def _prompt_rng(seed: int, prompt_sha: str) -> np.random.Generator:
 @task_families.register("multiple_choice_distribution")
 class MultipleChoiceDistribution(OneQueryPerItem):
     name = "multiple_choice_distribution"
+    metric_slots = {"$.metrics[*].metric": MetricSlot("distribution_pair")}
     params_schema = {
         "type": "object",
         "additionalProperties": False,
@@ -71,11 +73,12 @@ class MultipleChoiceDistribution(OneQueryPerItem):
             "metrics": {
                 "type": "array", "minItems": 1,
                 "items": {
-                    "type": "object", "additionalProperties": False, "required": ["name", "metric", "direction"],
+                    "type": "object", "additionalProperties": False, "required": ["name", "metric"],
                     "properties": {
                         "name": {"type": "string", "pattern": "^[a-z0-9_]+$"},
                         "metric": {"type": "string"},
                         "params": {"type": "object"},
+                        # optional: the metric's own direction; a task file that states it must agree
                         "direction": {"enum": ["lower", "higher"]},
                         "description": {"type": "string"},
                     },
@@ -113,7 +116,7 @@ class MultipleChoiceDistribution(OneQueryPerItem):
         p = task.params
         return {
             "metrics": [{"name": m["name"], "metric": m["metric"], "params": m.get("params", {}),
-                         "direction": m["direction"]} for m in p["metrics"]],
+                         "direction": direction_of(m["metric"])} for m in p["metrics"]],
             "headline": p.get("headline", p["metrics"][0]["name"]),
             "entropy_base": _base_label(p.get("entropy_base", 2)),
             "baselines": list(p.get("baselines", [])),
@@ -143,7 +146,7 @@ class MultipleChoiceDistribution(OneQueryPerItem):
         columns = _item_columns(rows, specs, fns, ent_base)
         _record_item_metrics(rows, columns)
         baselines = _baselines(p.get("baselines", []), rows, specs, fns, seed)
-        blocks = _Blocks(rows, columns, {m["name"]: m["direction"] for m in specs}, bootstrap_settings(p), seed)
+        blocks = _Blocks(rows, columns, {m["name"]: direction_of(m["metric"]) for m in specs}, bootstrap_settings(p), seed)
         groups = group_blocks(index_by([r.group for r in rows]), metrics=lambda ix: blocks.metrics(ix, False),
                               baselines=lambda ix: blocks.baselines(ix, False, baselines))
         overall = blocks.overall(p.get("separation", []))

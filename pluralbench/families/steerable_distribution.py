@@ -30,13 +30,13 @@ from pluralbench.families.base import Scored, TaskFamily
 from pluralbench.families.common import BOOTSTRAP_SCHEMA, NOTES_SCHEMA, bootstrap_settings
 from pluralbench.families.steering_statistic import Column, GroupLayout, SteeringStatistic, metric_blocks
 from pluralbench.hashing import sha256_text
+from pluralbench.metrics.declared import direction_of
 from pluralbench.metrics.divergence import js_distance, most_likely_match
 from pluralbench.metrics.ordinal import ordinal_similarity
 from pluralbench.metrics.summary import defined_mean_with_ci, index_by, statistics_with_ci
 from pluralbench.registry import task_families
 
-DIRECTIONS = {"most_likely_match": "higher", "js_distance": "lower", "ordinal_similarity": "higher"}
-METRICS = tuple(DIRECTIONS)
+METRICS = ("most_likely_match", "js_distance", "ordinal_similarity")  # each one's direction comes from the registry
 EXTERNAL = "external"  # the one style of predictions made elsewhere (their steering is unknown)
 BASELINE = "population_marginal"
 UNSTEERED = "unsteered"  # the row kind (and sample key) of the question asked without steering
@@ -178,7 +178,7 @@ class SteerableDistribution(TaskFamily):
         samples, values = self._score_items(run, items, predictions)
         layout = self._layout(task, items)
         statistic = SteeringStatistic(values.of, run.columns, run.styles, run.select_by,
-                                      DIRECTIONS[run.select_by] == "higher", layout)
+                                      direction_of(run.select_by) == "higher", layout)
         best = best_style_names(statistic, run.styles, len(items))
         clusters = [it["prompt"] for it in items]  # items sharing a question resample together
         overall = overall_blocks(run, statistic, clusters)
@@ -304,7 +304,7 @@ def answers_of(prediction: dict, styles: list[str]) -> list[tuple[str, dict]]:
 
 
 def _column(name: str, metric: str, block: str, kind: str | None = None, minus: str | None = None) -> Column:
-    return Column(name, metric, DIRECTIONS[metric], block, kind, minus)
+    return Column(name, metric, direction_of(metric), block, kind, minus)
 
 
 def statistic_columns(styles: list[str], has_unsteered: bool) -> list[Column]:

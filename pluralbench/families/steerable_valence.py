@@ -224,7 +224,7 @@ def _classification_scores(y_true, y_pred, boot, seed) -> dict:
     out = {}
     for setting, (tt, pp) in (("", (t, p)), ("binary_", (t[keep], p[keep]))):
         names = [setting + name for name in CLASSIFICATION_METRICS]
-        out |= statistics_with_ci(lambda idx, tt=tt, pp=pp: scores_from_codes(tt[idx], pp[idx], k), names,
+        out |= statistics_with_ci(lambda idx, tt=tt, pp=pp: scores_from_codes(pp[idx], tt[idx], k), names,
                                   len(tt), bootstrap=boot, seed=seed, directions=dict.fromkeys(names, "higher"))
     return out
 
@@ -233,7 +233,7 @@ def _confusion(y_true, y_pred, label_names: dict) -> dict:
     labels = list(LABELS) + ([UNPARSEABLE] if UNPARSEABLE in y_pred else [])
     return {"labels": labels, "label_names": [label_names.get(lab, lab) for lab in labels],
             "rows": "gold", "columns": "predicted",
-            "matrix": confusion_matrix(y_true, y_pred, labels).tolist()}
+            "matrix": confusion_matrix(y_pred, y_true, labels).tolist()}
 
 
 def _metrics_document(task, modes, mode_blocks, golds, boot, seed) -> dict:

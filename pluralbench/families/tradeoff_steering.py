@@ -23,6 +23,7 @@ from pluralbench.families.jury_common import (
     lettered,
 )
 from pluralbench.hashing import sha256_text
+from pluralbench.metrics.declared import MetricSlot
 from pluralbench.metrics.divergence import js_distance
 from pluralbench.metrics.summary import mean_with_ci
 from pluralbench.metrics.tradeoff import (
@@ -47,6 +48,8 @@ def _wkey(w: float) -> str:
 @task_families.register("tradeoff_steering")
 class TradeoffSteering(TaskFamily):
     name = "tradeoff_steering"
+    # An objective o = similarity(model, target) must grow as the model comes closer to the target.
+    metric_slots = {"$.similarity.metric": MetricSlot("distribution_pair", direction="higher")}
     params_schema = {
         "type": "object",
         "additionalProperties": False,

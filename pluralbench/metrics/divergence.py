@@ -5,6 +5,8 @@ import math
 
 import numpy as np
 
+from pluralbench.metrics.declared import declare_metric
+
 
 def log_base(base) -> float:
     """ln(base); accepts 2, 10, or 'e' (natural log, scipy's default)."""
@@ -30,6 +32,8 @@ def _kl_terms(p: np.ndarray, m: np.ndarray) -> float:
     return float(np.sum(p[nz] * np.log(p[nz] / m[nz])))
 
 
+@declare_metric("js_divergence", "distribution_pair", direction="lower", bounds=(0, 1),
+                description="Jensen-Shannon divergence between model and reference distributions")
 def js_divergence(p, q, base=2) -> float:
     """Jensen-Shannon divergence in units of log `base`; in [0, 1] for base 2."""
     p, q = normalise(p), normalise(q)
@@ -40,16 +44,22 @@ def js_divergence(p, q, base=2) -> float:
     return max(div, 0.0)  # rounding can leave -1e-17
 
 
+@declare_metric("js_distance", "distribution_pair", direction="lower", bounds=(0, 1),
+                description="Jensen-Shannon distance (square root of the divergence)")
 def js_distance(p, q, base=2) -> float:
     """Jensen-Shannon distance, sqrt of the divergence; base 2 is bounded by 1, natural log by sqrt(ln 2)."""
     return math.sqrt(js_divergence(p, q, base))
 
 
+@declare_metric("js_similarity", "distribution_pair", direction="higher", bounds=(0, 1),
+                description="1 - Jensen-Shannon distance")
 def js_similarity(p, q, base=2) -> float:
     """1 - JS distance (Durmus et al. 2023 report this per country)."""
     return 1.0 - js_distance(p, q, base)
 
 
+@declare_metric("most_likely_match", "distribution_pair", direction="higher", bounds=(0, 1),
+                description="1 when the model's and the reference's most likely options agree, else 0")
 def most_likely_match(p, q) -> float:
     """1.0 when the two distributions' most likely options agree (first index wins ties, like argmax)."""
     return float(int(np.argmax(np.asarray(p))) == int(np.argmax(np.asarray(q))))

@@ -6,11 +6,16 @@ possible distance (max position - min position), so 1 - that is a similarity in 
 """
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
+from pluralbench.metrics.declared import declare_metric
 from pluralbench.metrics.divergence import normalise
 
 
+@declare_metric("ordinal_wasserstein", "distribution_pair", direction="lower", bounds=(0, math.inf),
+                description="1-Wasserstein distance between distributions over ordered options")
 def ordinal_wasserstein(p, q, positions=None) -> float:
     """1-Wasserstein distance between p and q placed at `positions` (default 0..k-1): the area
     between their cumulative distribution functions."""
@@ -26,6 +31,8 @@ def ordinal_wasserstein(p, q, positions=None) -> float:
     return float(np.sum(np.abs(np.cumsum(p)[:-1] - np.cumsum(q)[:-1]) * gaps))
 
 
+@declare_metric("ordinal_similarity", "distribution_pair", direction="higher", bounds=(0, 1),
+                description="1 - Wasserstein distance over the largest possible one (OpinionQA)")
 def ordinal_similarity(p, q, positions=None) -> float:
     """1 - Wasserstein distance / (max position - min position); 1 means identical."""
     pos = np.arange(len(p), dtype=np.float64) if positions is None else np.asarray(positions, dtype=np.float64)

@@ -4,7 +4,11 @@ from __future__ import annotations
 import numpy as np
 from scipy.stats import rankdata
 
+from pluralbench.metrics.declared import declare_metric
 
+
+@declare_metric("auroc", "separation", direction="higher", bounds=(0, 1),
+                description="probability that a random positive scores above a random negative (ties 1/2)")
 def auroc(scores, is_positive) -> float:
     """P(score of a random positive > score of a random negative) + 1/2 P(tie); nan without both classes.
 

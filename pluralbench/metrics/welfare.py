@@ -22,6 +22,8 @@ import math
 import numpy as np
 from scipy.special import logsumexp
 
+from pluralbench.metrics.declared import declare_metric
+
 
 def _as_matrix(utilities, weights):
     u = np.asarray(utilities, dtype=np.float64)
@@ -91,16 +93,20 @@ def _positive_power_mean(x: np.ndarray, w: np.ndarray, p: float) -> float:
     return min(max(value, float(x.min())), float(x.max()))  # rounding must not leave [min, max]
 
 
+@declare_metric("welfare_utilitarian", "welfare", direction="higher", description="weighted mean utility (M_1)")
 def utilitarian(utilities, weights=None) -> np.ndarray:
     """Weighted mean utility (M_1)."""
     return power_mean(utilities, weights, 1.0)
 
 
+@declare_metric("welfare_nash", "welfare", direction="higher", description="weighted geometric mean utility (M_0)")
 def nash_welfare(utilities, weights=None) -> np.ndarray:
     """Weighted geometric mean of the utilities (M_0); 0 when a present juror has utility 0."""
     return power_mean(utilities, weights, 0.0)
 
 
+@declare_metric("welfare_egalitarian", "welfare", direction="higher",
+                description="the worst-off present juror's utility (M_-inf)")
 def egalitarian(utilities, weights=None) -> np.ndarray:
     """Rawlsian maximin welfare: the worst-off present juror's utility (M_-inf)."""
     return power_mean(utilities, weights, -math.inf)
@@ -151,14 +157,7 @@ def choice_welfare(choice_probs, candidate_welfare) -> dict:
             "normalised": (model - random) / spread if spread > 1e-12 else None}
 
 
-# Welfare functions by name, for task files: each maps (utilities, weights, **params) -> per-item welfare.
+@declare_metric("welfare_power_mean", "welfare", direction="higher",
+                description="weighted power mean M_p of the utilities (p: a number, '-inf' or 'inf')")
 def welfare_power_mean(utilities, weights=None, p=1.0) -> np.ndarray:
     return power_mean(utilities, weights, parse_p(p))
-
-
-WELFARE_FUNCTIONS = {
-    "welfare_utilitarian": utilitarian,
-    "welfare_nash": nash_welfare,
-    "welfare_egalitarian": egalitarian,
-    "welfare_power_mean": welfare_power_mean,
-}

@@ -76,8 +76,10 @@ def execute(out: Path, cache: Path, data: Path) -> tuple[dict[str, dict[str, str
 
 def _canonical(path: Path, placeholders: dict[str, str]) -> str:
     text = path.read_text(encoding="utf-8")
-    for old in sorted(placeholders, key=len, reverse=True):  # longest first: a run dir before its parent
-        text = text.replace(old, placeholders[old])
+    # Longest first (a run dir before its parent); Markdown files show names with escaped underscores.
+    escaped = {k.replace("_", "\\_"): v for k, v in placeholders.items() if "_" in k}
+    for old, new in sorted((placeholders | escaped).items(), key=lambda kv: len(kv[0]), reverse=True):
+        text = text.replace(old, new)
     if path.suffix == ".json":
         return json.dumps(json.loads(text), sort_keys=True, indent=1) + "\n"
     if path.suffix == ".jsonl":

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import yaml
 
+from pluralbench.data.loading import check_data_options
 from pluralbench.errors import UnknownName, UserError
 from pluralbench.hashing import sha256_text
 from pluralbench.registry import metrics, task_families, task_sources
@@ -38,6 +39,11 @@ class Task:
     def family_impl(self):
         family = task_families.get(self.family)
         return family() if isinstance(family, type) else family
+
+    @property
+    def data_options(self) -> dict:
+        """What the task's data loaders read besides the file (seeds, sizes, thresholds, companion files)."""
+        return self.data.get("options", {})
 
 
 def builtin_task_dirs() -> list[Path]:
@@ -96,6 +102,7 @@ def load_task_file(path: Path) -> Task:
     schema = getattr(family, "params_schema", {"type": "object"})
     validate(raw.get("params", {}), schema, f"{path} (params)")
     check_metric_names(raw.get("params", {}), path)
+    check_data_options(raw["data"], path)
     return Task(name=raw["name"], version=raw["version"], family=raw["family"], description=raw["description"],
                 data=raw["data"], prompt=raw.get("prompt", {}), params=raw.get("params", {}), path=str(path),
                 file_sha256=sha256_text(text), citation=raw.get("citation"), raw=raw)

@@ -27,6 +27,8 @@ from pathlib import Path
 from pluralbench.data.dataset import Dataset
 from pluralbench.data.distributions import count_vector, lettered_options
 from pluralbench.data.files import read_json, read_text
+from pluralbench.data.loading import NO_CONTEXT, LoadContext
+from pluralbench.data.multiple_choice import MC_TEMPLATE
 from pluralbench.errors import DataError
 from pluralbench.hashing import sha256_files
 from pluralbench.registry import data_formats
@@ -59,10 +61,10 @@ def _positions(options: list[str], ordinal: list[float] | None) -> list[float | 
 
 
 @data_formats.register("opinionqa_waves")
-def load_waves(path: Path, params: dict) -> Dataset:
+def load_waves(path: Path, data_options: dict, context: LoadContext = NO_CONTEXT) -> Dataset:
     if not path.is_dir():
         raise DataError(path, "expected the atp_waves directory holding American_Trends_Panel_W*/ folders")
-    template = params.get("prompt_template", "Question: {question}\nOptions: {options}\nAnswer:")
+    template = context.prompt_template or MC_TEMPLATE
     waves = sorted(p for p in path.iterdir() if p.is_dir() and p.name.startswith("American_Trends_Panel_W"))
     if not waves:
         raise DataError(path, "no American_Trends_Panel_W* folders")

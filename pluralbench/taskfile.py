@@ -3,7 +3,8 @@
 Built-in task files live in the repository's `tasks/` directory, installed as the package data
 `pluralbench.task_files`. Plugins add directories through the `pluralbench.tasks` entry-point group
 (the entry point names a package whose directory holds *.yaml task files). Files are read with
-yaml.safe_load: a task file is data, and cannot import or run code.
+yaml.safe_load: a task file is data, and cannot import or run code. A task file may `include:` a base
+(task_include.py).
 """
 from __future__ import annotations
 
@@ -15,10 +16,11 @@ from pathlib import Path
 
 import yaml
 
+from pluralbench.data.loading import check_data_options
 from pluralbench.errors import UnknownName, UserError
-from pluralbench.hashing import sha256_text
 from pluralbench.registry import metrics, task_families, task_sources
 from pluralbench.schemas import validate
+from pluralbench.task_include import compose, composed_sha256
 
 
 @dataclass(frozen=True)
@@ -31,13 +33,18 @@ class Task:
     prompt: dict
     params: dict
     path: str
-    file_sha256: str
+    file_sha256: str  # of the file's text and the texts of the files it includes
     citation: str | None = None
     raw: dict = field(default_factory=dict, compare=False, repr=False)
 
     def family_impl(self):
         family = task_families.get(self.family)
         return family() if isinstance(family, type) else family
+
+    @property
+    def data_options(self) -> dict:
+        """What the task's data loaders read besides the file (seeds, sizes, thresholds, companion files)."""
+        return self.data.get("options", {})
 
 
 def builtin_task_dirs() -> list[Path]:
@@ -85,9 +92,7 @@ _UNSAFE_TAG = re.compile(r"could not determine a constructor for the tag '([^']*
 
 
 def load_task_file(path: Path) -> Task:
-    raw, text = read_yaml(path)
-    if not isinstance(raw, dict):
-        raise UserError(f"{path}: a task file must be a YAML mapping")
+    raw, texts = compose(path, read_yaml, _task_path)
     validate(raw, "task", str(path))
     try:
         family = task_families.get(raw["family"])
@@ -96,9 +101,10 @@ def load_task_file(path: Path) -> Task:
     schema = getattr(family, "params_schema", {"type": "object"})
     validate(raw.get("params", {}), schema, f"{path} (params)")
     check_metric_names(raw.get("params", {}), path, getattr(family, "metric_slots", {}))
+    check_data_options(raw["data"], path)
     return Task(name=raw["name"], version=raw["version"], family=raw["family"], description=raw["description"],
                 data=raw["data"], prompt=raw.get("prompt", {}), params=raw.get("params", {}), path=str(path),
-                file_sha256=sha256_text(text), citation=raw.get("citation"), raw=raw)
+                file_sha256=composed_sha256(texts), citation=raw.get("citation"), raw=raw)
 
 
 def _metric_references(node, where: str):
@@ -157,16 +163,21 @@ def task_names() -> list[str]:
     return sorted(_task_paths())
 
 
+def _task_path(name: str) -> Path:
+    paths = _task_paths()
+    if name not in paths:
+        raise UnknownName("task", name, list(paths))
+    return paths[name]
+
+
 def get_task(name: str) -> Task:
     candidate = Path(name)
     if candidate.suffix in (".yaml", ".yml") and candidate.is_file():
         return load_task_file(candidate)  # a task file given by path
-    paths = _task_paths()
-    if name not in paths:
-        raise UnknownName("task", name, list(paths))
-    task = load_task_file(paths[name])
+    path = _task_path(name)
+    task = load_task_file(path)
     if task.name != name:
-        raise UserError(f"{paths[name]}: name {task.name!r} differs from the file name {name!r}")
+        raise UserError(f"{path}: name {task.name!r} differs from the file name {name!r}")
     return task
 
 

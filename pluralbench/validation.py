@@ -82,8 +82,8 @@ def detect(path: Path) -> str:
         if not isinstance(raw, dict):
             raise UserError(f"{path}: a YAML {type(raw).__name__}, not a task file or a leaderboard spec "
                             "(both are YAML mappings)")
-        # A leaderboard spec lists objectives; a task file names a family.
-        if "family" in raw:
+        # A leaderboard spec lists objectives; a task file names a family (or includes a file that does).
+        if "family" in raw or "include" in raw:
             return "task"
         if "objectives" in raw:
             return "leaderboard"

@@ -83,10 +83,11 @@ def embedded_smollm2_server(log_dir: Path, threads: int = 2) -> LlamaServer:
 def first_unique_questions(data_dir: Path, n: int, task_name: str = "distributional_globalopinionqa"):
     """The first n distinct prompts of a task (the server/transformers agreement set) and its answer prefix."""
     from pluralbench.data import load_task_data
+    from pluralbench.runner.execute import loader_context
     from pluralbench.taskfile import get_task
 
     task = get_task(task_name)
-    dataset = load_task_data(task.data, data_dir, {"prompt_template": task.prompt.get("template", "{question}")})
+    dataset = load_task_data(task.data, loader_context(task, data_dir))
     seen, items = set(), []
     for item in dataset.items:
         if item["prompt"] not in seen:

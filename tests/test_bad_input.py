@@ -175,6 +175,37 @@ def case_task_params_schema_error_json_path(ctx):
 
 
 @case()
+def case_include_cycle(ctx):
+    first = ctx.file("first.yaml", "include: second.yaml\n" + TASK_OK + METRICS_OK)
+    second = ctx.file("second.yaml", "include: first.yaml\n")
+    return ["validate", first], [str(first), "include cycle", f"{first} -> {second} -> {first}"]
+
+
+@case()
+def case_include_of_a_missing_file(ctx):
+    path = ctx.task_file("include: base.yaml\nname: bad_task\n")
+    return ctx.run("--tasks", path, "--data-dir", ctx.tmp), [str(path), "$.include", "no task file",
+                                                             str(ctx.tmp / "base.yaml")]
+
+
+@case()
+def case_loader_option_in_params(ctx):
+    """Seeds, sizes and thresholds that only the data loader reads belong in data.options."""
+    from pluralbench.taskfile import builtin_task_dirs
+
+    shipped = (builtin_task_dirs()[0] / "jury_polis.yaml").read_text()
+    path = ctx.task_file(shipped + "  sample_seed: 1\n")
+    return ["validate", path], [str(path), "(params)", "$: Additional properties", "'sample_seed' was unexpected"]
+
+
+@case()
+def case_data_option_no_loader_reads(ctx):
+    path = ctx.task_file(TASK_OK.replace("format: modular_pluralism_mc}", "format: modular_pluralism_mc}, "
+                                         "options: {sample_seed: 1}") + METRICS_OK)
+    return ["validate", path], [str(path), "(data.options for modular_pluralism_mc)", "'sample_seed' was unexpected"]
+
+
+@case()
 def case_task_file_not_utf8(ctx):
     path = ctx.task_file(TASK_OK.encode() + b"description: caf\xe9\n")
     return ["validate", path], [str(path), "not valid UTF-8 (byte 212, line 6)"]

@@ -14,15 +14,17 @@ from scipy.spatial.distance import jensenshannon
 
 from conftest import REPO, assert_user_error, run_cli
 from pluralbench.data import load_task_data
+from pluralbench.runner.execute import loader_context
 from pluralbench.taskfile import get_task
 
 pytestmark = pytest.mark.shared_data
 
 
-def load(name, shared_data, **overrides):
+def load(name, shared_data, **options):
+    """The task's data, its data.options overridden by `options`."""
     task = get_task(name)
-    params = {**task.params, **overrides, "prompt_template": task.prompt.get("template", "")}
-    return load_task_data(task.data, shared_data, params)
+    data = {**task.data, "options": {**task.data_options, **options}}
+    return load_task_data(data, loader_context(task, shared_data))
 
 
 def test_polis_candidates_and_votes_match_the_files(shared_data):
@@ -137,9 +139,9 @@ def test_value_pairs_follow_the_valence_labels(shared_data):
 
 
 # Bad input ------------------------------------------------------------------------------------------
-def _task_copy(tmp_path, name, **params) -> Path:
+def _task_copy(tmp_path, name, **options) -> Path:
     raw = yaml.safe_load((REPO / "tasks" / f"{name}.yaml").read_text())
-    raw["params"].update(params)
+    raw["data"]["options"].update(options)
     path = tmp_path / f"{name}.yaml"
     path.write_text(yaml.safe_dump(raw, sort_keys=False))
     return path

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from conftest import assert_user_error, run_cli
+from pluralbench.data.loading import LoadContext
 from pluralbench.data.nyt_books import age_bin, load_nyt_annotators, load_nyt_groups
 from pluralbench.errors import DataError
 from pluralbench.validation import validate_run_dir
@@ -50,7 +51,8 @@ def small_dir(tmp_path) -> Path:
 
 
 def test_group_items_fill_omitted_zero_counts_and_render_the_book(tmp_path):
-    d = load_nyt_groups(small_dir(tmp_path), {"prompt_template": "{title} / {genre} / {summary} / {options}"})
+    template = "{title} / {genre} / {summary} / {options}"
+    d = load_nyt_groups(small_dir(tmp_path), {}, LoadContext(prompt_template=template))
     by_group = {it["group"]: it for it in d.items}
     assert set(by_group) == {"POLPARTY_Democrat", "POLPARTY_Republican", "SEX_Male", "SEX_Female"}
     assert by_group["POLPARTY_Democrat"]["gold"] == [0.75, 0.0, 0.0, 0.25]

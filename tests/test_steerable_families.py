@@ -10,6 +10,7 @@ from scipy.stats import entropy as scipy_entropy
 from scipy.stats import wasserstein_distance
 from sklearn.metrics import accuracy_score, balanced_accuracy_score, confusion_matrix, f1_score, roc_auc_score
 
+from pluralbench.data.loading import LoadContext
 from pluralbench.data.mpi import load_mpi
 from pluralbench.data.opinionqa_waves import load_waves
 from pluralbench.errors import DataError
@@ -144,7 +145,7 @@ def test_mpi_reverse_keying_is_applied_once():
 
 
 def test_mpi_traits_entropy_and_skipped_comparison(tmp_path):
-    ds = load_mpi(write_mpi(tmp_path, MPI_ROWS), {"prompt_template": MPI.prompt["template"]})
+    ds = load_mpi(write_mpi(tmp_path, MPI_ROWS), {}, LoadContext(prompt_template=MPI.prompt["template"]))
     assert 'Given a statement of you: "You worry about things."' in ds.items[0]["prompt"]
     assert ds.items[0]["prompt"].endswith("(E). Very Inaccurate\n\nAnswer: (")
     rng = np.random.default_rng(0)
@@ -170,9 +171,8 @@ def test_mpi_human_file_compares_and_unflips(tmp_path):
              "items": [{"text": "Worry about things", "distribution": [10, 20, 30, 20, 20]},
                        {"text": "Rarely get irritated", "distribution": [5, 5, 10, 30, 50]}]}
     (tmp_path / "human.json").write_text(json.dumps(human))
-    params = {"prompt_template": "{statement}", "task_params": {"human_distributions": "human.json"},
-              "data_dir": tmp_path}
-    ds = load_mpi(write_mpi(tmp_path, MPI_ROWS, sep=","), params)
+    options, context = {"human_distributions": "human.json"}, LoadContext(tmp_path, "{statement}")
+    ds = load_mpi(write_mpi(tmp_path, MPI_ROWS, sep=","), options, context)
     assert ds.items[0]["human"] == pytest.approx([0.1, 0.2, 0.3, 0.2, 0.2])
     # Stored already reverse-scored, so the reverse-keyed item is flipped back to answers-as-worded.
     assert ds.items[1]["human"] == pytest.approx([0.5, 0.3, 0.1, 0.05, 0.05])
@@ -187,7 +187,7 @@ def test_mpi_human_file_compares_and_unflips(tmp_path):
     human["items"][0]["distribution"] = [1, 2]
     (tmp_path / "human.json").write_text(json.dumps(human))
     with pytest.raises(DataError, match="human.json row 0.*distribution"):
-        load_mpi(tmp_path / "mpi.csv", params)
+        load_mpi(tmp_path / "mpi.csv", options, context)
 
 
 def test_mpi_bad_key_names_row(tmp_path):

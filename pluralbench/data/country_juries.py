@@ -13,7 +13,8 @@ from pathlib import Path
 import numpy as np
 
 from pluralbench.data.dataset import Dataset
-from pluralbench.data.multiple_choice import load_modular_pluralism_mc
+from pluralbench.data.loading import NO_CONTEXT, LoadContext, accepts
+from pluralbench.data.multiple_choice import MC_OPTIONS, load_modular_pluralism_mc
 from pluralbench.errors import DataError
 from pluralbench.metrics.divergence import js_distance
 from pluralbench.registry import data_formats
@@ -21,9 +22,9 @@ from pluralbench.registry import data_formats
 _PAREN = re.compile(r"\s*\([^)]*\)\s*$")
 
 
-def questions(path: Path, params: dict) -> tuple[list[dict], Dataset]:
+def questions(path: Path, data_options: dict) -> tuple[list[dict], Dataset]:
     """[{id, prompt, options, countries: {label: distribution}}] in order of first appearance."""
-    base = load_modular_pluralism_mc(path, params)
+    base = load_modular_pluralism_mc(path, data_options)
     grouped: dict[str, dict] = {}
     for item in base.items:
         q = grouped.setdefault(item["prompt"], {"id": f"q{item['id']}", "prompt": item["prompt"],
@@ -39,9 +40,10 @@ def questions(path: Path, params: dict) -> tuple[list[dict], Dataset]:
 
 
 @data_formats.register("globalopinionqa_country_jury")
-def load_country_jury(path: Path, params: dict) -> Dataset:
-    min_countries = int(params.get("min_countries", 3))
-    qs, base = questions(path, params)
+@accepts(**MC_OPTIONS, min_countries={"type": "integer", "minimum": 1})
+def load_country_jury(path: Path, data_options: dict, context: LoadContext = NO_CONTEXT) -> Dataset:
+    min_countries = int(data_options.get("min_countries", 3))
+    qs, base = questions(path, data_options)
     items = [{"id": q["id"], "prompt": q["prompt"], "options": q["options"], "jurors": q["countries"],
               "pooled": np.mean(list(q["countries"].values()), axis=0).tolist(), "jury": None}
              for q in qs if len(q["countries"]) >= min_countries]
@@ -55,11 +57,13 @@ def display_name(label: str, names: dict) -> str:
 
 
 @data_formats.register("globalopinionqa_country_pairs")
-def load_country_pairs(path: Path, params: dict) -> Dataset:
-    threshold = float(params.get("min_pair_jsd", 0.4))
-    names = dict(params.get("display_names", {}))
-    seed = int(params.get("pair_seed", 0))
-    qs, base = questions(path, params)
+@accepts(**MC_OPTIONS, pair_seed={"type": "integer"}, min_pair_jsd={"type": "number", "minimum": 0, "maximum": 1},
+         display_names={"type": "object", "additionalProperties": {"type": "string"}})
+def load_country_pairs(path: Path, data_options: dict, context: LoadContext = NO_CONTEXT) -> Dataset:
+    threshold = float(data_options.get("min_pair_jsd", 0.4))
+    names = dict(data_options.get("display_names", {}))
+    seed = int(data_options.get("pair_seed", 0))
+    qs, base = questions(path, data_options)
     items, qualifying_questions = [], 0
     for q in qs:
         pairs = []

@@ -17,6 +17,14 @@ import numpy as np
 from pluralbench.data.files import read_text
 from pluralbench.errors import DataError
 
+# data.options of the loaders that draw seeded candidate sets (sample_candidate_sets)
+CANDIDATE_SET_OPTIONS = {"items_per_jury": {"type": "integer", "minimum": 1},
+                         "candidates_per_item": {"type": "integer", "minimum": 2, "maximum": 26},
+                         "sample_seed": {"type": "integer"}}
+# data.options of the loaders whose jurors are demographic groups of raters
+RATER_GROUP_OPTIONS = {"demographics": {"type": "array", "items": {"type": "string"}},
+                       "min_raters_per_group": {"type": "integer", "minimum": 1}}
+
 
 def read_csv_rows(path: Path, required: tuple[str, ...] = ()) -> tuple[list[str], list[dict]]:
     """(header, rows) of a comma-separated file; rows are numbered from 1 (the header excluded) in errors."""

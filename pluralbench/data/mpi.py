@@ -5,8 +5,8 @@ Item files: CSV with columns label_raw (facet), text (item stem, "Worry about th
 counts for distributions and entropy but not for trait scores). `mpi_questions.csv` is TAB-separated,
 `mpi_1k.csv` comma-separated; the delimiter is read from the header line.
 
-Human answer distributions are not available offline. A file can be given in the task's params
-(`human_distributions`, a path relative to the data directory or absolute), in this JSON format:
+Human answer distributions are not available offline. A file can be given in the task's data options
+(`data.options.human_distributions`, a path relative to the data directory or absolute), in this JSON format:
 
     {"format": "pluralbench-mpi-human/1",
      "options": ["Very Accurate", "Moderately Accurate", "Neither Accurate Nor Inaccurate",
@@ -28,6 +28,7 @@ from pathlib import Path
 from pluralbench.data.dataset import Dataset
 from pluralbench.data.distributions import check_distribution
 from pluralbench.data.files import read_json, read_text
+from pluralbench.data.loading import NO_CONTEXT, LoadContext, accepts
 from pluralbench.errors import DataError
 from pluralbench.hashing import sha256_file, sha256_json
 from pluralbench.registry import data_formats
@@ -45,7 +46,8 @@ def statement(text: str) -> str:
 
 
 @data_formats.register("mpi_csv")
-def load_mpi(path: Path, params: dict) -> Dataset:
+@accepts(human_distributions={"type": "string", "minLength": 1})
+def load_mpi(path: Path, data_options: dict, context: LoadContext = NO_CONTEXT) -> Dataset:
     text = read_text(path)
     header = text.splitlines()[0] if text.strip() else ""
     delimiter = "\t" if "\t" in header else ","
@@ -53,7 +55,7 @@ def load_mpi(path: Path, params: dict) -> Dataset:
     missing = {"label_raw", "text", "label_ocean", "key"} - set(reader.fieldnames or [])
     if missing:
         raise DataError(path, f"missing column(s) {', '.join(sorted(missing))} (delimiter {delimiter!r})", row=0)
-    template = params.get("prompt_template", "{statement}")
+    template = context.prompt_template or "{statement}"
     items = []
     for index, row in enumerate(reader):
         line = index + 2  # 1-based, after the header
@@ -78,9 +80,9 @@ def load_mpi(path: Path, params: dict) -> Dataset:
     sha = sha256_file(path)
     checks = {"rows": len(items), "reverse_keyed": sum(it["key"] == -1 for it in items),
               "unkeyed": sum(it["key"] == 0 for it in items)}
-    human_path = (params.get("task_params") or {}).get("human_distributions")
+    human_path = data_options.get("human_distributions")
     if human_path:
-        human_file = _resolve(human_path, params.get("data_dir"))
+        human_file = _resolve(human_path, context.data_dir)
         matched = attach_human(items, human_file)
         source["human_distributions"] = str(human_file)
         sha = sha256_json([sha, sha256_file(human_file)])
@@ -93,7 +95,7 @@ def _resolve(relative: str, data_dir) -> Path:
     if not path.is_absolute() and data_dir is not None:
         path = Path(data_dir) / path
     if not path.is_file():
-        raise DataError(path, "human distribution file not found (params.human_distributions)")
+        raise DataError(path, "human distribution file not found (data.options.human_distributions)")
     return path
 
 

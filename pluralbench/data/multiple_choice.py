@@ -2,7 +2,8 @@
 
 Local format `modular_pluralism_mc`: a JSON list of rows {question (the full prompt), options,
 attribute (country / group / ambiguity level), gold_distribution, id}, as in Modular Pluralism's
-input files. Items come out normalised: {id, prompt, options, gold, group}.
+input files (option `gold_field` names another reference column). Items come out normalised:
+{id, prompt, options, gold, group}.
 """
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from pluralbench.core.options import LETTERS
 from pluralbench.data.dataset import Dataset
 from pluralbench.data.distributions import REFERENCE_SUM_LIMIT, check_distribution
 from pluralbench.data.files import has_visible_text, read_json_rows, rows_with_ids
+from pluralbench.data.loading import NO_CONTEXT, LoadContext, accepts
 from pluralbench.errors import DataError, UserError
 from pluralbench.hashing import sha256_file, sha256_json
 from pluralbench.registry import data_formats
@@ -42,10 +44,17 @@ def check_options(options, path, index, item_id, field="options") -> list[str]:
     return options
 
 
+# How a survey question and its lettered options read when the task's prompt gives no template.
+MC_TEMPLATE = "Question: {question}\nOptions: {options}\nAnswer:"
+MC_OPTIONS = {"gold_field": {"type": "string", "minLength": 1}}  # the column holding the reference distribution
+
+
 @data_formats.register("modular_pluralism_mc")
-def load_modular_pluralism_mc(path: Path, params: dict, *, skip_single_option: bool = False) -> Dataset:
+@accepts(**MC_OPTIONS)
+def load_modular_pluralism_mc(path: Path, data_options: dict, context: LoadContext = NO_CONTEXT, *,
+                              skip_single_option: bool = False) -> Dataset:
     rows = read_json_rows(path)
-    gold_field = params.get("gold_field", "gold_distribution")
+    gold_field = data_options.get("gold_field", "gold_distribution")
     items, renormalised, single = [], [], []
     for index, row, item_id in rows_with_ids(path, rows):
         prompt = _require(row, "question", str, path, index, item_id)
@@ -71,10 +80,12 @@ def load_modular_pluralism_mc(path: Path, params: dict, *, skip_single_option: b
 
 
 @data_formats.register("modular_pluralism_steerable_mc")
-def load_modular_pluralism_steerable_mc(path: Path, params: dict) -> Dataset:
+@accepts(**MC_OPTIONS)
+def load_modular_pluralism_steerable_mc(path: Path, data_options: dict,
+                                        context: LoadContext = NO_CONTEXT) -> Dataset:
     """The MC format, minus rows left with a single option (MP's steerable OpinionQA file has 16: its
     "Refused" options were dropped), which cannot measure anything."""
-    return load_modular_pluralism_mc(path, params, skip_single_option=True)
+    return load_modular_pluralism_mc(path, data_options, skip_single_option=True)
 
 
 # Hugging Face hub: Anthropic/llm_global_opinions ----------------------------------------------------
@@ -105,7 +116,7 @@ def mc_prompt(question: str, options: list[str], template: str) -> str:
 
 
 @data_formats.register("globalopinionqa_hub")
-def load_globalopinionqa_hub(hub: dict, params: dict) -> Dataset:
+def load_globalopinionqa_hub(hub: dict, data_options: dict, context: LoadContext = NO_CONTEXT) -> Dataset:
     try:
         import datasets
     except ImportError:
@@ -115,7 +126,7 @@ def load_globalopinionqa_hub(hub: dict, params: dict) -> Dataset:
     except Exception as exc:
         raise UserError(f"could not load {hub['path']} from the Hugging Face hub ({type(exc).__name__}); offline, pass "
                         f"--data-dir DIR (or set PLURALBENCH_DATA) to a directory holding the local files") from None
-    template = params["prompt_template"]
+    template = context.prompt_template or MC_TEMPLATE
     items, skipped = [], 0
     for index, row in enumerate(ds):
         try:

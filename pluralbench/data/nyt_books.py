@@ -23,7 +23,8 @@ import numpy as np
 from pluralbench.data.dataset import Dataset
 from pluralbench.data.distributions import count_vector, lettered_options
 from pluralbench.data.files import read_json
-from pluralbench.data.juries import read_csv_rows
+from pluralbench.data.juries import RATER_GROUP_OPTIONS, read_csv_rows
+from pluralbench.data.loading import NO_CONTEXT, LoadContext, accepts
 from pluralbench.errors import DataError
 from pluralbench.hashing import sha256_files
 from pluralbench.registry import data_formats
@@ -82,11 +83,11 @@ def book_fields(title: str, book: dict) -> dict:
 
 
 @data_formats.register("nyt_books_groups")
-def load_nyt_groups(path: Path, params: dict) -> Dataset:
+def load_nyt_groups(path: Path, data_options: dict, context: LoadContext = NO_CONTEXT) -> Dataset:
     root = _directory(path)
     file = root / AGGREGATE_FILE
     books = _books(file)
-    template = params.get("prompt_template") or "{title}\n{options}"
+    template = context.prompt_template or "{title}\n{options}"
     items, filled = [], 0
     for title, book in books.items():
         options = _scale(book, file, title)
@@ -153,14 +154,15 @@ def read_demographics(path: Path, dims: list[str]) -> tuple[dict[str, dict[str, 
 
 
 @data_formats.register("nyt_books_annotators")
-def load_nyt_annotators(path: Path, params: dict) -> Dataset:
+@accepts(**RATER_GROUP_OPTIONS)
+def load_nyt_annotators(path: Path, data_options: dict, context: LoadContext = NO_CONTEXT) -> Dataset:
     root = _directory(path)
     ann_file, demo_file = root / ANNOTATIONS_FILE, root / DEMOGRAPHICS_FILE
-    dims = list(params.get("demographics", list(DEMOGRAPHIC_COLUMNS)))
+    dims = list(data_options.get("demographics", list(DEMOGRAPHIC_COLUMNS)))
     unknown_dims = [d for d in dims if d not in DEMOGRAPHIC_COLUMNS]
     if unknown_dims:
         raise DataError(demo_file, f"unknown demographic {unknown_dims[0]!r}; known: {', '.join(DEMOGRAPHIC_COLUMNS)}")
-    min_raters = int(params.get("min_raters_per_group", 1))
+    min_raters = int(data_options.get("min_raters_per_group", 1))
     people, conflicts = read_demographics(demo_file, dims)
     books = _books(ann_file)
     items, without_demographics = [], set()

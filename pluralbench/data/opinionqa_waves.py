@@ -27,6 +27,8 @@ from pathlib import Path
 from pluralbench.data.dataset import Dataset
 from pluralbench.data.distributions import count_vector, lettered_options
 from pluralbench.data.files import read_json, read_text
+from pluralbench.data.loading import NO_CONTEXT, LoadContext
+from pluralbench.data.multiple_choice import MC_TEMPLATE
 from pluralbench.errors import DataError
 from pluralbench.hashing import sha256_files
 from pluralbench.registry import data_formats
@@ -58,11 +60,61 @@ def _positions(options: list[str], ordinal: list[float] | None) -> list[float | 
     return out
 
 
+def _group_counts(f: Path, qkey: str, q: dict, options: list[str], checks: dict) -> dict[str, list[float]]:
+    """Each respondent group's counts for a question, as a vector over its options."""
+    folded = {o.casefold(): o for o in options}
+    counts_by_group = {}
+    for g, counts in q.items():
+        if g in ("MC_options", "question_text"):
+            continue
+        if not isinstance(counts, dict):
+            raise DataError(f, "expected {option: count}", item_id=qkey, field=g)
+        matched = {}
+        for key, c in counts.items():
+            option = key if key in options else folded.get(key.casefold())
+            if option is None:
+                raise DataError(f, f"count for {key!r}, which is not an option of the question", item_id=qkey, field=g)
+            checks["case_insensitive_matches"] += option != key
+            matched[option] = matched.get(option, 0.0) + c if isinstance(c, (int, float)) else c
+        counts_by_group[g] = count_vector(matched, options, path=f, item_id=qkey, field=g)
+        checks["options_filled_with_zero"] += sum(o not in matched for o in options)
+    return counts_by_group
+
+
+def _question_items(f: Path, attr: str, qkey: str, q: dict, options, ordinal: list[float] | None, template: str,
+                    checks: dict) -> list[dict]:
+    """One attribute file's items for a question: one per steerable group that has respondents."""
+    if not isinstance(options, list) or len(options) < 2 or not all(isinstance(o, str) for o in options):
+        raise DataError(f, "needs a list of at least two option strings", item_id=qkey, field="MC_options")
+    text = q.get("question_text")
+    if not isinstance(text, str) or not text.strip():
+        raise DataError(f, "missing", item_id=qkey, field="question_text")
+    counts_by_group = _group_counts(f, qkey, q, options, checks)
+    pooled = [sum(col) for col in zip(*counts_by_group.values())]
+    total_pooled = sum(pooled)
+    prompt = template.format(question=text.strip(), options=lettered_options(options))
+    positions = _positions(options, ordinal)
+    items = []
+    for g, vec in counts_by_group.items():
+        if g in SKIPPED_GROUPS:
+            checks["skipped_groups"] += 1
+            continue
+        total = sum(vec)
+        if total <= 0:
+            checks["empty_groups"] += 1
+            continue
+        items.append({"id": f"{qkey}|{attr}_{g}", "prompt": prompt, "options": options,
+                      "gold": [c / total for c in vec], "group": f"{attr}_{g}", "question_key": qkey,
+                      "ordinal_positions": positions, "respondents": total,
+                      "population": [c / total_pooled for c in pooled] if total_pooled > 0 else None})
+    return items
+
+
 @data_formats.register("opinionqa_waves")
-def load_waves(path: Path, params: dict) -> Dataset:
+def load_waves(path: Path, data_options: dict, context: LoadContext = NO_CONTEXT) -> Dataset:
     if not path.is_dir():
         raise DataError(path, "expected the atp_waves directory holding American_Trends_Panel_W*/ folders")
-    template = params.get("prompt_template", "Question: {question}\nOptions: {options}\nAnswer:")
+    template = context.prompt_template or MC_TEMPLATE
     waves = sorted(p for p in path.iterdir() if p.is_dir() and p.name.startswith("American_Trends_Panel_W"))
     if not waves:
         raise DataError(path, "no American_Trends_Panel_W* folders")
@@ -93,43 +145,7 @@ def load_waves(path: Path, params: dict) -> Dataset:
                 checks["questions_without_ordinal"] += 1
             for attr, f, q in present:
                 options = references.get(qkey) or q.get("MC_options")
-                if not isinstance(options, list) or len(options) < 2 or not all(isinstance(o, str) for o in options):
-                    raise DataError(f, "needs a list of at least two option strings", item_id=qkey, field="MC_options")
-                text = q.get("question_text")
-                if not isinstance(text, str) or not text.strip():
-                    raise DataError(f, "missing", item_id=qkey, field="question_text")
-                groups = {g: v for g, v in q.items() if g not in ("MC_options", "question_text")}
-                counts_by_group = {}
-                for g, counts in groups.items():
-                    if not isinstance(counts, dict):
-                        raise DataError(f, "expected {option: count}", item_id=qkey, field=g)
-                    folded = {o.casefold(): o for o in options}
-                    matched = {}
-                    for key, c in counts.items():
-                        option = key if key in options else folded.get(key.casefold())
-                        if option is None:
-                            raise DataError(f, f"count for {key!r}, which is not an option of the question",
-                                            item_id=qkey, field=g)
-                        checks["case_insensitive_matches"] += option != key
-                        matched[option] = matched.get(option, 0.0) + c if isinstance(c, (int, float)) else c
-                    counts_by_group[g] = count_vector(matched, options, path=f, item_id=qkey, field=g)
-                    checks["options_filled_with_zero"] += sum(o not in matched for o in options)
-                pooled = [sum(col) for col in zip(*counts_by_group.values())]
-                total_pooled = sum(pooled)
-                prompt = template.format(question=text.strip(), options=lettered_options(options))
-                positions = _positions(options, ordinals.get(qkey))
-                for g, vec in counts_by_group.items():
-                    if g in SKIPPED_GROUPS:
-                        checks["skipped_groups"] += 1
-                        continue
-                    total = sum(vec)
-                    if total <= 0:
-                        checks["empty_groups"] += 1
-                        continue
-                    items.append({"id": f"{qkey}|{attr}_{g}", "prompt": prompt, "options": options,
-                                  "gold": [c / total for c in vec], "group": f"{attr}_{g}", "question_key": qkey,
-                                  "ordinal_positions": positions, "respondents": total,
-                                  "population": [c / total_pooled for c in pooled] if total_pooled > 0 else None})
+                items += _question_items(f, attr, qkey, q, options, ordinals.get(qkey), template, checks)
     if not items:
         raise DataError(path, "no (question, group) items found")
     # Question-major order across attributes, as the module docstring says.

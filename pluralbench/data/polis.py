@@ -16,7 +16,8 @@ import numpy as np
 
 from pluralbench.data.dataset import Dataset
 from pluralbench.data.files import read_text
-from pluralbench.data.juries import read_csv_rows, sample_candidate_sets
+from pluralbench.data.juries import CANDIDATE_SET_OPTIONS, read_csv_rows, sample_candidate_sets
+from pluralbench.data.loading import NO_CONTEXT, LoadContext, accepts
 from pluralbench.errors import DataError
 from pluralbench.hashing import sha256_files
 from pluralbench.registry import data_formats
@@ -93,23 +94,25 @@ def read_conversation(directory: Path, min_votes: int) -> dict:
 
 
 @data_formats.register("polis_conversations")
-def load_polis_conversations(path: Path, params: dict) -> Dataset:
+@accepts(**CANDIDATE_SET_OPTIONS, conversations={"type": "array", "items": {"type": "string"}},
+         min_votes_per_candidate={"type": "integer", "minimum": 1})
+def load_polis_conversations(path: Path, data_options: dict, context: LoadContext = NO_CONTEXT) -> Dataset:
     if not path.is_dir():
         raise DataError(path, "expected a directory with one sub-directory per Polis conversation")
-    names = params.get("conversations") or sorted(d.name for d in path.iterdir()
-                                                  if (d / "participants-votes.csv").is_file())
+    names = data_options.get("conversations") or sorted(d.name for d in path.iterdir()
+                                                        if (d / "participants-votes.csv").is_file())
     if not names:
         raise DataError(path, "no Polis conversations (sub-directories with participants-votes.csv) found")
-    min_votes = int(params.get("min_votes_per_candidate", 1))
-    size = int(params.get("candidates_per_item", 5))
+    min_votes = int(data_options.get("min_votes_per_candidate", 1))
+    size = int(data_options.get("candidates_per_item", 5))
     juries = []
     for name in names:
         jury = read_conversation(path / name, min_votes)
         if len(jury["candidates"]) < 2:
             raise DataError(path / name, f"fewer than two candidate comments with at least {min_votes} votes")
         juries.append(jury)
-    items = sample_candidate_sets(juries, int(params.get("items_per_jury", 10)), size,
-                                  int(params.get("sample_seed", 0)))
+    items = sample_candidate_sets(juries, int(data_options.get("items_per_jury", 10)), size,
+                                  int(data_options.get("sample_seed", 0)))
     files = [path / n / f for n in names for f in FILES]
     checks = {"conversations": {j["name"]: j["counts"] for j in juries}}
     return Dataset(items, {"kind": "local", "path": str(path), "format": "polis_conversations"},

@@ -1,7 +1,7 @@
 """POPQUORN ratings (Pei & Jurgens 2023) with rater demographics, as juries of demographic groups.
 
 `raw_data.csv`: one row per (text, rater): instance_id, user_id, text, a rating on a 1-5 scale (column
-named by params.rating_field, e.g. offensiveness), and the rater's gender, race, age, occupation,
+named by the data option rating_field, e.g. offensiveness), and the rater's gender, race, age, occupation,
 education. One item per text (in file order); its jurors are the demographic groups
 ("gender: Woman", "age: 18-24", ...) with at least one rater of that text, each holding the
 distribution of its raters' ratings; `pooled` is the distribution over all the text's raters.
@@ -13,18 +13,20 @@ from pathlib import Path
 import numpy as np
 
 from pluralbench.data.dataset import Dataset
-from pluralbench.data.juries import read_csv_rows
+from pluralbench.data.juries import RATER_GROUP_OPTIONS, read_csv_rows
+from pluralbench.data.loading import NO_CONTEXT, LoadContext, accepts
 from pluralbench.errors import DataError
 from pluralbench.hashing import sha256_file
 from pluralbench.registry import data_formats
 
 
 @data_formats.register("popquorn_ratings")
-def load_popquorn_ratings(path: Path, params: dict) -> Dataset:
-    field = params.get("rating_field", "offensiveness")
-    dims = list(params.get("demographics", ["gender", "race", "age", "education"]))
-    scale = [float(x) for x in params.get("scale", [1, 2, 3, 4, 5])]
-    min_raters = int(params.get("min_raters_per_group", 1))
+@accepts(**RATER_GROUP_OPTIONS, rating_field={"type": "string"}, scale={"type": "array", "items": {"type": "number"}})
+def load_popquorn_ratings(path: Path, data_options: dict, context: LoadContext = NO_CONTEXT) -> Dataset:
+    field = data_options.get("rating_field", "offensiveness")
+    dims = list(data_options.get("demographics", ["gender", "race", "age", "education"]))
+    scale = [float(x) for x in data_options.get("scale", [1, 2, 3, 4, 5])]
+    min_raters = int(data_options.get("min_raters_per_group", 1))
     _, rows = read_csv_rows(path, ("instance_id", "text", field, *dims))
     texts: dict[str, dict] = {}
     for i, row in enumerate(rows, start=1):

@@ -16,7 +16,8 @@ from pathlib import Path
 import numpy as np
 
 from pluralbench.data.dataset import Dataset
-from pluralbench.data.juries import read_csv_rows, sample_candidate_sets
+from pluralbench.data.juries import CANDIDATE_SET_OPTIONS, read_csv_rows, sample_candidate_sets
+from pluralbench.data.loading import NO_CONTEXT, LoadContext, accepts
 from pluralbench.errors import DataError
 from pluralbench.hashing import sha256_files
 from pluralbench.registry import data_formats
@@ -92,16 +93,23 @@ def read_survey(path: Path, name: str, topic: str) -> dict:
     }
 
 
+SURVEYS_OPTION = {"type": "array", "items": {
+    "type": "object", "additionalProperties": False, "required": ["file", "topic"],
+    "properties": {"file": {"type": "string"}, "topic": {"type": "string"}, "name": {"type": "string"}}}}
+
+
 @data_formats.register("generative_social_choice")
-def load_generative_social_choice(path: Path, params: dict) -> Dataset:
+@accepts(**CANDIDATE_SET_OPTIONS, surveys=SURVEYS_OPTION)
+def load_generative_social_choice(path: Path, data_options: dict, context: LoadContext = NO_CONTEXT) -> Dataset:
     if not path.is_dir():
         raise DataError(path, "expected the directory holding the generative social choice survey CSVs")
-    surveys = params.get("surveys")
+    surveys = data_options.get("surveys")
     if not surveys:
-        raise DataError(path, "the task's params.surveys lists no survey files")
+        raise DataError(path, "the task's data.options.surveys lists no survey files")
     juries = [read_survey(path / s["file"], s.get("name", Path(s["file"]).stem), s["topic"]) for s in surveys]
-    items = sample_candidate_sets(juries, int(params.get("items_per_jury", 10)),
-                                  int(params.get("candidates_per_item", 5)), int(params.get("sample_seed", 0)))
+    items = sample_candidate_sets(juries, int(data_options.get("items_per_jury", 10)),
+                                  int(data_options.get("candidates_per_item", 5)),
+                                  int(data_options.get("sample_seed", 0)))
     checks = {"surveys": {j["name"]: j["counts"] for j in juries}}
     return Dataset(items, {"kind": "local", "path": str(path), "format": "generative_social_choice"},
                    sha256_files([path / s["file"] for s in surveys], path), checks)

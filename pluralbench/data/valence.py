@@ -11,6 +11,7 @@ from pathlib import Path
 
 from pluralbench.data.dataset import Dataset
 from pluralbench.data.files import read_json_rows, rows_with_ids
+from pluralbench.data.loading import NO_CONTEXT, LoadContext
 from pluralbench.errors import DataError
 from pluralbench.hashing import sha256_file
 from pluralbench.registry import data_formats
@@ -36,7 +37,7 @@ def _text(row, field, path, index, item_id):
 
 
 @data_formats.register("modular_pluralism_valence")
-def load_valence(path: Path, params: dict) -> Dataset:
+def load_valence(path: Path, data_options: dict, context: LoadContext = NO_CONTEXT) -> Dataset:
     rows = read_json_rows(path)
     items, mismatched = [], 0
     for index, row, item_id in rows_with_ids(path, rows):

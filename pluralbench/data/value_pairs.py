@@ -15,6 +15,7 @@ import numpy as np
 
 from pluralbench.data.dataset import Dataset
 from pluralbench.data.files import read_json_rows
+from pluralbench.data.loading import NO_CONTEXT, LoadContext, accepts
 from pluralbench.errors import DataError
 from pluralbench.hashing import sha256_file
 from pluralbench.registry import data_formats
@@ -23,9 +24,10 @@ LABELS = ("Supports", "Opposes", "Either")
 
 
 @data_formats.register("valueprism_value_pairs")
-def load_value_pairs(path: Path, params: dict) -> Dataset:
+@accepts(pair_seed={"type": "integer"})
+def load_value_pairs(path: Path, data_options: dict, context: LoadContext = NO_CONTEXT) -> Dataset:
     rows = read_json_rows(path)
-    seed = int(params.get("pair_seed", 0))
+    seed = int(data_options.get("pair_seed", 0))
     by_situation: dict[str, dict] = {}
     for index, row in enumerate(rows):
         for field in ("situation", "vrd", "label_text"):

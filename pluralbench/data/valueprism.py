@@ -21,6 +21,7 @@ from typing import Iterable
 
 from pluralbench.data.dataset import Dataset
 from pluralbench.data.files import read_json_rows, rows_with_ids
+from pluralbench.data.loading import NO_CONTEXT, LoadContext
 from pluralbench.errors import DataError, UserError
 from pluralbench.hashing import sha256_file, sha256_json
 from pluralbench.registry import data_formats
@@ -53,9 +54,9 @@ def _text(value, path, index, item_id, field) -> str:
 
 
 @data_formats.register("valueprism_overton")
-def load_valueprism_overton(path: Path, params: dict) -> Dataset:
+def load_valueprism_overton(path: Path, data_options: dict, context: LoadContext = NO_CONTEXT) -> Dataset:
     rows = read_json_rows(path)
-    template = params.get("prompt_template") or "{situation}"
+    template = context.prompt_template or "{situation}"
     items = []
     kinds: Counter = Counter()
     for index, row, item_id in rows_with_ids(path, rows):
@@ -119,7 +120,7 @@ def group_valueprism_rows(rows: Iterable[dict], template: str, source: str = "al
 
 
 @data_formats.register("valueprism_hub")
-def load_valueprism_hub(hub: dict, params: dict) -> Dataset:
+def load_valueprism_hub(hub: dict, data_options: dict, context: LoadContext = NO_CONTEXT) -> Dataset:
     try:
         import datasets
     except ImportError:
@@ -131,7 +132,7 @@ def load_valueprism_hub(hub: dict, params: dict) -> Dataset:
         raise UserError(f"could not load {hub['path']} from the Hugging Face hub ({type(exc).__name__}; it is gated: "
                         "accept its licence and log in); offline, pass --data-dir DIR (or set PLURALBENCH_DATA) to a "
                         "directory holding the local files") from None
-    items = group_valueprism_rows(ds, params.get("prompt_template") or "{situation}", hub["path"])
+    items = group_valueprism_rows(ds, context.prompt_template or "{situation}", hub["path"])
     kinds = Counter(v["kind"] for it in items for v in it["vrds"])
     identity = {"fingerprint": getattr(ds, "_fingerprint", None), "revision": hub.get("revision")}
     source = {"kind": "hub", "path": hub["path"], "name": hub.get("name"), "split": hub.get("split", "train"),

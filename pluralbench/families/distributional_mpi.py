@@ -55,7 +55,6 @@ class DistributionalMPI(OneQueryPerItem):
         "additionalProperties": False,
         "properties": {
             "entropy_base": LOG_BASE_SCHEMA,
-            "human_distributions": {"type": "string", "minLength": 1},
             "bootstrap": BOOTSTRAP_SCHEMA,
             "notes": NOTES_SCHEMA,
         },
@@ -68,7 +67,7 @@ class DistributionalMPI(OneQueryPerItem):
             "scoring": "agreement 5 (Very Accurate) .. 1 (Very Inaccurate); expected over the model's distribution; "
                        "reverse-keyed items score 6 - agreement (applied once, at scoring)",
             "spread": "population standard deviation (ddof=0) of item scores within a trait",
-            "human_distributions": task.params.get("human_distributions"),
+            "human_distributions": task.data_options.get("human_distributions"),
             "bootstrap": bootstrap_settings(task.params) | {"unit": "item"},
             "prompt_style": "the MPI paper's template (task file prompt.template), options (A)-(E), primed with "
                             + repr(task.prompt.get("answer_prefix")),

@@ -67,15 +67,6 @@ class JuryChoice(TaskFamily):
             "max_description_chars": {"type": "integer", "minimum": 0},
             "bootstrap": BOOTSTRAP_SCHEMA,
             "notes": NOTES_SCHEMA,
-            # read by the data loaders
-            "items_per_jury": {"type": "integer", "minimum": 1},
-            "candidates_per_item": {"type": "integer", "minimum": 2, "maximum": 26},
-            "sample_seed": {"type": "integer"},
-            "min_votes_per_candidate": {"type": "integer", "minimum": 1},
-            "conversations": {"type": "array", "items": {"type": "string"}},
-            "surveys": {"type": "array", "items": {
-                "type": "object", "additionalProperties": False, "required": ["file", "topic"],
-                "properties": {"file": {"type": "string"}, "topic": {"type": "string"}, "name": {"type": "string"}}}},
         },
     }
 
@@ -92,7 +83,7 @@ class JuryChoice(TaskFamily):
         return [[OptionQuery(self.prompt(task, it), tuple(c["text"] for c in it["candidates"]), prefix)] for it in items]
 
     def metric_parameters(self, task) -> dict:
-        p = task.params
+        p, sampling = task.params, task.data_options  # the loader's candidate-set options live in data.options
         return {
             "welfare": welfare_parameters(p["welfare"]),
             "utility": "the juror's rating of the candidate, mapped linearly from the jury's scale onto "
@@ -103,8 +94,8 @@ class JuryChoice(TaskFamily):
                                  "egalitarian across groups = bridging score"},
             "normalised": "(model - random) / (best - random) per item (mean over items where the candidates differ); "
                           "pooled: (sum model - sum random) / (sum best - sum random)",
-            "candidate_sampling": {k: p[k] for k in ("items_per_jury", "candidates_per_item", "sample_seed",
-                                                     "min_votes_per_candidate") if k in p},
+            "candidate_sampling": {k: sampling[k] for k in ("items_per_jury", "candidates_per_item", "sample_seed",
+                                                            "min_votes_per_candidate") if k in sampling},
             "headline": p.get("headline", f"jurors_{p['welfare'][0]['name']}_normalised"),
             "bootstrap": bootstrap_settings(p) | {"unit": "item (candidate set)"},
         }

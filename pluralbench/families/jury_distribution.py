@@ -55,12 +55,6 @@ class JuryDistribution(TaskFamily):
             "bootstrap": BOOTSTRAP_SCHEMA,
             "served_groups_min_n": {"type": "integer", "minimum": 1},
             "notes": NOTES_SCHEMA,
-            # read by the data loaders
-            "min_countries": {"type": "integer", "minimum": 1},
-            "rating_field": {"type": "string"},
-            "demographics": {"type": "array", "items": {"type": "string"}},
-            "scale": {"type": "array", "items": {"type": "number"}},
-            "min_raters_per_group": {"type": "integer", "minimum": 1},
         },
     }
 

@@ -64,10 +64,6 @@ class TradeoffSteering(TaskFamily):
             "headline": {"type": "string"},
             "bootstrap": BOOTSTRAP_SCHEMA,
             "notes": NOTES_SCHEMA,
-            # read by the data loaders
-            "pair_seed": {"type": "integer"},
-            "min_pair_jsd": {"type": "number", "minimum": 0, "maximum": 1},
-            "display_names": {"type": "object", "additionalProperties": {"type": "string"}},
         },
     }
 

@@ -14,7 +14,7 @@ from pathlib import Path
 from pluralbench import __version__
 from pluralbench.core.files import write_json, write_jsonl
 from pluralbench.core.records import ModelRequest, OptionOutput, Rendered
-from pluralbench.data import Dataset, load_task_data
+from pluralbench.data import Dataset, LoadContext, load_task_data
 from pluralbench.elicitation import get_method
 from pluralbench.errors import UserError
 from pluralbench.models.base import ModelAdapter
@@ -92,17 +92,15 @@ class PreparedTask:
     limited_items: int | None = None  # items after --limit, before sharding
 
 
-def loader_params(task: Task, data_dir: Path | None) -> dict:
-    """What a data loader may use besides the file: the prompt template, the task's params (e.g. an
-    optional companion file) and the data directory that relative companion paths are under."""
-    return {"prompt_template": task.prompt.get("template", "{question}"), "task_params": task.params,
-            "data_dir": data_dir}
+def loader_context(task: Task, data_dir: Path | None) -> LoadContext:
+    """What a data loader may use besides its source and the task's data.options: the data directory
+    (relative companion files are under it) and the task's prompt template (loaders that render prompts)."""
+    return LoadContext(data_dir=data_dir, prompt_template=task.prompt.get("template"))
 
 
 def prepare_task(task: Task, opts: RunOptions) -> PreparedTask:
     """Load and check a task's data before any model loads, so bad data fails in seconds."""
-    # Loaders see the task's params at the top level too (e.g. seeds and sizes for sampling juries).
-    dataset = load_task_data(task.data, opts.data_dir, {**task.params, **loader_params(task, opts.data_dir)})
+    dataset = load_task_data(task.data, loader_context(task, opts.data_dir))
     total = len(dataset.items)
     dataset = dataset.limited(opts.limit)
     if not dataset.items:

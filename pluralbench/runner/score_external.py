@@ -16,11 +16,11 @@ from pluralbench import __version__
 from pluralbench.core.files import write_json, write_jsonl
 from pluralbench.data import load_task_data
 from pluralbench.data.files import read_json, read_text
+from pluralbench.data.loading import call_loader
 from pluralbench.errors import DataError, UserError
 from pluralbench.hashing import sha256_file
 from pluralbench.provenance import environment
-from pluralbench.registry import data_formats
-from pluralbench.runner.execute import RunSummary, loader_params
+from pluralbench.runner.execute import RunSummary, loader_context
 from pluralbench.runner.rundir import RunLock, run_dir_for, run_id
 from pluralbench.schemas import SCHEMA_VERSION
 from pluralbench.taskfile import Task
@@ -78,9 +78,9 @@ def load_predictions(task: Task, path: Path, data_dir: Path | None):
         rows = _by_id(list(enumerate(raw)), path)
         self_contained = local.get("format") in SELF_CONTAINED
         if self_contained:
-            dataset = data_formats.get(local["format"])(path, loader_params(task, data_dir))
+            dataset = call_loader(local["format"], path, task.data_options, loader_context(task, data_dir))
         else:
-            dataset = load_task_data(task.data, data_dir, loader_params(task, data_dir))
+            dataset = load_task_data(task.data, loader_context(task, data_dir))
         known = {it["id"] for it in dataset.items}
         stray = [i for i in rows if i not in known]
         if stray and not self_contained:
@@ -93,7 +93,7 @@ def load_predictions(task: Task, path: Path, data_dir: Path | None):
                        for it in items]
     else:
         samples = _by_id(_read_samples(path), path)
-        dataset = load_task_data(task.data, data_dir, loader_params(task, data_dir))
+        dataset = load_task_data(task.data, loader_context(task, data_dir))
         known = {it["id"] for it in dataset.items}
         stray = [i for i in samples if i not in known]
         if stray:

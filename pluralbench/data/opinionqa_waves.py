@@ -71,73 +71,110 @@ def load_waves(path: Path, params: dict) -> Dataset:
               "options_filled_with_zero": 0, "questions_without_ordinal": 0,
               "case_insensitive_matches": 0}
     for wave in waves:
-        info = wave / "info.csv"
-        ordinals, references = _read_info(info) if info.is_file() else ({}, {})
-        used_files += [info] if info.is_file() else []
-        per_attr = {}
-        for attr in ATTRIBUTES:
-            f = wave / f"{attr}_data.json"
-            if f.is_file():
-                data = read_json(f)
-                if not isinstance(data, dict):
-                    raise DataError(f, "expected a JSON object keyed by question")
-                per_attr[attr] = (f, data)
-                used_files.append(f)
-        order = list(ordinals) + sorted({q for _, d in per_attr.values() for q in d} - set(ordinals))
-        for qkey in order:
-            present = [(a, f, d[qkey]) for a, (f, d) in per_attr.items() if qkey in d]
-            if not present:
-                continue
-            checks["questions"] += 1
-            if qkey not in ordinals:
-                checks["questions_without_ordinal"] += 1
-            for attr, f, q in present:
-                options = references.get(qkey) or q.get("MC_options")
-                if not isinstance(options, list) or len(options) < 2 or not all(isinstance(o, str) for o in options):
-                    raise DataError(f, "needs a list of at least two option strings", item_id=qkey, field="MC_options")
-                text = q.get("question_text")
-                if not isinstance(text, str) or not text.strip():
-                    raise DataError(f, "missing", item_id=qkey, field="question_text")
-                groups = {g: v for g, v in q.items() if g not in ("MC_options", "question_text")}
-                counts_by_group = {}
-                for g, counts in groups.items():
-                    if not isinstance(counts, dict):
-                        raise DataError(f, "expected {option: count}", item_id=qkey, field=g)
-                    folded = {o.casefold(): o for o in options}
-                    matched = {}
-                    for key, c in counts.items():
-                        option = key if key in options else folded.get(key.casefold())
-                        if option is None:
-                            raise DataError(f, f"count for {key!r}, which is not an option of the question",
-                                            item_id=qkey, field=g)
-                        checks["case_insensitive_matches"] += option != key
-                        matched[option] = matched.get(option, 0.0) + c if isinstance(c, (int, float)) else c
-                    counts_by_group[g] = count_vector(matched, options, path=f, item_id=qkey, field=g)
-                    checks["options_filled_with_zero"] += sum(o not in matched for o in options)
-                pooled = [sum(col) for col in zip(*counts_by_group.values())]
-                total_pooled = sum(pooled)
-                prompt = template.format(question=text.strip(), options=lettered_options(options))
-                positions = _positions(options, ordinals.get(qkey))
-                for g, vec in counts_by_group.items():
-                    if g in SKIPPED_GROUPS:
-                        checks["skipped_groups"] += 1
-                        continue
-                    total = sum(vec)
-                    if total <= 0:
-                        checks["empty_groups"] += 1
-                        continue
-                    items.append({"id": f"{qkey}|{attr}_{g}", "prompt": prompt, "options": options,
-                                  "gold": [c / total for c in vec], "group": f"{attr}_{g}", "question_key": qkey,
-                                  "ordinal_positions": positions, "respondents": total,
-                                  "population": [c / total_pooled for c in pooled] if total_pooled > 0 else None})
+        items += _wave_items(wave, template, checks, used_files)
     if not items:
         raise DataError(path, "no (question, group) items found")
-    # Question-major order across attributes, as the module docstring says.
+    _order_question_major(items)
+    checks["items"] = len(items)
+    return Dataset(items, {"kind": "local", "path": str(path), "format": "opinionqa_waves"},
+                   sha256_files(used_files, path), checks)
+
+
+def _wave_items(wave: Path, template: str, checks: dict, used_files: list[Path]) -> list[dict]:
+    """One wave's items, question by question (info.csv order, then the questions it lacks)."""
+    info = wave / "info.csv"
+    ordinals, references = _read_info(info) if info.is_file() else ({}, {})
+    if info.is_file():
+        used_files.append(info)
+    per_attr = _attribute_files(wave, used_files)
+    order = list(ordinals) + sorted({q for _, d in per_attr.values() for q in d} - set(ordinals))
+    items = []
+    for qkey in order:
+        present = [(a, f, d[qkey]) for a, (f, d) in per_attr.items() if qkey in d]
+        if not present:
+            continue
+        checks["questions"] += 1
+        if qkey not in ordinals:
+            checks["questions_without_ordinal"] += 1
+        for attr, f, q in present:
+            options, text = _question_fields(f, qkey, q, references.get(qkey))
+            counts_by_group = _group_counts(f, qkey, q, options, checks)
+            prompt = template.format(question=text.strip(), options=lettered_options(options))
+            items += _group_items(qkey, attr, options, counts_by_group, prompt, _positions(options, ordinals.get(qkey)),
+                                  checks)
+    return items
+
+
+def _attribute_files(wave: Path, used_files: list[Path]) -> dict[str, tuple[Path, dict]]:
+    per_attr = {}
+    for attr in ATTRIBUTES:
+        f = wave / f"{attr}_data.json"
+        if f.is_file():
+            data = read_json(f)
+            if not isinstance(data, dict):
+                raise DataError(f, "expected a JSON object keyed by question")
+            per_attr[attr] = (f, data)
+            used_files.append(f)
+    return per_attr
+
+
+def _question_fields(f: Path, qkey: str, q: dict, referenced: list[str] | None) -> tuple[list[str], str]:
+    """-> (the options, info.csv's when it has them; the question text)."""
+    options = referenced or q.get("MC_options")
+    if not isinstance(options, list) or len(options) < 2 or not all(isinstance(o, str) for o in options):
+        raise DataError(f, "needs a list of at least two option strings", item_id=qkey, field="MC_options")
+    text = q.get("question_text")
+    if not isinstance(text, str) or not text.strip():
+        raise DataError(f, "missing", item_id=qkey, field="question_text")
+    return options, text
+
+
+def _group_counts(f: Path, qkey: str, q: dict, options: list[str], checks: dict) -> dict[str, list[float]]:
+    """Each group's count per option (in option order)."""
+    folded = {o.casefold(): o for o in options}
+    counts_by_group = {}
+    for g, counts in q.items():
+        if g in ("MC_options", "question_text"):
+            continue
+        if not isinstance(counts, dict):
+            raise DataError(f, "expected {option: count}", item_id=qkey, field=g)
+        matched = {}
+        for key, c in counts.items():
+            option = key if key in options else folded.get(key.casefold())
+            if option is None:
+                raise DataError(f, f"count for {key!r}, which is not an option of the question", item_id=qkey, field=g)
+            checks["case_insensitive_matches"] += option != key
+            matched[option] = matched.get(option, 0.0) + c if isinstance(c, (int, float)) else c
+        counts_by_group[g] = count_vector(matched, options, path=f, item_id=qkey, field=g)
+        checks["options_filled_with_zero"] += sum(o not in matched for o in options)
+    return counts_by_group
+
+
+def _group_items(qkey: str, attr: str, options: list[str], counts_by_group: dict[str, list[float]], prompt: str,
+                 positions: list[float | None], checks: dict) -> list[dict]:
+    """One item per demographic group with respondents; all groups count toward the population marginal."""
+    pooled = [sum(col) for col in zip(*counts_by_group.values())]
+    total_pooled = sum(pooled)
+    items = []
+    for g, vec in counts_by_group.items():
+        if g in SKIPPED_GROUPS:
+            checks["skipped_groups"] += 1
+            continue
+        total = sum(vec)
+        if total <= 0:
+            checks["empty_groups"] += 1
+            continue
+        items.append({"id": f"{qkey}|{attr}_{g}", "prompt": prompt, "options": options,
+                      "gold": [c / total for c in vec], "group": f"{attr}_{g}", "question_key": qkey,
+                      "ordinal_positions": positions, "respondents": total,
+                      "population": [c / total_pooled for c in pooled] if total_pooled > 0 else None})
+    return items
+
+
+def _order_question_major(items: list[dict]) -> None:
+    """Question-major order across attributes, as the module docstring says (a stable sort in place)."""
     rank = {a: i for i, a in enumerate(ATTRIBUTES)}
     qorder = {}
     for it in items:
         qorder.setdefault(it["question_key"], len(qorder))
     items.sort(key=lambda it: (qorder[it["question_key"]], rank[it["group"].split("_", 1)[0]]))
-    checks["items"] = len(items)
-    return Dataset(items, {"kind": "local", "path": str(path), "format": "opinionqa_waves"},
-                   sha256_files(used_files, path), checks)

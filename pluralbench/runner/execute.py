@@ -1,7 +1,5 @@
-"""Run one task on one loaded model: dedupe requests, batch, cache, journal, score, write results.
-
-Batches are planned over *all* of a run's requests in a fixed order before any are skipped, so a
-resumed run computes exactly the batches an uninterrupted run would, and its numbers are identical.
+"""Run one task on one loaded model: plan its items, requests and run id; get the requests answered
+(runner/inference.py: dedupe, batch, cache, journal); score; write the run directory.
 """
 from __future__ import annotations
 

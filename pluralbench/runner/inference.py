@@ -1,6 +1,10 @@
 """Getting a run's model requests answered: identical requests are rendered and keyed once; each
 answer comes from the run's journal, else the shared cache, else the model in planned batches, and
-is journalled as soon as it exists (what lets a killed run resume)."""
+is journalled as soon as it exists (what lets a killed run resume).
+
+Batches are planned over *all* of a run's requests in a fixed order before any are skipped, so a
+resumed run computes exactly the batches an uninterrupted run would, and its numbers are identical.
+"""
 from __future__ import annotations
 
 from dataclasses import dataclass

@@ -37,20 +37,10 @@ def register(sub) -> None:
 
 
 def handle(args) -> int:
-    from pluralbench.core.files import safe_component, write_json
     from pluralbench.data.files import resolve_local
     from pluralbench.data.valueprism import load_valueprism_overton
-    from pluralbench.hashing import sha256_json
-    from pluralbench.judges import check_judge_spec, load_judge
-    from pluralbench.judges.evaluation import (
-        MISMATCHES,
-        build_pairs,
-        orient,
-        summarise,
-        verdict,
-    )
-    from pluralbench.runner.cache import ResponseCache
-    from pluralbench.runner.judging import run_judge
+    from pluralbench.judges import check_judge_spec
+    from pluralbench.judges.evaluation import build_pairs
 
     for spec in args.judge:
         check_judge_spec(spec)
@@ -62,46 +52,74 @@ def handle(args) -> int:
     print(f"{len(pairs)} matched + {len(pairs)} mismatched pairs from {len(items)} situations ({args.direction}; "
           f"mismatched from {args.mismatch.replace('_', ' ')})",
           file=sys.stderr)
+    data = {"path": str(path), "sha256": dataset.sha256, "situations": len(items), "limit": args.limit}
+    rows = [_evaluate(spec, args, pairs, data, cache_dir) for spec in args.judge]
+    _print_results(rows, args)
+    return 0
 
-    rows, warnings = [], 0
-    for spec in args.judge:
-        t0 = time.perf_counter()
-        judge = load_judge(spec)
-        matched = [orient(args.direction, p["matched"], p["sentence"]) for p in pairs]
-        mismatched = [orient(args.direction, p["mismatched"], p["sentence"]) for p in pairs]
-        cache = ResponseCache(cache_dir) if cache_dir is not None else None
-        try:
-            scores, counts = run_judge(judge, matched + mismatched, cache=cache, journal=None,
-                                       progress=not args.no_progress, label=f"judge-eval {judge.spec}")
-        finally:
-            if cache is not None:
-                cache.close()
-        summary = summarise(pairs, [scores[p] for p in matched], [scores[p] for p in mismatched],
-                            resamples=args.resamples, level=0.95, seed=args.seed)
-        warning = verdict(summary)
-        record = {
-            "judge": judge.info() | {"direction": args.direction, "fingerprint": judge.fingerprint()},
-            "data": {"path": str(path), "sha256": dataset.sha256, "situations": len(items), "limit": args.limit},
-            "pairs": {"matched": "a VRD's own explanation vs a sentence stating that VRD for the same situation",
-                      "mismatch": args.mismatch, "mismatched": MISMATCHES[args.mismatch],
-                      "n": len(pairs), "seed": args.seed},
-            "bootstrap": {"resamples": args.resamples, "level": 0.95, "unit": "situation"},
-            **summary,
-            "warning": warning,
-            "counts": counts,
-            "seconds": round(time.perf_counter() - t0, 3),
-        }
-        if hasattr(judge, "covered_masses") and judge.covered_masses:
-            record["yes_no_mass_mean"] = sum(judge.covered_masses) / len(judge.covered_masses)
-        run_key = sha256_json({"judge": judge.fingerprint(), "direction": args.direction, "mismatch": args.mismatch,
-                               "data": dataset.sha256,
-                               "limit": args.limit, "seed": args.seed, "resamples": args.resamples})[:10]
-        out = args.output / "judge-eval" / f"{safe_component(judge.spec)}__{run_key}.json"
-        out.parent.mkdir(parents=True, exist_ok=True)
-        write_json(out, record)
-        rows.append((judge, summary, warning, out))
-        warnings += warning is not None
 
+def _evaluate(spec: str, args, pairs: list[dict], data: dict, cache_dir: Path | None) -> tuple:
+    """Score one judge on the pairs and write its record -> (judge, summary, warning, record path)."""
+    from pluralbench.core.files import safe_component, write_json
+    from pluralbench.hashing import sha256_json
+    from pluralbench.judges import load_judge
+    from pluralbench.judges.evaluation import summarise, verdict
+
+    t0 = time.perf_counter()
+    judge = load_judge(spec)
+    matched, mismatched, counts = _pair_scores(judge, pairs, args, cache_dir)
+    summary = summarise(pairs, matched, mismatched, resamples=args.resamples, level=0.95, seed=args.seed)
+    warning = verdict(summary)
+    record = _record(judge, args, pairs, data, summary, warning, counts, time.perf_counter() - t0)
+    run_key = sha256_json({"judge": judge.fingerprint(), "direction": args.direction, "mismatch": args.mismatch,
+                           "data": data["sha256"], "limit": args.limit, "seed": args.seed,
+                           "resamples": args.resamples})[:10]
+    out = args.output / "judge-eval" / f"{safe_component(judge.spec)}__{run_key}.json"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    write_json(out, record)
+    return judge, summary, warning, out
+
+
+def _pair_scores(judge, pairs: list[dict], args, cache_dir: Path | None) -> tuple[list[float], list[float], dict]:
+    """-> (matched pairs' scores, mismatched pairs' scores, the judge's counts), through the response cache."""
+    from pluralbench.judges.evaluation import orient
+    from pluralbench.runner.cache import ResponseCache
+    from pluralbench.runner.judging import run_judge
+
+    matched = [orient(args.direction, p["matched"], p["sentence"]) for p in pairs]
+    mismatched = [orient(args.direction, p["mismatched"], p["sentence"]) for p in pairs]
+    cache = ResponseCache(cache_dir) if cache_dir is not None else None
+    try:
+        scores, counts = run_judge(judge, matched + mismatched, cache=cache, journal=None,
+                                   progress=not args.no_progress, label=f"judge-eval {judge.spec}")
+    finally:
+        if cache is not None:
+            cache.close()
+    return [scores[p] for p in matched], [scores[p] for p in mismatched], counts
+
+
+def _record(judge, args, pairs: list[dict], data: dict, summary: dict, warning: str | None, counts: dict,
+            seconds: float) -> dict:
+    from pluralbench.judges.evaluation import MISMATCHES
+
+    record = {
+        "judge": judge.info() | {"direction": args.direction, "fingerprint": judge.fingerprint()},
+        "data": data,
+        "pairs": {"matched": "a VRD's own explanation vs a sentence stating that VRD for the same situation",
+                  "mismatch": args.mismatch, "mismatched": MISMATCHES[args.mismatch],
+                  "n": len(pairs), "seed": args.seed},
+        "bootstrap": {"resamples": args.resamples, "level": 0.95, "unit": "situation"},
+        **summary,
+        "warning": warning,
+        "counts": counts,
+        "seconds": round(seconds, 3),
+    }
+    if hasattr(judge, "covered_masses") and judge.covered_masses:
+        record["yes_no_mass_mean"] = sum(judge.covered_masses) / len(judge.covered_masses)
+    return record
+
+
+def _print_results(rows: list[tuple], args) -> None:
     print(f"{'judge':<44} {'pairs':>6} {'matched':>8} {'mismatch':>8} {'gap [95% CI]':>26} {'AUROC [95% CI]':>26}")
     for judge, s, warning, out in rows:
         a, g = s["auroc"], s["score_gap"]
@@ -113,4 +131,3 @@ def handle(args) -> int:
             print(f"WARNING: judge {judge.spec}: {warning}")
         print(f"  {judge.spec}: fingerprint {judge.fingerprint_id()}, direction {args.direction}, "
               f"mismatched pairs from {args.mismatch.replace('_', ' ')} -> {out}")
-    return 0

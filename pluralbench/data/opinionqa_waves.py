@@ -60,8 +60,79 @@ def _positions(options: list[str], ordinal: list[float] | None) -> list[float | 
     return out
 
 
+@data_formats.register("opinionqa_waves")
+def load_waves(path: Path, data_options: dict, context: LoadContext = NO_CONTEXT) -> Dataset:
+    if not path.is_dir():
+        raise DataError(path, "expected the atp_waves directory holding American_Trends_Panel_W*/ folders")
+    template = context.prompt_template or MC_TEMPLATE
+    waves = sorted(p for p in path.iterdir() if p.is_dir() and p.name.startswith("American_Trends_Panel_W"))
+    if not waves:
+        raise DataError(path, "no American_Trends_Panel_W* folders")
+    items, used_files = [], []
+    checks = {"waves": len(waves), "questions": 0, "skipped_groups": 0, "empty_groups": 0,
+              "options_filled_with_zero": 0, "questions_without_ordinal": 0,
+              "case_insensitive_matches": 0}
+    for wave in waves:
+        items += _wave_items(wave, template, checks, used_files)
+    if not items:
+        raise DataError(path, "no (question, group) items found")
+    _order_question_major(items)
+    checks["items"] = len(items)
+    return Dataset(items, {"kind": "local", "path": str(path), "format": "opinionqa_waves"},
+                   sha256_files(used_files, path), checks)
+
+
+def _wave_items(wave: Path, template: str, checks: dict, used_files: list[Path]) -> list[dict]:
+    """One wave's items, question by question (info.csv order, then the questions it lacks)."""
+    info = wave / "info.csv"
+    ordinals, references = _read_info(info) if info.is_file() else ({}, {})
+    if info.is_file():
+        used_files.append(info)
+    per_attr = _attribute_files(wave, used_files)
+    order = list(ordinals) + sorted({q for _, d in per_attr.values() for q in d} - set(ordinals))
+    items = []
+    for qkey in order:
+        present = [(a, f, d[qkey]) for a, (f, d) in per_attr.items() if qkey in d]
+        if not present:
+            continue
+        checks["questions"] += 1
+        if qkey not in ordinals:
+            checks["questions_without_ordinal"] += 1
+        for attr, f, q in present:
+            options, text = _question_fields(f, qkey, q, references.get(qkey))
+            counts_by_group = _group_counts(f, qkey, q, options, checks)
+            prompt = template.format(question=text.strip(), options=lettered_options(options))
+            items += _group_items(qkey, attr, options, counts_by_group, prompt, _positions(options, ordinals.get(qkey)),
+                                  checks)
+    return items
+
+
+def _attribute_files(wave: Path, used_files: list[Path]) -> dict[str, tuple[Path, dict]]:
+    per_attr = {}
+    for attr in ATTRIBUTES:
+        f = wave / f"{attr}_data.json"
+        if f.is_file():
+            data = read_json(f)
+            if not isinstance(data, dict):
+                raise DataError(f, "expected a JSON object keyed by question")
+            per_attr[attr] = (f, data)
+            used_files.append(f)
+    return per_attr
+
+
+def _question_fields(f: Path, qkey: str, q: dict, referenced: list[str] | None) -> tuple[list[str], str]:
+    """-> (the options, info.csv's when it has them; the question text)."""
+    options = referenced or q.get("MC_options")
+    if not isinstance(options, list) or len(options) < 2 or not all(isinstance(o, str) for o in options):
+        raise DataError(f, "needs a list of at least two option strings", item_id=qkey, field="MC_options")
+    text = q.get("question_text")
+    if not isinstance(text, str) or not text.strip():
+        raise DataError(f, "missing", item_id=qkey, field="question_text")
+    return options, text
+
+
 def _group_counts(f: Path, qkey: str, q: dict, options: list[str], checks: dict) -> dict[str, list[float]]:
-    """Each respondent group's counts for a question, as a vector over its options."""
+    """Each group's count per option (in option order)."""
     folded = {o.casefold(): o for o in options}
     counts_by_group = {}
     for g, counts in q.items():
@@ -81,19 +152,11 @@ def _group_counts(f: Path, qkey: str, q: dict, options: list[str], checks: dict)
     return counts_by_group
 
 
-def _question_items(f: Path, attr: str, qkey: str, q: dict, options, ordinal: list[float] | None, template: str,
-                    checks: dict) -> list[dict]:
-    """One attribute file's items for a question: one per steerable group that has respondents."""
-    if not isinstance(options, list) or len(options) < 2 or not all(isinstance(o, str) for o in options):
-        raise DataError(f, "needs a list of at least two option strings", item_id=qkey, field="MC_options")
-    text = q.get("question_text")
-    if not isinstance(text, str) or not text.strip():
-        raise DataError(f, "missing", item_id=qkey, field="question_text")
-    counts_by_group = _group_counts(f, qkey, q, options, checks)
+def _group_items(qkey: str, attr: str, options: list[str], counts_by_group: dict[str, list[float]], prompt: str,
+                 positions: list[float | None], checks: dict) -> list[dict]:
+    """One item per demographic group with respondents; all groups count toward the population marginal."""
     pooled = [sum(col) for col in zip(*counts_by_group.values())]
     total_pooled = sum(pooled)
-    prompt = template.format(question=text.strip(), options=lettered_options(options))
-    positions = _positions(options, ordinal)
     items = []
     for g, vec in counts_by_group.items():
         if g in SKIPPED_GROUPS:
@@ -110,50 +173,10 @@ def _question_items(f: Path, attr: str, qkey: str, q: dict, options, ordinal: li
     return items
 
 
-@data_formats.register("opinionqa_waves")
-def load_waves(path: Path, data_options: dict, context: LoadContext = NO_CONTEXT) -> Dataset:
-    if not path.is_dir():
-        raise DataError(path, "expected the atp_waves directory holding American_Trends_Panel_W*/ folders")
-    template = context.prompt_template or MC_TEMPLATE
-    waves = sorted(p for p in path.iterdir() if p.is_dir() and p.name.startswith("American_Trends_Panel_W"))
-    if not waves:
-        raise DataError(path, "no American_Trends_Panel_W* folders")
-    items, used_files = [], []
-    checks = {"waves": len(waves), "questions": 0, "skipped_groups": 0, "empty_groups": 0,
-              "options_filled_with_zero": 0, "questions_without_ordinal": 0,
-              "case_insensitive_matches": 0}
-    for wave in waves:
-        info = wave / "info.csv"
-        ordinals, references = _read_info(info) if info.is_file() else ({}, {})
-        used_files += [info] if info.is_file() else []
-        per_attr = {}
-        for attr in ATTRIBUTES:
-            f = wave / f"{attr}_data.json"
-            if f.is_file():
-                data = read_json(f)
-                if not isinstance(data, dict):
-                    raise DataError(f, "expected a JSON object keyed by question")
-                per_attr[attr] = (f, data)
-                used_files.append(f)
-        order = list(ordinals) + sorted({q for _, d in per_attr.values() for q in d} - set(ordinals))
-        for qkey in order:
-            present = [(a, f, d[qkey]) for a, (f, d) in per_attr.items() if qkey in d]
-            if not present:
-                continue
-            checks["questions"] += 1
-            if qkey not in ordinals:
-                checks["questions_without_ordinal"] += 1
-            for attr, f, q in present:
-                options = references.get(qkey) or q.get("MC_options")
-                items += _question_items(f, attr, qkey, q, options, ordinals.get(qkey), template, checks)
-    if not items:
-        raise DataError(path, "no (question, group) items found")
-    # Question-major order across attributes, as the module docstring says.
+def _order_question_major(items: list[dict]) -> None:
+    """Question-major order across attributes, as the module docstring says (a stable sort in place)."""
     rank = {a: i for i, a in enumerate(ATTRIBUTES)}
     qorder = {}
     for it in items:
         qorder.setdefault(it["question_key"], len(qorder))
     items.sort(key=lambda it: (qorder[it["question_key"]], rank[it["group"].split("_", 1)[0]]))
-    checks["items"] = len(items)
-    return Dataset(items, {"kind": "local", "path": str(path), "format": "opinionqa_waves"},
-                   sha256_files(used_files, path), checks)

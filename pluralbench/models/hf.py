@@ -235,40 +235,56 @@ def load_transformers_model(name: str, *, gguf_file: str | None = None, dtype: s
                             revision: str | None = None, trust_remote_code: bool = False, device: str = "cpu",
                             max_length: int | None = None, description: str | None = None,
                             share_prefix: bool = True, threads: int | None = None) -> HFAdapter:
-    from transformers import AutoConfig, AutoModelForCausalLM, AutoTokenizer
     from transformers.utils import logging as hf_logging
 
     hf_logging.disable_progress_bar()  # our own progress bar is the one that matters
     hf_logging.set_verbosity_error()
+    _check_runtime(dtype, device, threads)
+    weights, load_from, load_kwargs = _weights_source(name, gguf_file, revision)
+    tokenizer, model = _load_pretrained(name, load_from, load_kwargs, DTYPES[dtype], trust_remote_code)
+    if "hub_id" in weights:
+        # Pin the exact commit so a moving branch never reuses stale cache entries.
+        weights["revision"] = getattr(model.config, "_commit_hash", None) or revision
+    model.to(device)
+    return HFAdapter(model, tokenizer, weights=weights, dtype=dtype, description=description or name,
+                     max_length=max_length, share_prefix=share_prefix)
+
+
+def _check_runtime(dtype: str, device: str, threads: int | None) -> None:
+    """Refuse what this machine cannot do, and set the thread count, before anything loads."""
     if dtype not in DTYPES:
         raise UserError(f"dtype {dtype!r} is not supported; choose one of {', '.join(DTYPES)}")
     if device.startswith("cuda") and not torch.cuda.is_available():
         raise UserError(f"device {device!r} requested but CUDA is not available on this machine")
-    torch_dtype = DTYPES[dtype]
     if threads is not None:
         # On a shared CPU, fewer threads than cores avoids OpenMP workers spinning against other
         # processes (small batched matmuls were measured 60x slower with 2 threads under contention).
         if threads < 1:
             raise UserError(f"threads must be at least 1, got {threads}")
         torch.set_num_threads(threads)
-    path = Path(name).expanduser()
 
+
+def _weights_source(name: str, gguf_file: str | None, revision: str | None) -> tuple[dict, str, dict]:
+    """-> (what identifies the weights, where transformers loads them from, extra loading arguments)."""
+    path = Path(name).expanduser()
     if gguf_file:
         gguf_path = path / gguf_file if path.is_dir() else _download_gguf(name, gguf_file, revision)
         if not gguf_path.is_file():
             raise UserError(f"GGUF file {gguf_file!r} not found in {name!r}")
         source = converted_gguf_dir(gguf_path)
-        weights = {"gguf_sha256": sha256_file(gguf_path), "gguf_file": gguf_path.name}
-        load_from, load_kwargs = str(source), {}
-    elif path.is_dir():
+        return {"gguf_sha256": sha256_file(gguf_path), "gguf_file": gguf_path.name}, str(source), {}
+    if path.is_dir():
         files = [p for p in path.iterdir() if p.suffix in (".safetensors", ".bin") or p.name == "config.json"]
         if not files:
             raise UserError(f"{path} holds no model weights (*.safetensors or *.bin) or config.json")
-        weights = {"local_dir_sha256": sha256_files(files, path)}
-        load_from, load_kwargs = str(path), {}
-    else:
-        load_from, load_kwargs = name, {"revision": revision} if revision else {}
-        weights = {"hub_id": name, "revision": revision}
+        return {"local_dir_sha256": sha256_files(files, path)}, str(path), {}
+    return {"hub_id": name, "revision": revision}, name, ({"revision": revision} if revision else {})
+
+
+def _load_pretrained(name: str, load_from: str, load_kwargs: dict, torch_dtype, trust_remote_code: bool):
+    """-> (tokenizer, model). A load failure becomes a one-line UserError; an unexpected exception without
+    trust_remote_code (a bug here or in transformers) keeps its traceback."""
+    from transformers import AutoConfig, AutoModelForCausalLM, AutoTokenizer
 
     try:
         # The config first: a repository that ships its own code says so here, before anything else loads.
@@ -287,12 +303,7 @@ def load_transformers_model(name: str, *, gguf_file: str | None = None, dtype: s
         where = f" (its own code, run under trust_remote_code=true, raised {type(exc).__name__})" if from_custom_code \
             else ""
         raise UserError(f"could not load model {name!r}{where}: {first}") from None
-    if "hub_id" in weights:
-        # Pin the exact commit so a moving branch never reuses stale cache entries.
-        weights["revision"] = getattr(model.config, "_commit_hash", None) or revision
-    model.to(device)
-    return HFAdapter(model, tokenizer, weights=weights, dtype=dtype, description=description or name,
-                     max_length=max_length, share_prefix=share_prefix)
+    return tokenizer, model
 
 
 def _download_gguf(repo_id: str, filename: str, revision: str | None) -> Path:

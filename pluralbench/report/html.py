@@ -11,7 +11,8 @@ import hashlib
 from html import escape
 from pathlib import Path
 
-from pluralbench.report.leaderboard import Board
+from pluralbench.report.leaderboard import Board, Cell, Column, Row
+from pluralbench.report.spec import Commensurator, LeaderboardSpec
 from pluralbench.report.tables import MISSING, arrow, fmt
 
 STYLE = """
@@ -68,7 +69,18 @@ def _first_direction(direction: str) -> str:
 
 
 def render_html(board: Board, figures: list[tuple[str, Path]]) -> str:
-    spec = board.spec
+    out = _page_head(board.spec)
+    out += _board_table(board)
+    out += _objectives_table(board.columns)
+    out += _functions_list(board.spec.commensurating)
+    out += _figures_section(figures)
+    if board.notes:
+        out.append('<h2>Notes</h2><ul class="notes">' + "".join(f"<li>{escape(n)}</li>" for n in board.notes) + "</ul>")
+    out.append(f'<script>{SCRIPT}</script></body></html>')
+    return "\n".join(out) + "\n"
+
+
+def _page_head(spec: LeaderboardSpec) -> list[str]:
     script_hash = base64.b64encode(hashlib.sha256(SCRIPT.encode("utf-8")).digest()).decode("ascii")
     csp = (f"default-src 'none'; img-src data:; style-src 'unsafe-inline'; script-src 'sha256-{script_hash}'; "
            "base-uri 'none'; form-action 'none'")
@@ -79,7 +91,23 @@ def render_html(board: Board, figures: list[tuple[str, Path]]) -> str:
            f"<h1>Leaderboard: {escape(spec.name)}</h1>"]
     if spec.description:
         out.append(f'<p class="notes">{escape(spec.description.strip())}</p>')
+    return out
 
+
+def _board_table(board: Board) -> list[str]:
+    out = ['<table id="board"><thead><tr>' + "".join(_header_cells(board)) + "</tr></thead><tbody>"]
+    for r in board.rows:
+        cls = ' class="pareto-front"' if r.layer == 1 else ""
+        out.append(f'<tr{cls} data-layer="{r.layer}">' + "".join(_row_cells(board, r)) + "</tr>")
+    out.append("</tbody></table>")
+    out.append('<p class="notes">Values are means with bootstrap 95% confidence intervals. — marks an objective the '
+               "model was not measured on; it is never counted as zero. Highlighted rows form Pareto layer 1: no "
+               "other model is at least as good on every objective and better on one (point estimates; models "
+               "measured on different objectives are not compared). Click a header to sort.</p>")
+    return out
+
+
+def _header_cells(board: Board) -> list[str]:
     heads = ['<th class="model" data-type="text" tabindex="0" data-first="ascending">model</th>',
              '<th data-type="number" tabindex="0" data-first="ascending" title="1 = no other model is a Pareto '
              'improvement">Pareto layer</th>']
@@ -89,42 +117,41 @@ def render_html(board: Board, figures: list[tuple[str, Path]]) -> str:
         heads.append(f'<th data-type="number" tabindex="0" data-objective="{_attr(o.name)}" '
                      f'data-first="{_first_direction(o.direction)}" title="{_attr(title)}">'
                      f"{escape(o.label)} {arrow(o.direction)}</th>")
-    for f in spec.commensurating:
+    for f in board.spec.commensurating:
         heads.append(f'<th data-type="number" tabindex="0" data-function="{_attr(f.name)}" data-first="ascending" '
                      f'title="{_attr(f.function)} over {_attr(", ".join(f.objectives))}">rank: {escape(f.label)}</th>')
-    out.append('<table id="board"><thead><tr>' + "".join(heads) + "</tr></thead><tbody>")
-    for r in board.rows:
-        cls = ' class="pareto-front"' if r.layer == 1 else ""
-        tds = [f'<td class="model" data-sort="{_attr(r.label)}" title="fingerprint {_attr(r.key[1])}">'
-               f"{escape(r.label)}</td>",
-               f'<td class="layer" data-sort="{r.layer}">{r.layer}</td>']
-        for c in board.columns:
-            cell = r.cells[c.objective.name]
-            if cell is None:
-                tds.append(f'<td class="missing" data-sort="" title="not measured">{MISSING}</td>')
-                continue
-            ci = ""
-            if cell.ci_low is not None and cell.ci_high is not None:
-                ci = f'<span class="ci">[{fmt(cell.ci_low)}, {fmt(cell.ci_high)}]</span>'
-            tip = f"n={cell.n} · {cell.provenance['elicitation']} · run {cell.run_id}"
-            tds.append(f'<td data-sort="{cell.value!r}" title="{_attr(tip)}">{fmt(cell.value)}{ci}</td>')
-        for f in spec.commensurating:
-            rank, score = r.ranks.get(f.name), r.scores.get(f.name)
-            if rank is None:
-                tds.append(f'<td class="missing" data-sort="">{MISSING}</td>')
-            else:
-                tds.append(f'<td data-sort="{rank}" title="score {fmt(score)}">{rank}</td>')
-        out.append(f'<tr{cls} data-layer="{r.layer}">' + "".join(tds) + "</tr>")
-    out.append("</tbody></table>")
-    out.append('<p class="notes">Values are means with bootstrap 95% confidence intervals. — marks an objective the '
-               "model was not measured on; it is never counted as zero. Highlighted rows form Pareto layer 1: no "
-               "other model is at least as good on every objective and better on one (point estimates; models "
-               "measured on different objectives are not compared). Click a header to sort.</p>")
+    return heads
 
-    out.append('<h2>Objectives</h2><table class="meta"><thead>'
-               "<tr><th>objective</th><th>task</th><th>metric</th><th>better</th>"
-               "<th>elicitation</th><th>data</th><th>judge</th></tr></thead><tbody>")
-    for c in board.columns:
+
+def _row_cells(board: Board, r: Row) -> list[str]:
+    tds = [f'<td class="model" data-sort="{_attr(r.label)}" title="fingerprint {_attr(r.key[1])}">'
+           f"{escape(r.label)}</td>",
+           f'<td class="layer" data-sort="{r.layer}">{r.layer}</td>']
+    tds += [_value_cell(r.cells[c.objective.name]) for c in board.columns]
+    for f in board.spec.commensurating:
+        rank, score = r.ranks.get(f.name), r.scores.get(f.name)
+        if rank is None:
+            tds.append(f'<td class="missing" data-sort="">{MISSING}</td>')
+        else:
+            tds.append(f'<td data-sort="{rank}" title="score {fmt(score)}">{rank}</td>')
+    return tds
+
+
+def _value_cell(cell: Cell | None) -> str:
+    if cell is None:
+        return f'<td class="missing" data-sort="" title="not measured">{MISSING}</td>'
+    ci = ""
+    if cell.ci_low is not None and cell.ci_high is not None:
+        ci = f'<span class="ci">[{fmt(cell.ci_low)}, {fmt(cell.ci_high)}]</span>'
+    tip = f"n={cell.n} · {cell.provenance['elicitation']} · run {cell.run_id}"
+    return f'<td data-sort="{cell.value!r}" title="{_attr(tip)}">{fmt(cell.value)}{ci}</td>'
+
+
+def _objectives_table(columns: list[Column]) -> list[str]:
+    out = ['<h2>Objectives</h2><table class="meta"><thead>'
+           "<tr><th>objective</th><th>task</th><th>metric</th><th>better</th>"
+           "<th>elicitation</th><th>data</th><th>judge</th></tr></thead><tbody>"]
+    for c in columns:
         o, p = c.objective, c.provenance
         mixed = f" (mixed: {', '.join(c.mixed)})" if c.mixed else ""
         judges = ", ".join(v for v in p["judge"] if v != "None") or "none"
@@ -132,21 +159,28 @@ def render_html(board: Board, figures: list[tuple[str, Path]]) -> str:
             o.label + mixed, o.task, o.metric_path, o.direction, ", ".join(p["elicitation"]) or MISSING,
             ", ".join(p["data"]) or MISSING, judges)) + "</tr>")
     out.append("</tbody></table>")
-    if spec.commensurating:
-        out.append("<h2>Commensurating functions</h2><ul>")
-        for f in spec.commensurating:
-            params = f", params <code>{escape(str(f.params))}</code>" if f.params else ""
-            out.append(f"<li><b>{escape(f.label)}</b> = <code>{escape(f.function)}</code> over "
-                       f"{escape(', '.join(f.objectives))} (normalised: {escape(f.normalise)}{params})"
-                       f"{(': ' + escape(f.description.strip())) if f.description else ''}</li>")
-        out.append("</ul>")
-    if figures:
-        out.append("<h2>Figures</h2>")
-        for caption, path in figures:
-            data = base64.b64encode(path.read_bytes()).decode("ascii")
-            out.append(f'<figure><img alt="{_attr(caption)}" src="data:image/png;base64,{data}">'
-                       f"<figcaption>{escape(caption)}</figcaption></figure>")
-    if board.notes:
-        out.append('<h2>Notes</h2><ul class="notes">' + "".join(f"<li>{escape(n)}</li>" for n in board.notes) + "</ul>")
-    out.append(f'<script>{SCRIPT}</script></body></html>')
-    return "\n".join(out) + "\n"
+    return out
+
+
+def _functions_list(functions: tuple[Commensurator, ...]) -> list[str]:
+    if not functions:
+        return []
+    out = ["<h2>Commensurating functions</h2><ul>"]
+    for f in functions:
+        params = f", params <code>{escape(str(f.params))}</code>" if f.params else ""
+        out.append(f"<li><b>{escape(f.label)}</b> = <code>{escape(f.function)}</code> over "
+                   f"{escape(', '.join(f.objectives))} (normalised: {escape(f.normalise)}{params})"
+                   f"{(': ' + escape(f.description.strip())) if f.description else ''}</li>")
+    out.append("</ul>")
+    return out
+
+
+def _figures_section(figures: list[tuple[str, Path]]) -> list[str]:
+    if not figures:
+        return []
+    out = ["<h2>Figures</h2>"]
+    for caption, path in figures:
+        data = base64.b64encode(path.read_bytes()).decode("ascii")
+        out.append(f'<figure><img alt="{_attr(caption)}" src="data:image/png;base64,{data}">'
+                   f"<figcaption>{escape(caption)}</figcaption></figure>")
+    return out

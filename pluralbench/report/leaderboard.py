@@ -5,7 +5,7 @@ the spec allows it; a model lacking an objective gets a missing cell, which is n
 """
 from __future__ import annotations
 
-from collections import defaultdict
+from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 
 from pluralbench.errors import UserError
@@ -13,7 +13,7 @@ from pluralbench.registry import commensurators
 from pluralbench.report.commensurate import competition_ranks, normalise
 from pluralbench.report.pareto import pareto_layers
 from pluralbench.report.results import RunResult
-from pluralbench.report.spec import LeaderboardSpec, Objective
+from pluralbench.report.spec import Commensurator, LeaderboardSpec, Objective
 
 PROVENANCE_KEYS = ("elicitation", "judge", "task_version", "data")
 
@@ -123,20 +123,35 @@ def build_board(spec: LeaderboardSpec, runs: list[RunResult], notes: list[str] |
     for run in runs:
         if run.task not in used_tasks:
             notes.append(f"ignored {run.path}: task {run.task} has no objective in spec {spec.name!r}")
+    spec = _measured_objectives(spec, selected, notes)
+    rows = _rows(spec, selected, notes)
+    columns = [_column(o, rows) for o in spec.objectives]
+    _set_pareto_layers(spec, rows)
+    for f in spec.commensurating:
+        _rank(spec, f, rows)
+    first = spec.commensurating[0].name if spec.commensurating else None
+    rows.sort(key=lambda row: _board_order(row, first))
+    if not rows:
+        raise UserError(f"no run matches any objective of spec {spec.name!r} ({spec.path}); "
+                        f"its tasks: {', '.join(sorted(used_tasks))}")
+    return Board(spec, rows, columns, notes, selected)
 
-    # An objective no run on this board measures is left out (said in the notes): otherwise every model
-    # would miss it, and no commensurating function could rank anyone.
+
+def _measured_objectives(spec: LeaderboardSpec, selected: dict, notes: list[str]) -> LeaderboardSpec:
+    """An objective no run on this board measures is left out (said in the notes): otherwise every
+    model would miss it, and no commensurating function could rank anyone."""
     unmeasured = [o.name for o in spec.objectives if not selected[o.name]]
     if unmeasured and len(unmeasured) < len(spec.objectives):
         notes.append(f"objectives without any run on this board, left out: {', '.join(unmeasured)}")
-        spec = spec.restricted_to({o.name for o in spec.objectives} - set(unmeasured))
+        return spec.restricted_to({o.name for o in spec.objectives} - set(unmeasured))
+    return spec
 
+
+def _rows(spec: LeaderboardSpec, selected: dict[str, dict[tuple[str, str], RunResult]], notes: list[str]) -> list[Row]:
+    """One row per model, in (spec, fingerprint) order; a spec seen with two fingerprints gets them in its labels."""
     models = sorted({key for chosen in selected.values() for key in chosen})
-    spec_count: dict[str, int] = defaultdict(int)
-    for spec_name, _ in models:
-        spec_count[spec_name] += 1
-    clashes = {s for s, c in spec_count.items() if c > 1}
-
+    per_spec = Counter(spec_name for spec_name, _ in models)
+    clashes = {s for s, c in per_spec.items() if c > 1}
     rows = []
     for key in models:
         cells: dict[str, Cell | None] = {}
@@ -147,64 +162,67 @@ def build_board(spec: LeaderboardSpec, runs: list[RunResult], notes: list[str] |
                 cells[o.name] = None
                 continue
             label = label or _label(run, clashes)
-            node = resolve_metric(run.metrics, o.path)
-            if node is None or node.get("value") is None:
-                cells[o.name] = None
-                notes.append(f"{label}: {o.name} missing: {run.path}/metrics.json has no value at {o.metric_path}")
-                continue
-            recorded = node.get("direction")
-            if recorded is not None and recorded != o.direction:
-                raise UserError(f"{spec.path}: objective {o.name!r} says {o.direction} is better, but "
-                                f"{run.path}/metrics.json records {o.metric_path} as {recorded} is better")
-            cells[o.name] = Cell(value=float(node["value"]), ci_low=node.get("ci_low"), ci_high=node.get("ci_high"),
-                                 n=int(node.get("n", 0)), run_id=run.run_id, run_dir=str(run.path),
-                                 provenance=run.provenance())
+            cells[o.name] = _cell(o, run, spec.path, label, notes)
         rows.append(Row(key=key, label=label or key[0], cells=cells))
+    return rows
 
-    columns = []
-    for o in spec.objectives:
-        prov: dict[str, list] = {}
-        for k in PROVENANCE_KEYS:
-            prov[k] = sorted({str(c.provenance[k]) for r in rows if (c := r.cells[o.name]) is not None})
-        columns.append(Column(o, prov, [k for k in PROVENANCE_KEYS if len(prov[k]) > 1]))
 
-    # Pareto layers on point estimates, every objective oriented higher-is-better.
+def _cell(o: Objective, run: RunResult, where_file: str, label: str, notes: list[str]) -> Cell | None:
+    node = resolve_metric(run.metrics, o.path)
+    if node is None or node.get("value") is None:
+        notes.append(f"{label}: {o.name} missing: {run.path}/metrics.json has no value at {o.metric_path}")
+        return None
+    recorded = node.get("direction")
+    if recorded is not None and recorded != o.direction:
+        raise UserError(f"{where_file}: objective {o.name!r} says {o.direction} is better, but "
+                        f"{run.path}/metrics.json records {o.metric_path} as {recorded} is better")
+    return Cell(value=float(node["value"]), ci_low=node.get("ci_low"), ci_high=node.get("ci_high"),
+                n=int(node.get("n", 0)), run_id=run.run_id, run_dir=str(run.path), provenance=run.provenance())
+
+
+def _column(o: Objective, rows: list[Row]) -> Column:
+    prov: dict[str, list] = {}
+    for k in PROVENANCE_KEYS:
+        prov[k] = sorted({str(c.provenance[k]) for r in rows if (c := r.cells[o.name]) is not None})
+    return Column(o, prov, [k for k in PROVENANCE_KEYS if len(prov[k]) > 1])
+
+
+def _set_pareto_layers(spec: LeaderboardSpec, rows: list[Row]) -> None:
+    """Pareto layers on point estimates, every objective oriented higher-is-better."""
     vectors = [[None if r.cells[o.name] is None else (r.cells[o.name].value if o.direction == "higher"
                                                        else -r.cells[o.name].value) for o in spec.objectives]
                for r in rows]
     for row, layer in zip(rows, pareto_layers(vectors)):
         row.layer = layer
 
-    for f in spec.commensurating:
-        fn = commensurators.get(f.function)
-        normalised = {}
-        for name in f.objectives:
-            o = spec.objective(name)
-            column = [None if r.cells[name] is None else r.cells[name].value for r in rows]
-            normalised[name] = normalise(column, o.direction, f.normalise, o.bounds)
-        for i, row in enumerate(rows):
-            scores = {name: normalised[name][i] for name in f.objectives}
-            if any(v is None for v in scores.values()):
-                row.scores[f.name] = None  # an objective is missing: no score, never a zero
-                continue
-            try:
-                row.scores[f.name] = float(fn(scores, **f.params))
-            except UserError:
-                raise
-            except Exception as exc:  # a plugin's bug must name the function, not crash with a traceback
-                raise UserError(f"{spec.path}: commensurating function {f.name!r} ({f.function}) failed on "
-                                f"{row.label}: {exc}") from exc
-        for row, rank in zip(rows, competition_ranks([r.scores[f.name] for r in rows])):
-            row.ranks[f.name] = rank
 
-    first = spec.commensurating[0].name if spec.commensurating else None
+def _rank(spec: LeaderboardSpec, f: Commensurator, rows: list[Row]) -> None:
+    """Each row's score under commensurating function `f`, and its competition rank."""
+    fn = commensurators.get(f.function)
+    normalised = {}
+    for name in f.objectives:
+        o = spec.objective(name)
+        column = [None if r.cells[name] is None else r.cells[name].value for r in rows]
+        normalised[name] = normalise(column, o.direction, f.normalise, o.bounds)
+    for i, row in enumerate(rows):
+        row.scores[f.name] = _score(fn, f, {name: normalised[name][i] for name in f.objectives}, spec.path, row.label)
+    for row, rank in zip(rows, competition_ranks([r.scores[f.name] for r in rows])):
+        row.ranks[f.name] = rank
 
-    def order(row: Row):
-        rank = row.ranks.get(first) if first else None
-        return (row.layer, rank is None, rank or 0, row.label)
 
-    rows.sort(key=order)
-    if not rows:
-        raise UserError(f"no run matches any objective of spec {spec.name!r} ({spec.path}); "
-                        f"its tasks: {', '.join(sorted(used_tasks))}")
-    return Board(spec, rows, columns, notes, selected)
+def _score(fn, f: Commensurator, scores: dict[str, float | None], where_file: str, label: str) -> float | None:
+    if any(v is None for v in scores.values()):
+        return None  # an objective is missing: no score, never a zero
+    try:
+        return float(fn(scores, **f.params))
+    except UserError:
+        raise
+    except Exception as exc:  # a plugin's bug must name the function, not crash with a traceback
+        raise UserError(f"{where_file}: commensurating function {f.name!r} ({f.function}) failed on "
+                        f"{label}: {exc}") from exc
+
+
+def _board_order(row: Row, first: str | None):
+    """Pareto layer, then rank under the first commensurating function (unranked last), then label."""
+    rank = row.ranks.get(first) if first else None
+    return (row.layer, rank is None, rank or 0, row.label)

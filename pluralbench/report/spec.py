@@ -139,69 +139,75 @@ def load_spec(spec: str | None = None) -> LeaderboardSpec:
     where = str(path)
 
     spec_mixed = frozenset(raw.get("allow_mixed", []))
-    objectives = []
-    for i, o in enumerate(raw["objectives"]):
-        bounds = tuple(o["bounds"]) if "bounds" in o else None
-        if bounds is not None and bounds[0] >= bounds[1]:
-            raise UserError(f"{where}: $.objectives[{i}].bounds: the low bound must be below the high bound")
-        objectives.append(Objective(
-            name=o["name"], task=o["task"], path=_metric_path(o["metric"]), direction=o["direction"],
-            label=o.get("label", o["name"]), description=o.get("description", ""), bounds=bounds,
-            where=dict(o.get("where", {})), allow_mixed=spec_mixed | frozenset(o.get("allow_mixed", []))))
+    objectives = [_objective(i, o, where, spec_mixed) for i, o in enumerate(raw["objectives"])]
     names = [o.name for o in objectives]
     _unique(names, where, "objectives")
-    known = set(names)
-
-    functions = []
-    for i, c in enumerate(raw.get("commensurating", [])):
-        at = f"{where}: $.commensurating[{i}]"
-        try:
-            fn = commensurators.get(c["function"])
-        except UnknownName as exc:
-            raise UserError(f"{at}.function: {exc}") from None
-        used = tuple(c.get("objectives", names))
-        for name in used:
-            if name not in known:
-                raise UserError(f"{at}.objectives: {name!r} is not an objective of this spec")
-        params = dict(c.get("params", {}))
-        if c["function"] in ("weighted_sum", "weighted_mean") and "weights" in params:
-            weights = params["weights"]
-            if not isinstance(weights, dict) or set(weights) != set(used) or \
-                    not all(isinstance(w, (int, float)) and not isinstance(w, bool) for w in weights.values()):
-                raise UserError(f"{at}.params.weights: give a number for each of its objectives {list(used)}")
-        normalise = c.get("normalise", "minmax")
-        if normalise == "bounds":
-            for name in used:
-                if next(o for o in objectives if o.name == name).bounds is None:
-                    raise UserError(f"{at}.normalise: 'bounds' needs bounds on objective {name!r}")
-        _check_params(fn, params, at)
-        functions.append(Commensurator(name=c["name"], function=c["function"], objectives=used, normalise=normalise,
-                                       params=params, label=c.get("label", c["name"]),
-                                       description=c.get("description", "")))
+    functions = [_commensurator(i, c, where, objectives) for i, c in enumerate(raw.get("commensurating", []))]
     _unique([f.name for f in functions], where, "commensurating")
-
-    groups = []
-    for i, g in enumerate(raw.get("groups", [])):
-        if g.get("objective") is not None and g["objective"] not in known:
-            raise UserError(f"{where}: $.groups[{i}].objective: {g['objective']!r} is not an objective of this spec")
-        groups.append(GroupView(name=g["name"], task=g["task"], by=g["by"], metric=g["metric"],
-                                label=g.get("label", g["name"]), top=g.get("top", 30), objective=g.get("objective")))
+    groups = [_group_view(i, g, where, set(names)) for i, g in enumerate(raw.get("groups", []))]
     _unique([g.name for g in groups], where, "groups")
-
     pairs = raw.get("figures", {}).get("pareto")
     default_pairs = pairs is None
     if pairs is None:
         pairs = list(combinations(names, 2))[:MAX_DEFAULT_PAIRS]
+    _check_pairs(pairs, where, set(names))
+    return LeaderboardSpec(name=raw["name"], description=raw.get("description", ""), path=str(path),
+                           objectives=tuple(objectives), commensurating=tuple(functions), groups=tuple(groups),
+                           pareto_pairs=tuple((a, b) for a, b in pairs), allow_mixed=spec_mixed,
+                           default_pairs=default_pairs)
+
+
+def _objective(i: int, o: dict, where: str, spec_mixed: frozenset) -> Objective:
+    bounds = tuple(o["bounds"]) if "bounds" in o else None
+    if bounds is not None and bounds[0] >= bounds[1]:
+        raise UserError(f"{where}: $.objectives[{i}].bounds: the low bound must be below the high bound")
+    return Objective(
+        name=o["name"], task=o["task"], path=_metric_path(o["metric"]), direction=o["direction"],
+        label=o.get("label", o["name"]), description=o.get("description", ""), bounds=bounds,
+        where=dict(o.get("where", {})), allow_mixed=spec_mixed | frozenset(o.get("allow_mixed", [])))
+
+
+def _commensurator(i: int, c: dict, where: str, objectives: list[Objective]) -> Commensurator:
+    at = f"{where}: $.commensurating[{i}]"
+    try:
+        fn = commensurators.get(c["function"])
+    except UnknownName as exc:
+        raise UserError(f"{at}.function: {exc}") from None
+    by_name = {o.name: o for o in objectives}
+    used = tuple(c.get("objectives", [o.name for o in objectives]))
+    for name in used:
+        if name not in by_name:
+            raise UserError(f"{at}.objectives: {name!r} is not an objective of this spec")
+    params = dict(c.get("params", {}))
+    if c["function"] in ("weighted_sum", "weighted_mean") and "weights" in params:
+        weights = params["weights"]
+        if not isinstance(weights, dict) or set(weights) != set(used) or \
+                not all(isinstance(w, (int, float)) and not isinstance(w, bool) for w in weights.values()):
+            raise UserError(f"{at}.params.weights: give a number for each of its objectives {list(used)}")
+    normalise = c.get("normalise", "minmax")
+    if normalise == "bounds":
+        for name in used:
+            if by_name[name].bounds is None:
+                raise UserError(f"{at}.normalise: 'bounds' needs bounds on objective {name!r}")
+    _check_params(fn, params, at)
+    return Commensurator(name=c["name"], function=c["function"], objectives=used, normalise=normalise,
+                         params=params, label=c.get("label", c["name"]), description=c.get("description", ""))
+
+
+def _group_view(i: int, g: dict, where: str, known: set[str]) -> GroupView:
+    if g.get("objective") is not None and g["objective"] not in known:
+        raise UserError(f"{where}: $.groups[{i}].objective: {g['objective']!r} is not an objective of this spec")
+    return GroupView(name=g["name"], task=g["task"], by=g["by"], metric=g["metric"], label=g.get("label", g["name"]),
+                     top=g.get("top", 30), objective=g.get("objective"))
+
+
+def _check_pairs(pairs: list, where: str, known: set[str]) -> None:
     for i, (a, b) in enumerate(pairs):
         for name in (a, b):
             if name not in known:
                 raise UserError(f"{where}: $.figures.pareto[{i}]: {name!r} is not an objective of this spec")
         if a == b:
             raise UserError(f"{where}: $.figures.pareto[{i}]: a scatter needs two different objectives")
-    return LeaderboardSpec(name=raw["name"], description=raw.get("description", ""), path=str(path),
-                           objectives=tuple(objectives), commensurating=tuple(functions), groups=tuple(groups),
-                           pareto_pairs=tuple((a, b) for a, b in pairs), allow_mixed=spec_mixed,
-                           default_pairs=default_pairs)
 
 
 def _unique(names: list[str], where: str, section: str) -> None:

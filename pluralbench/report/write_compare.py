@@ -58,6 +58,15 @@ def summary_lines(result: dict, label_a: str, label_b: str) -> list[str]:
 
 
 def to_markdown(result: dict, label_a: str, label_b: str, figure_paths: list[tuple[str, str]]) -> str:
+    out = _md_header(result, label_a, label_b) + _md_overall(result)
+    if result["groups"]:
+        out += _md_groups(result)
+    if figure_paths:
+        out += ["", "## Figures", ""] + [f"![{md_escape(c)}]({p})" for c, p in figure_paths]
+    return "\n".join(out) + "\n"
+
+
+def _md_header(result: dict, label_a: str, label_b: str) -> list[str]:
     a, b, task = result["a"], result["b"], result["task"]
     out = [f"# Comparison on {md_escape(task['name'])} (v{task['version']})", "",
            f"- **A**: {md_escape(label_a)} — {code_span(a['model'])}, elicitation {a['elicitation']}, "
@@ -72,7 +81,12 @@ def to_markdown(result: dict, label_a: str, label_b: str, figure_paths: list[tup
         out.append(f"> **Note:** {md_escape(w)}")
     if result["warnings"]:
         out.append("")
-    out += ["## Overall", "", "| metric | better | A | B | B − A [95% CI] | p | verdict |", "|---|---|---:|---:|---:|---:|---|"]
+    return out
+
+
+def _md_overall(result: dict) -> list[str]:
+    out = ["## Overall", "", "| metric | better | A | B | B − A [95% CI] | p | verdict |",
+           "|---|---|---:|---:|---:|---:|---|"]
     for name in result["metrics"]:
         blk = result["overall"][name]
         out.append(f"| {md_escape(name)} | {blk['direction'] or '—'} | {_f(blk['a'])} | {_f(blk['b'])} | "
@@ -88,36 +102,35 @@ def to_markdown(result: dict, label_a: str, label_b: str, figure_paths: list[tup
                     f"({e['diff']:+.3f}; the Roadmap reports entropy falling and JSD rising after RLHF)."]
     if result["unchanged_metrics"]:
         out += ["", f"Identical in both runs (properties of the data): {', '.join(result['unchanged_metrics'])}."]
+    return out
 
-    head = result["metrics"][0]
-    groups = result["groups"]
-    if groups:
-        by = md_escape(result["group_by"])
-        # The groups with the most items (a one-item group's difference is mostly noise), by difference.
-        largest = sorted(groups, key=lambda g: (-groups[g][head]["n_rows"], g))[:MAX_GROUP_ROWS]
-        shown = sorted(largest, key=lambda g: (_sort_key(groups[g][head]["diff"]), g))
-        out += ["", f"## Per {by}: {md_escape(head)}", ""]
-        if len(shown) < len(groups):
-            out += [f"The {len(shown)} groups with the most items, of {len(groups)}; all are in compare.json.", ""]
-        cols = f"| {by} | n | A | B | B − A [95% CI] | p | q (BH) |"
-        extra = "entropy B − A" if "entropy_model" in result["metrics"] else None
-        moved_g = result.get("argmax_moved_by_group") or {}
-        out += [cols[:-1] + (f"| {extra} |" if extra else "|") + (" argmax moved |" if moved_g else ""),
-                "|---|---:|---:|---:|---:|---:|---:|" + ("---:|" if extra else "") + ("---:|" if moved_g else "")]
-        for g in shown:
-            blk = groups[g][head]
-            line = (f"| {md_escape(g)} | {blk['n_rows']} | {_f(blk['a'])} | {_f(blk['b'])} | {_d(blk['diff'])} "
-                    f"[{_d(blk['diff_ci_low'])}, {_d(blk['diff_ci_high'])}] | {_p(blk['p_value'])} | "
-                    f"{_p(blk.get('q_value_bh'))} |")
-            if extra:
-                line += f" {_d(groups[g]['entropy_model']['diff'], 3)} |"
-            if moved_g:
-                mg = moved_g.get(g)
-                line += f" {mg['share']:.0%} |" if mg else " — |"
-            out.append(line)
-    if figure_paths:
-        out += ["", "## Figures", ""] + [f"![{md_escape(c)}]({p})" for c, p in figure_paths]
-    return "\n".join(out) + "\n"
+
+def _md_groups(result: dict) -> list[str]:
+    head, groups = result["metrics"][0], result["groups"]
+    by = md_escape(result["group_by"])
+    # The groups with the most items (a one-item group's difference is mostly noise), by difference.
+    largest = sorted(groups, key=lambda g: (-groups[g][head]["n_rows"], g))[:MAX_GROUP_ROWS]
+    shown = sorted(largest, key=lambda g: (_sort_key(groups[g][head]["diff"]), g))
+    out = ["", f"## Per {by}: {md_escape(head)}", ""]
+    if len(shown) < len(groups):
+        out += [f"The {len(shown)} groups with the most items, of {len(groups)}; all are in compare.json.", ""]
+    cols = f"| {by} | n | A | B | B − A [95% CI] | p | q (BH) |"
+    extra = "entropy B − A" if "entropy_model" in result["metrics"] else None
+    moved_g = result.get("argmax_moved_by_group") or {}
+    out += [cols[:-1] + (f"| {extra} |" if extra else "|") + (" argmax moved |" if moved_g else ""),
+            "|---|---:|---:|---:|---:|---:|---:|" + ("---:|" if extra else "") + ("---:|" if moved_g else "")]
+    for g in shown:
+        blk = groups[g][head]
+        line = (f"| {md_escape(g)} | {blk['n_rows']} | {_f(blk['a'])} | {_f(blk['b'])} | {_d(blk['diff'])} "
+                f"[{_d(blk['diff_ci_low'])}, {_d(blk['diff_ci_high'])}] | {_p(blk['p_value'])} | "
+                f"{_p(blk.get('q_value_bh'))} |")
+        if extra:
+            line += f" {_d(groups[g]['entropy_model']['diff'], 3)} |"
+        if moved_g:
+            mg = moved_g.get(g)
+            line += f" {mg['share']:.0%} |" if mg else " — |"
+        out.append(line)
+    return out
 
 
 def write_outputs(result: dict, out: Path, label_a: str, label_b: str) -> dict[str, Path]:

@@ -8,6 +8,7 @@ from typing import Sequence
 
 from pluralbench.core.records import ModelRequest
 from pluralbench.elicitation import Elicitation, OptionQuery
+from pluralbench.runner.inference import deserialise
 
 
 def expand(per_item_asks: Sequence[Sequence], method: Elicitation) -> tuple[list[list[ModelRequest]], list[list[int]]]:
@@ -44,3 +45,20 @@ def collapse(per_item_asks: Sequence[Sequence], sizes: Sequence[Sequence[int]], 
                 row.append(got[0])
         outputs.append(row)
     return outputs
+
+
+def outputs_from_stored(per_item_asks: Sequence[Sequence], sizes: Sequence[Sequence[int]],
+                        per_item: Sequence[Sequence[ModelRequest]], keys: Sequence[Sequence[str]], stored: dict,
+                        method: Elicitation) -> list[list]:
+    """`collapse` over the stored (journalled) answers, `keys[i][j]` naming the answer to `per_item[i][j]`.
+    Each answer is read once, as one object shared by the items that asked the same thing."""
+    answers: dict[str, object] = {}
+
+    def answer(req: ModelRequest, key: str):
+        if key not in answers:
+            answers[key] = deserialise(req.op, stored[key])
+        return answers[key]
+
+    per_item_answers = [[answer(req, key) for req, key in zip(reqs, item_keys)]
+                        for reqs, item_keys in zip(per_item, keys)]
+    return collapse(per_item_asks, sizes, per_item_answers, method)

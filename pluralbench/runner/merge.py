@@ -10,23 +10,24 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import datetime, timezone
 from pathlib import Path
 
 from pluralbench.core.files import write_json, write_jsonl
+from pluralbench.data import Dataset
 from pluralbench.elicitation import get_method
 from pluralbench.errors import UserError
-from pluralbench.runner.asks import collapse, expand
-from pluralbench.runner.execute import (
+from pluralbench.runner.asks import expand, outputs_from_stored
+from pluralbench.runner.documents import (
     REQUESTS_FILE,
-    RunOptions,
-    _deserialise,
     metrics_document,
-    prepare_task,
-    run_identity,
+    read_requests,
+    utc_now,
+    write_requests,
+    write_scored,
 )
+from pluralbench.runner.execute import RunOptions, prepare_task, run_identity
 from pluralbench.runner.journal import Journal
-from pluralbench.runner.rundir import RunLock, run_dir_for, run_id
+from pluralbench.runner.rundir import RunLock, make_run_dir, run_id
 from pluralbench.runner.shard import Shard
 from pluralbench.schemas import check_schema_version
 from pluralbench.taskfile import Task, get_task, load_task_file
@@ -65,7 +66,7 @@ def _read_shard(path: Path) -> ShardRun:
     shard = manifest.get("shard")
     if not shard:
         raise UserError(f"{path}: not a shard run (made without --shard); only shards of one run can be merged")
-    for name in ("requests.jsonl", "journal.jsonl"):
+    for name in (REQUESTS_FILE, "journal.jsonl"):
         if not (path / name).is_file():
             raise UserError(f"{path}: {name} is missing; it is needed to merge")
     return ShardRun(path, manifest, Shard(int(shard["index"]), int(shard["count"])))
@@ -108,47 +109,11 @@ def _resolve_task(manifest: dict) -> Task:
 def merge_shards(paths: list[Path], output: Path, data_dir: Path | None, argv: list[str]) -> Path:
     shards = sorted((_read_shard(p) for p in paths), key=lambda s: s.shard.index)
     check_compatible(shards)
-    for s in shards:
-        lp = s.manifest.get("long_prompts") or {}
-        if lp.get("skipped_items") or lp.get("truncated_items"):
-            raise UserError(f"{s.path}: skipped or truncated prompts longer than the model's context "
-                            f"({lp.get('skipped_items')} skipped, {lp.get('truncated_items')} truncated); merging such "
-                            "shards is not supported: run the task unsharded, or with a model whose context fits")
+    _refuse_long_prompt_shards(shards)
     first = shards[0].manifest
-    task = _resolve_task(first)
-    prepared = prepare_task(task, RunOptions(output=output, data_dir=data_dir, cache_dir=None,
-                                             limit=first["data"]["limit"]))
-    dataset = prepared.dataset
-    if dataset.sha256 != first["data"]["sha256"]:
-        raise UserError(f"the data for task {task.name} ({dataset.source.get('path')}) is not the data the shards "
-                        "used (its hash differs); point --data-dir at the same data")
-
-    keys_of: dict[str, list[str]] = {}
-    outputs_by_key: dict[str, object] = {}
-    for s in shards:  # lowest shard first: an answer computed in two shards is taken from the first
-        rows = [json.loads(line) for line in (s.path / REQUESTS_FILE).read_text(encoding="utf-8").splitlines() if line]
-        expected = [it["id"] for it in s.shard.select(dataset.items)]
-        if [r["id"] for r in rows] != expected:
-            raise UserError(f"{s.path}: its items are not shard {s.shard} of this data")
-        journal = Journal(s.path / "journal.jsonl")
-        for row in rows:
-            keys_of[row["id"]] = row["keys"]
-            for key in row["keys"]:
-                if key not in journal.entries:
-                    raise UserError(f"{s.path}: journal.jsonl lacks an answer for item {row['id']!r}")
-                outputs_by_key.setdefault(key, journal.entries[key])
-
-    family = task.family_impl()
-    if family.uses_judge:
-        # Judge scores live in each shard's own judgement journal; rescoring them together is not built yet.
-        raise UserError(f"task {task.name} is scored by a judge: merging its shards is not supported; run it unsharded")
-    method = get_method()
-    asks = family.requests(task, dataset.items)
-    per_item, sizes = expand(asks, method)
-    answers = [[_deserialise(req.op, outputs_by_key[key]) for req, key in zip(reqs, keys_of[item["id"]])]
-               for item, reqs in zip(dataset.items, per_item)]
-    outputs = collapse(asks, sizes, answers, method)
-    scored = family.score(task, dataset.items, outputs, seed=first["seed"])
+    task, dataset = _shards_data(first, output, data_dir)
+    keys_of, stored = _stored_answers(shards, dataset)
+    scored = _rescore(task, dataset, keys_of, stored, first["seed"])
 
     model = first["model"]
     elicitation = first["elicitation"]["resolved"]
@@ -159,16 +124,67 @@ def merge_shards(paths: list[Path], output: Path, data_dir: Path | None, argv: l
                                first["metric_parameters"], scored.metrics)
     manifest = _merged_manifest(rid, shards, len(dataset.items), argv)
 
-    output.mkdir(parents=True, exist_ok=True)
-    run_dir = run_dir_for(output, rid)
-    run_dir.mkdir(parents=True, exist_ok=True)
+    run_dir = make_run_dir(output, rid)
     with RunLock(run_dir):
-        write_jsonl(run_dir / "journal.jsonl", [{"key": k, "output": v} for k, v in outputs_by_key.items()])
-        write_jsonl(run_dir / REQUESTS_FILE, [{"id": it["id"], "keys": keys_of[it["id"]]} for it in dataset.items])
-        write_jsonl(run_dir / "samples.jsonl", scored.samples)
-        write_json(run_dir / "metrics.json", metrics)
+        write_jsonl(run_dir / "journal.jsonl", [{"key": k, "output": v} for k, v in stored.items()])
+        write_requests(run_dir, dataset.items, [keys_of[it["id"]] for it in dataset.items])
+        write_scored(run_dir, scored.samples, metrics)
         write_json(run_dir / "manifest.json", manifest)
     return run_dir
+
+
+def _refuse_long_prompt_shards(shards: list[ShardRun]) -> None:
+    for s in shards:
+        lp = s.manifest.get("long_prompts") or {}
+        if lp.get("skipped_items") or lp.get("truncated_items"):
+            raise UserError(f"{s.path}: skipped or truncated prompts longer than the model's context "
+                            f"({lp.get('skipped_items')} skipped, {lp.get('truncated_items')} truncated); merging such "
+                            "shards is not supported: run the task unsharded, or with a model whose context fits")
+
+
+def _shards_data(first: dict, output: Path, data_dir: Path | None) -> tuple[Task, Dataset]:
+    """The task and its (limited) data as the shards recorded them, or a refusal if the data changed."""
+    task = _resolve_task(first)
+    prepared = prepare_task(task, RunOptions(output=output, data_dir=data_dir, cache_dir=None,
+                                             limit=first["data"]["limit"]))
+    dataset = prepared.dataset
+    if dataset.sha256 != first["data"]["sha256"]:
+        raise UserError(f"the data for task {task.name} ({dataset.source.get('path')}) is not the data the shards "
+                        "used (its hash differs); point --data-dir at the same data")
+    return task, dataset
+
+
+def _stored_answers(shards: list[ShardRun], dataset: Dataset) -> tuple[dict[str, list[str]], dict[str, object]]:
+    """-> (each item's request keys by item id, every stored answer by key) from the shards' journals."""
+    keys_of: dict[str, list[str]] = {}
+    outputs_by_key: dict[str, object] = {}
+    for s in shards:  # lowest shard first: an answer computed in two shards is taken from the first
+        rows = read_requests(s.path)
+        expected = [it["id"] for it in s.shard.select(dataset.items)]
+        if [r["id"] for r in rows] != expected:
+            raise UserError(f"{s.path}: its items are not shard {s.shard} of this data")
+        journal = Journal(s.path / "journal.jsonl")
+        for row in rows:
+            keys_of[row["id"]] = row["keys"]
+            for key in row["keys"]:
+                if key not in journal.entries:
+                    raise UserError(f"{s.path}: journal.jsonl lacks an answer for item {row['id']!r}")
+                outputs_by_key.setdefault(key, journal.entries[key])
+    return keys_of, outputs_by_key
+
+
+def _rescore(task: Task, dataset: Dataset, keys_of: dict[str, list[str]], stored: dict, seed: int):
+    """The family's score over all items, from the stored answers, as an unsharded run scores them."""
+    family = task.family_impl()
+    if family.uses_judge:
+        # Judge scores live in each shard's own judgement journal; rescoring them together is not built yet.
+        raise UserError(f"task {task.name} is scored by a judge: merging its shards is not supported; run it unsharded")
+    method = get_method()
+    asks = family.requests(task, dataset.items)
+    per_item, sizes = expand(asks, method)
+    outputs = outputs_from_stored(asks, sizes, per_item, [keys_of[item["id"]] for item in dataset.items], stored,
+                                  method)
+    return family.score(task, dataset.items, outputs, seed=seed)
 
 
 def _merged_manifest(rid: str, shards: list[ShardRun], items: int, argv: list[str]) -> dict:
@@ -181,7 +197,7 @@ def _merged_manifest(rid: str, shards: list[ShardRun], items: int, argv: list[st
                for k in ("model_load_s", "inference_s", "scoring_s", "total_s")}
     manifest.update(
         run_id=rid, command=argv, status="complete", counts=counts,
-        finished_at=datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        finished_at=utc_now(),
         timings=timings | {"note": "sums over the shards, which may have run in parallel on several machines"},
         merged_from=[{"run_id": s.manifest["run_id"], "shard": s.manifest["shard"], "path": str(s.path),
                       "created_at": s.manifest["created_at"], "environment": s.manifest["environment"]}

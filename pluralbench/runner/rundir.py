@@ -1,4 +1,4 @@
-"""Run directories: deterministic ids (so the same command resumes), a lock, atomic writes."""
+"""Run directories: deterministic ids (so the same command resumes), their creation, a lock."""
 from __future__ import annotations
 
 import fcntl
@@ -22,6 +22,13 @@ def run_dir_for(output: Path, rid: str) -> Path:
     if output.resolve() not in path.parents:
         raise UserError(f"run id {rid!r} would escape the output directory {output}")
     return path
+
+
+def make_run_dir(output: Path, rid: str) -> Path:
+    output.mkdir(parents=True, exist_ok=True)
+    run_dir = run_dir_for(output, rid)
+    run_dir.mkdir(parents=True, exist_ok=True)
+    return run_dir
 
 
 class RunLock:

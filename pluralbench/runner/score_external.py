@@ -9,20 +9,26 @@ from __future__ import annotations
 
 import json
 import time
-from datetime import datetime, timezone
 from pathlib import Path
 
-from pluralbench import __version__
-from pluralbench.core.files import write_json, write_jsonl
+from pluralbench.core.files import write_json
 from pluralbench.data import load_task_data
 from pluralbench.data.files import read_json, read_text
 from pluralbench.data.loading import call_loader
 from pluralbench.errors import DataError, UserError
 from pluralbench.hashing import sha256_file
 from pluralbench.provenance import environment
+from pluralbench.registry import data_formats
+from pluralbench.runner.documents import (
+    data_record,
+    manifest_head,
+    metrics_document,
+    task_record,
+    utc_now,
+    write_scored,
+)
 from pluralbench.runner.execute import RunSummary, loader_context
-from pluralbench.runner.rundir import RunLock, run_dir_for, run_id
-from pluralbench.schemas import SCHEMA_VERSION
+from pluralbench.runner.rundir import RunLock, make_run_dir, run_id
 from pluralbench.taskfile import Task
 
 # Formats whose rows hold the items themselves: a predictions file in them needs no data directory.
@@ -127,9 +133,7 @@ def score_file(task: Task, path: Path, *, output: Path, data_dir: Path | None, s
     identity = {"predictions": sha, "task": [task.name, task.version, task.file_sha256], "data": dataset.sha256,
                 "seed": seed}
     rid = run_id(task.name, f"predictions-{path.stem}", identity)
-    output.mkdir(parents=True, exist_ok=True)
-    run_dir = run_dir_for(output, rid)
-    run_dir.mkdir(parents=True, exist_ok=True)
+    run_dir = make_run_dir(output, rid)
     with RunLock(run_dir):
         t_score = time.perf_counter()
         scored = family.score_predictions(task, items, predictions, seed=seed)
@@ -137,29 +141,17 @@ def score_file(task: Task, path: Path, *, output: Path, data_dir: Path | None, s
         params = family.metric_parameters(task)
         source = {"kind": "predictions", "path": str(path.resolve()), "sha256": sha} | facts
         elicitation = (facts.get("original_run") or {}).get("elicitation") or "external"
-        metrics = {
-            "schema_version": SCHEMA_VERSION,
-            "run_id": rid,
-            "task": {"name": task.name, "version": task.version, "family": task.family, "data_sha256": dataset.sha256},
-            "model": {"spec": f"predictions:{path.name}", "fingerprint_id": sha[:24]},
-            "elicitation": elicitation,
-            "parameters": params,
-            "source": source,
-        } | scored.metrics
-        now = datetime.now(timezone.utc).isoformat(timespec="seconds")
-        manifest = {
-            "schema_version": SCHEMA_VERSION,
-            "pluralbench_version": __version__,
-            "run_id": rid,
+        metrics = metrics_document(rid, task, dataset.sha256, f"predictions:{path.name}", sha[:24], elicitation, params,
+                                   scored.metrics, source=source)
+        now = utc_now()
+        manifest = manifest_head(rid) | {
             "status": "complete",
             "created_at": now,
             "finished_at": now,
             "command": ["pluralbench", *(argv or [])],
             "predictions": {"path": str(path.resolve()), "sha256": sha, "items_scored": len(items)} | facts,
-            "task": {"name": task.name, "version": task.version, "family": task.family, "file": task.path,
-                     "file_sha256": task.file_sha256, "description": task.description},
-            "data": {"source": dataset.source, "sha256": dataset.sha256, "items_total": len(dataset.items),
-                     "items_used": len(items), "limit": None, "checks": dataset.checks},
+            "task": task_record(task),
+            "data": data_record(dataset, len(dataset.items), len(items), None),
             "elicitation": {"requested": "external", "resolved": elicitation, "answer_prefix": None},
             "seed": seed,
             "metric_parameters": params,
@@ -167,7 +159,6 @@ def score_file(task: Task, path: Path, *, output: Path, data_dir: Path | None, s
             "counts": {"items": len(items), "unique_requests": 0, "journal_hits": 0, "cache_hits": 0, "model_calls": 0},
             "timings": {"scoring_s": round(score_s, 3), "total_s": round(time.perf_counter() - t0, 3)},
         }
-        write_jsonl(run_dir / "samples.jsonl", scored.samples)
-        write_json(run_dir / "metrics.json", metrics)
+        write_scored(run_dir, scored.samples, metrics)
         write_json(run_dir / "manifest.json", manifest)
     return RunSummary(run_dir, metrics, manifest["counts"])

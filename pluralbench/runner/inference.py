@@ -1,0 +1,92 @@
+"""Getting a run's model requests answered: identical requests are rendered and keyed once; each
+answer comes from the run's journal, else the shared cache, else the model in planned batches, and
+is journalled as soon as it exists (what lets a killed run resume).
+
+Batches are planned over *all* of a run's requests in a fixed order before any are skipped, so a
+resumed run computes exactly the batches an uninterrupted run would, and its numbers are identical.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from pluralbench.core.records import ModelRequest, OptionOutput, Rendered
+from pluralbench.errors import UserError
+from pluralbench.models.base import ModelAdapter
+from pluralbench.runner.batch_plan import plan_batches
+from pluralbench.runner.cache import ResponseCache, cache_key
+from pluralbench.runner.journal import Journal
+
+
+@dataclass
+class UniqueRequests:
+    keys: list[list[str]]  # each item's request keys, in request order
+    unique: dict[str, tuple[ModelRequest, Rendered]]  # one entry per key, in first-asked order
+
+
+def render(adapter: ModelAdapter, req: ModelRequest, elicitation: str) -> Rendered:
+    return adapter.render(req.prompt, elicitation, req.answer_prefix if req.op == "options" else None)
+
+
+def unique_requests(adapter: ModelAdapter, per_item: list[list[ModelRequest]], elicitation: str,
+                    fingerprint: dict) -> UniqueRequests:
+    key_of: dict[ModelRequest, str] = {}
+    unique: dict[str, tuple[ModelRequest, Rendered]] = {}
+    for reqs in per_item:
+        for req in reqs:
+            if req in key_of:
+                continue
+            rendered = render(adapter, req, elicitation)
+            key = cache_key(fingerprint, elicitation, rendered.key(), req.params_key())
+            key_of[req] = key
+            unique.setdefault(key, (req, rendered))
+    return UniqueRequests([[key_of[req] for req in reqs] for reqs in per_item], unique)
+
+
+def serialise(op: str, output):
+    return output.to_json() if op == "options" else output
+
+
+def deserialise(op: str, value):
+    return OptionOutput.from_json(value) if op == "options" else value
+
+
+def _call_model(adapter: ModelAdapter, op: str, rendered: list[Rendered], requests: list[ModelRequest]):
+    if op == "options":
+        return adapter.option_distributions(rendered, [r.labels for r in requests])
+    if op == "loglikelihood":
+        return adapter.loglikelihoods(rendered, [r.continuation for r in requests])
+    if op == "generate":
+        return adapter.generate(rendered, requests[0].generation)
+    raise UserError(f"unknown request op {op!r}")
+
+
+def answer_requests(adapter: ModelAdapter, unique: dict, journal: Journal, cache: ResponseCache | None,
+                    batch_size: int, counts: dict, label: str, show_progress: bool, stream) -> None:
+    """Fill the journal with an answer for every unique request, counting where each came from."""
+    from tqdm import tqdm
+
+    batches = plan_batches(unique, batch_size, by_text=getattr(adapter, "share_prefix", False))
+    counts["journal_hits"] = sum(1 for k in unique if k in journal.entries)
+    # Everything the shared cache already holds goes into the journal in one write (one fsync).
+    pending = [k for batch in batches for k in batch if k not in journal.entries]
+    from_cache = cache.get_many(pending) if cache is not None and pending else {}
+    counts["cache_hits"] += len(from_cache)
+    journal.append({k: from_cache[k] for k in pending if k in from_cache})
+    bar = tqdm(total=len(unique), initial=len(unique) - len(pending) + len(from_cache), desc=label, unit="prompt",
+               file=stream, disable=not show_progress, dynamic_ncols=True, mininterval=1.0)
+    try:
+        for batch in batches:
+            to_compute = [k for k in batch if k not in journal.entries]
+            if not to_compute:
+                continue
+            op = unique[to_compute[0]][0].op
+            results = _call_model(adapter, op, [unique[k][1] for k in to_compute], [unique[k][0] for k in to_compute])
+            fresh = {k: serialise(op, r) for k, r in zip(to_compute, results)}
+            counts["model_calls"] += len(to_compute)
+            counts["model_batches"] += 1
+            if cache is not None:
+                cache.put_many(fresh)  # cache before journal: a kill between them loses nothing
+            journal.append(fresh)
+            bar.update(len(to_compute))
+    finally:
+        bar.close()

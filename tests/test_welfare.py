@@ -157,3 +157,14 @@ def test_endpoints_are_min_and_geometric_mean(values, weights):
     assert power_mean(values, w, 0.0)[0] == pytest.approx(expected, rel=1e-9, abs=1e-300)
     # a very negative p approaches the minimum
     assert power_mean(values, w, -200.0)[0] == pytest.approx(min(values), rel=0.05, abs=1e-12)
+
+
+def test_power_mean_keeps_its_digits_near_p_zero():
+    """Found by hypothesis: the log-domain sum lost M_1e-9 to cancellation, putting it below M_0."""
+    values, weights = [1.0, 2.0], [1.0, 2.0]
+    ps = [-1e-6, -1e-9, -1e-12, 0.0, 1e-12, 1e-9, 1e-6]
+    means = [power_mean(values, weights, p)[0] for p in ps]
+    assert all(a <= b for a, b in zip(means, means[1:])), means
+    geometric = 2.0 ** (2 / 3)
+    assert means[3] == pytest.approx(geometric, rel=1e-15)
+    assert means[4] == pytest.approx(geometric, rel=1e-11) and means[2] == pytest.approx(geometric, rel=1e-11)

@@ -85,9 +85,15 @@ def _positive_power_mean(x: np.ndarray, w: np.ndarray, p: float) -> float:
     if not pos.any():
         return 0.0
     logs, wp = np.log(x[pos]), w[pos]
-    if p == 0.0 or abs(p) * max(float(np.abs(logs).max()), 1.0) < 1e-9:
-        # p = 0, or so close that the sum rounds to 1: the geometric mean (the limit; a zero makes it 0).
+    spread = abs(p) * max(float(np.abs(logs).max()), 1.0)
+    if p == 0.0 or spread < 1e-300:
+        # p = 0 (or below what p * log x can hold): the geometric mean (the limit; a zero makes it 0).
         value = float(np.exp(np.dot(wp, logs))) if pos.all() else 0.0
+    elif spread < 1.0:
+        # Small |p|: log(sum w e^{p log x}) is a sum near 1, and logsumexp loses its digits to cancellation
+        # (M_1e-9 came out below M_0); log1p/expm1 keep them, so M_p stays monotone in p.
+        missing = 0.0 if pos.all() else wp.sum() - 1.0  # jurors at 0 (p > 0); else exactly 0, not a rounding
+        value = float(np.exp(np.log1p(missing + np.dot(wp, np.expm1(p * logs))) / p))
     else:
         value = float(np.exp(logsumexp(p * logs, b=wp) / p))
     return min(max(value, float(x.min())), float(x.max()))  # rounding must not leave [min, max]

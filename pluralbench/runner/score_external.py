@@ -18,7 +18,6 @@ from pluralbench.data.loading import call_loader
 from pluralbench.errors import DataError, UserError
 from pluralbench.hashing import sha256_file
 from pluralbench.provenance import environment
-from pluralbench.registry import data_formats
 from pluralbench.runner.documents import (
     data_record,
     manifest_head,

@@ -109,3 +109,24 @@ def served_block(values: dict[str, tuple[float | None, int]], direction: str | N
     """The best/worst served groups of metrics.json from {group: (headline value, items)}."""
     best, worst = served_groups(values, direction == "higher", min_n)
     return {"best_served_groups": best, "worst_served_groups": worst, "served_groups_min_n": min_n}
+
+
+def mean_of_defined(values, *, bootstrap: dict, seed: int, direction: str | None = None) -> dict:
+    """mean_with_ci over the values that are defined (None, e.g. a score with no spread, left out)."""
+    return mean_with_ci([v for v in values if v is not None], bootstrap=bootstrap, seed=seed, direction=direction)
+
+
+def group_blocks(labels, block_of) -> dict:
+    """Per-group blocks of metrics.json from one label per row: {group: {"n": rows, **block_of(positions)}},
+    groups sorted, rows without a group (None) left out."""
+    return {group: {"n": len(rows), **block_of(rows)} for group, rows in index_by(labels).items()}
+
+
+def group_values(groups: dict, metric: str) -> dict[str, tuple[float | None, int]]:
+    """{group: (value of `metric`, items)} from per-group blocks: what served_groups / served_block rank."""
+    return {g: (block["metrics"][metric]["value"], block["n"]) for g, block in groups.items()}
+
+
+def excluded_count(samples: list[dict]) -> int:
+    """How many samples were excluded from scoring (they carry an `excluded` reason)."""
+    return sum(1 for s in samples if s.get("excluded"))

@@ -144,13 +144,14 @@ class OvertonCoverage(TaskFamily):
             return (explanation, sentence)
         return (sentence, explanation)
 
+    def vrd_pairs(self, task, item, sentences: list[str]) -> list[list[tuple[str, str]]]:
+        """Per VRD of the item, the (premise, hypothesis) pair of its explanation with each sentence."""
+        return [[self.oriented(task, v["explanation"], s) for s in sentences] for v in item["vrds"]]
+
     def judge_pairs(self, task, items, outputs) -> list[list[tuple[str, str]]]:
         """Per item, every (premise, hypothesis) pair the judge must score."""
-        pairs = []
-        for item, (response,) in zip(items, outputs):
-            sentences = self.sentences(task, response)
-            pairs.append([self.oriented(task, v["explanation"], s) for v in item["vrds"] for s in sentences])
-        return pairs
+        return [[pair for row in self.vrd_pairs(task, item, self.sentences(task, response)) for pair in row]
+                for item, (response,) in zip(items, outputs)]
 
     # scoring ----------------------------------------------------------------------------------------
     def score(self, task, items, outputs, *, seed, judgements=None):
@@ -165,8 +166,7 @@ class OvertonCoverage(TaskFamily):
     def _situation_sample(self, task, item: dict, response: str, judgements, judge_tag: dict) -> dict:
         """One situation's sample: the response, its sentences, every judge score and the coverage they give."""
         sentences = self.sentences(task, response)
-        matrix = [[judgements.score(*self.oriented(task, v["explanation"], s)) for s in sentences]
-                  for v in item["vrds"]]
+        matrix = [[judgements.score(*pair) for pair in row] for row in self.vrd_pairs(task, item, sentences)]
         per_vrd = vrd_scores(np.asarray(matrix, dtype=np.float64).reshape(len(item["vrds"]), len(sentences)))
         return {
             "id": item["id"], "group": None, "prompt_sha256": sha256_text(item["prompt"]),

@@ -84,6 +84,7 @@ def steered_item(item: dict, pis: list[np.ndarray], weights: list[float], simila
 
 
 def sample_metrics(row: SteeredItem) -> dict:
+    """A sample's metrics: the item's trade-off scores (and its mean mixture distance, for target objectives)."""
     metrics = {"strict_score": row.strict, "soft_score": row.soft, "spearman_weight_tradeoff": row.spearman}
     if row.mixture_jsd is not None:
         metrics["mixture_jsd"] = float(np.mean(row.mixture_jsd))
@@ -104,7 +105,8 @@ def overall_block(kept: list[SteeredItem], samples: list[dict], has_mixture: boo
     return overall
 
 
-def _defined(values) -> list[float | None]:
+def _none_for_nan(values) -> list[float | None]:
+    """JSON-ready values: NaN (a function under which the steered models all score the same) as None."""
     return [None if np.isnan(v) else float(v) for v in values]
 
 
@@ -116,8 +118,8 @@ def mean_matrix_scores(kept: list[SteeredItem]) -> dict:
         "matrix_note": "S[i][j] = f_{w_i}(M_{w_j}), mean over items; rows are functions, columns steered models",
         "matrix_strict_score": strict_score(mean_matrix),
         "matrix_soft_score": soft_score(mean_matrix),
-        "matrix_strict_score_rows": _defined(strict_score_rows(mean_matrix)),
-        "matrix_soft_score_rows": _defined(soft_score_rows(mean_matrix)),
+        "matrix_strict_score_rows": _none_for_nan(strict_score_rows(mean_matrix)),
+        "matrix_soft_score_rows": _none_for_nan(soft_score_rows(mean_matrix)),
         "items_without_spread": sum(1 for r in kept if r.soft is None),  # steering changed nothing f can see
         "items_with_constant_tradeoff": sum(1 for r in kept if r.spearman is None),
     }
@@ -135,6 +137,8 @@ def weight_block(kept: list[SteeredItem], j: int, has_mixture: bool, bootstrap: 
 
 def tradeoff_block(kept: list[SteeredItem], weights: list[float], has_mixture: bool, bootstrap: dict,
                    seed: int) -> dict:
+    """The trade-off block of metrics.json: the functions and steered models, and when any item was scored,
+    the mean trade-off matrix's scores and the per-weight means."""
     block = {"weights": weights, "functions": [f"f_{_wkey(w)}" for w in weights],
              "steered_models": [f"M_{_wkey(w)}" for w in weights]}
     if kept:

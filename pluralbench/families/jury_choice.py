@@ -32,7 +32,7 @@ from pluralbench.families.jury_common import (
     welfare_parameters,
 )
 from pluralbench.metrics.bootstrap import bootstrap_ratio_ci
-from pluralbench.metrics.summary import excluded_count, group_blocks, mean_of_defined, mean_with_ci
+from pluralbench.metrics.summary import defined_mean_with_ci, excluded_count, group_blocks, index_by, mean_with_ci
 from pluralbench.metrics.welfare import choice_welfare, rescale_to_unit
 from pluralbench.registry import task_families
 
@@ -119,8 +119,8 @@ def pooled_normalised(reports: list[dict], bootstrap: dict, seed: int) -> dict:
 def choice_statistics(reports: list[dict], bootstrap: dict, seed: int) -> dict:
     """Means of the model's, a random and the best and worst choice's welfare, and the normalised score."""
     stats = welfare_means({s: [r[s] for r in reports] for s in STATS}, bootstrap=bootstrap, seed=seed)
-    stats["normalised_item_mean"] = mean_of_defined([r["normalised"] for r in reports], bootstrap=bootstrap, seed=seed,
-                                                    direction="higher")
+    stats["normalised_item_mean"] = defined_mean_with_ci([r["normalised"] for r in reports], bootstrap=bootstrap,
+                                                         seed=seed, direction="higher")
     stats["normalised_pooled"] = pooled_normalised(reports, bootstrap, seed)
     return stats
 
@@ -144,10 +144,8 @@ def normalised_metrics(block: dict) -> dict:
 
 def jury_groups(rows: list[ChoiceItem], fnames: list[str], bootstrap: dict, seed: int) -> dict:
     """Per jury: the pooled normalised scores over its candidate sets."""
-    def block(positions):
-        return {"metrics": normalised_metrics(welfare_block([rows[i] for i in positions], fnames, bootstrap, seed))}
-
-    return group_blocks([r.jury for r in rows], block)
+    return group_blocks(index_by([r.jury for r in rows]), metrics=lambda positions: normalised_metrics(
+        welfare_block([rows[i] for i in positions], fnames, bootstrap, seed)))
 
 
 def choice_probability_by_position(rows: list[ChoiceItem]) -> list[float]:

@@ -84,11 +84,12 @@ def over_juror_means(means: np.ndarray, fns: dict) -> dict:
 
 def juror_groups(jurors: JurorUtilities, bootstrap: dict, seed: int) -> dict:
     """Per juror: its mean utility from the model and from each baseline."""
-    def block(rows):
-        cis = welfare_means({s: jurors.values[s][rows] for s in SYSTEMS}, bootstrap=bootstrap, seed=seed)
-        return {"metrics": {"utility": cis["model"]}, "baselines": {s: {"utility": cis[s]} for s in SYSTEMS[1:]}}
+    def utilities(rows, systems):
+        return welfare_means({s: jurors.values[s][rows] for s in systems}, bootstrap=bootstrap, seed=seed)
 
-    return group_blocks(jurors.jurors, block)
+    return group_blocks(index_by(jurors.jurors),
+                        metrics=lambda rows: {"utility": utilities(rows, SYSTEMS[:1])["model"]},
+                        baselines=lambda rows: {s: {"utility": ci} for s, ci in utilities(rows, SYSTEMS[1:]).items()})
 
 
 def system_welfare(kept: list[ItemWelfare], jurors: JurorUtilities, fns: dict, bootstrap: dict, seed: int) -> dict:

@@ -32,7 +32,7 @@ from pluralbench.families.jury_common import (
 )
 from pluralbench.hashing import sha256_text
 from pluralbench.metrics.divergence import js_distance
-from pluralbench.metrics.summary import excluded_count, mean_of_defined, means_with_ci
+from pluralbench.metrics.summary import defined_mean_with_ci, excluded_count, means_with_ci
 from pluralbench.metrics.tradeoff import (
     achieved_tradeoff,
     soft_score,
@@ -93,7 +93,7 @@ def sample_metrics(row: SteeredItem) -> dict:
 
 def overall_block(kept: list[SteeredItem], samples: list[dict], has_mixture: bool, bootstrap: dict, seed: int) -> dict:
     """Means over items of the per-item scores (items where a score is undefined left out of its mean)."""
-    mean = partial(mean_of_defined, bootstrap=bootstrap, seed=seed)
+    mean = partial(defined_mean_with_ci, bootstrap=bootstrap, seed=seed)
     overall = {
         "strict_score": mean([r.strict for r in kept], direction="higher"),
         "soft_score": mean([r.soft for r in kept], direction="higher"),

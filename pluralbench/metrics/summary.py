@@ -111,15 +111,17 @@ def served_block(values: dict[str, tuple[float | None, int]], direction: str | N
     return {"best_served_groups": best, "worst_served_groups": worst, "served_groups_min_n": min_n}
 
 
-def mean_of_defined(values, *, bootstrap: dict, seed: int, direction: str | None = None) -> dict:
-    """mean_with_ci over the values that are defined (None, e.g. a score with no spread, left out)."""
-    return mean_with_ci([v for v in values if v is not None], bootstrap=bootstrap, seed=seed, direction=direction)
+def group_blocks(index: dict, **blocks) -> dict:
+    """The per-group part of metrics.json from index_by's {group: positions}: {group: {"n": items,
+    name: make(positions) for each name=make}}, groups and names in the order given."""
+    return {g: {"n": len(ix)} | {name: make(ix) for name, make in blocks.items()} for g, ix in index.items()}
 
 
-def group_blocks(labels, block_of) -> dict:
-    """Per-group blocks of metrics.json from one label per row: {group: {"n": rows, **block_of(positions)}},
-    groups sorted, rows without a group (None) left out."""
-    return {group: {"n": len(rows), **block_of(rows)} for group, rows in index_by(labels).items()}
+def defined_mean_with_ci(values, *, bootstrap: dict, seed: int, direction: str | None = None) -> dict:
+    """mean_with_ci over the values that are not NaN: an item whose metric is undefined (or unanswered) is
+    left out, and `n` counts only the defined ones."""
+    values = np.asarray(values, dtype=np.float64)
+    return mean_with_ci(values[~np.isnan(values)], bootstrap=bootstrap, seed=seed, direction=direction)
 
 
 def group_values(groups: dict, metric: str) -> dict[str, tuple[float | None, int]]:

@@ -9,7 +9,7 @@ the baselines under each welfare function shows whether utilitarian and maximin 
 """
 from __future__ import annotations
 
-from collections import defaultdict
+from typing import Callable, NamedTuple
 
 import numpy as np
 
@@ -19,19 +19,99 @@ from pluralbench.elicitation.predictions import exclude_sample
 from pluralbench.families.base import Scored, TaskFamily
 from pluralbench.families.common import BOOTSTRAP_SCHEMA, NOTES_SCHEMA, bootstrap_settings
 from pluralbench.families.jury_common import (
+    SIMILARITY_SCHEMA,
     WELFARE_SCHEMA,
     WELFARE_SLOTS,
     lettered,
+    option_sample,
+    predicted_distribution,
+    similarity_function,
+    similarity_spec,
+    split_scored,
     welfare_functions,
+    welfare_means,
     welfare_parameters,
 )
-from pluralbench.hashing import sha256_text
 from pluralbench.metrics.declared import MetricSlot
-from pluralbench.metrics.summary import SERVED_GROUPS_MIN_N, mean_with_ci, served_groups
-from pluralbench.registry import metrics as metric_registry
+from pluralbench.metrics.summary import (
+    SERVED_GROUPS_MIN_N,
+    excluded_count,
+    group_blocks,
+    group_values,
+    index_by,
+    mean_with_ci,
+    served_groups,
+)
 from pluralbench.registry import task_families
 
 SYSTEMS = ("model", "uniform", "pooled")
+
+
+class JurySetup(NamedTuple):
+    """What scoring an item needs from the task: the welfare functions, the juror utility, the weighting."""
+    welfare: dict[str, Callable]  # name -> fn(utilities, weights)
+    utility: Callable  # fn(distribution, juror's distribution) -> utility
+    weigh_by_raters: bool
+
+
+class ItemWelfare(NamedTuple):
+    """One scored item: its jurors and, under each system (model and baselines), their utilities and the welfare."""
+    jurors: list[str]
+    utilities: dict[str, np.ndarray]  # system -> utility per juror
+    welfare: dict[str, dict[str, float]]  # system -> welfare function -> value
+
+
+class JurorUtilities:
+    """Every juror's utilities over the scored items, per system: one row per (item, juror), in item order."""
+
+    def __init__(self, kept: list[ItemWelfare]):
+        self.jurors = [name for row in kept for name in row.jurors]
+        self.values = {s: np.array([u for row in kept for u in row.utilities[s]]) for s in SYSTEMS}
+
+    def means(self, system: str) -> np.ndarray:
+        """Each juror's mean utility over the items it judged, jurors sorted by name."""
+        return np.array([np.mean(self.values[system][rows]) for rows in index_by(self.jurors).values()])
+
+
+def sample_metrics(welfare: dict[str, dict[str, float]]) -> dict:
+    """A sample's metrics: the model's welfare under the function's name, a baseline's as `<system>_<name>`."""
+    return {(f if s == "model" else f"{s}_{f}"): w for s, by_f in welfare.items() for f, w in by_f.items()}
+
+
+def over_juror_means(means: np.ndarray, fns: dict) -> dict:
+    """Welfare across the jurors' mean utilities (one number, no CI) under each welfare function."""
+    return {f: {"value": float(fn(means[:, None])[0]) if means.size else None, "ci_low": None, "ci_high": None,
+                "n": len(means), "direction": "higher"} for f, fn in fns.items()}
+
+
+def juror_groups(jurors: JurorUtilities, bootstrap: dict, seed: int) -> dict:
+    """Per juror: its mean utility from the model and from each baseline."""
+    def utilities(rows, systems):
+        return welfare_means({s: jurors.values[s][rows] for s in systems}, bootstrap=bootstrap, seed=seed)
+
+    return group_blocks(index_by(jurors.jurors),
+                        metrics=lambda rows: {"utility": utilities(rows, SYSTEMS[:1])["model"]},
+                        baselines=lambda rows: {s: {"utility": ci} for s, ci in utilities(rows, SYSTEMS[1:]).items()})
+
+
+def system_welfare(kept: list[ItemWelfare], jurors: JurorUtilities, fns: dict, bootstrap: dict, seed: int) -> dict:
+    """Per system: the mean over items of the welfare across each item's jurors, and the welfare across
+    the jurors' mean utilities."""
+    return {s: {"per_item": welfare_means({f: [r.welfare[s][f] for r in kept] for f in fns}, bootstrap=bootstrap,
+                                          seed=seed),
+                "over_juror_means": over_juror_means(jurors.means(s), fns)} for s in SYSTEMS}
+
+
+def rankings_block(per_item: dict[str, dict], fnames: list[str]) -> dict:
+    """Per welfare function, the systems from best to worst (ties by name, a system without a value last),
+    and whether each function ranks them differently from the first."""
+    by_welfare = {}
+    for f in fnames:
+        values = {s: per_item[s][f]["value"] for s in SYSTEMS if f in per_item[s]}
+        by_welfare[f] = sorted(values, key=lambda s: (-(values[s] if values[s] is not None else -np.inf), s))
+    first = fnames[0]
+    return {"systems": list(SYSTEMS), "by_welfare": by_welfare,
+            "differs_from": {first: {f: by_welfare[f] != by_welfare[first] for f in by_welfare if f != first}}}
 
 
 @task_families.register("jury_distribution")
@@ -45,9 +125,7 @@ class JuryDistribution(TaskFamily):
         "required": ["welfare"],
         "properties": {
             "welfare": WELFARE_SCHEMA,
-            "utility": {"type": "object", "additionalProperties": False, "required": ["metric"],
-                        "properties": {"metric": {"type": "string"}, "params": {"type": "object"},
-                                       "description": {"type": "string"}}},
+            "utility": SIMILARITY_SCHEMA,
             "juror_weights": {"enum": ["equal", "raters"]},
             "juror_name": {"type": "string"},
             "option_labels": {"type": "array", "minItems": 2, "items": {"type": "string"}},
@@ -58,10 +136,14 @@ class JuryDistribution(TaskFamily):
         },
     }
 
-    def _utility(self, task):
-        spec = task.params.get("utility", {"metric": "js_similarity", "params": {"base": 2}})
-        fn, kw = metric_registry.get(spec["metric"]), dict(spec.get("params", {}))
-        return lambda pred, gold: fn(pred, gold, **kw)
+    def _setup(self, task) -> JurySetup:
+        p = task.params
+        return JurySetup(welfare_functions(p["welfare"]), similarity_function(similarity_spec(p, "utility")),
+                         p.get("juror_weights", "equal") == "raters")
+
+    @staticmethod
+    def headline(task) -> str:
+        return task.params.get("headline", task.params["welfare"][0]["name"])
 
     def options(self, task, item) -> list[str]:
         return item.get("options") or task.params["option_labels"]
@@ -78,109 +160,76 @@ class JuryDistribution(TaskFamily):
         p = task.params
         return {
             "welfare": welfare_parameters(p["welfare"]),
-            "utility": p.get("utility", {"metric": "js_similarity", "params": {"base": 2}}),
+            "utility": similarity_spec(p, "utility"),
             "juror_weights": p.get("juror_weights", "equal"),
             "baselines": {"uniform": "uniform over the options",
                           "pooled": "the item's pooled human distribution (all raters, or the mean of the jurors')"},
             "per_item": "welfare across the jurors present for an item, then the mean over items",
             "over_juror_means": "each juror's mean utility over the items it judged, then welfare across jurors",
-            "headline": p.get("headline", p["welfare"][0]["name"]),
+            "headline": self.headline(task),
             "bootstrap": bootstrap_settings(p) | {"unit": "item"},
         }
 
+    # scoring ----------------------------------------------------------------------------------------
     def score(self, task, items, outputs, *, seed, judgements=None):
+        setup = self._setup(task)
+        samples, kept = split_scored(self._score_item(task, setup, item, prediction)
+                                     for item, (prediction,) in zip(items, outputs))
+        return Scored(samples, self._metrics(task, setup, items, samples, kept, seed))
+
+    def _score_item(self, task, setup: JurySetup, item: dict, prediction: dict) -> tuple[dict, ItemWelfare | None]:
+        """The item's sample and, unless the model gave its options no mass, its welfare."""
+        sample = option_sample(item["id"], item.get("jury"), self.prompt(task, item), prediction,
+                               options=self.options(task, item))
+        pi = predicted_distribution(prediction)
+        if pi is None:
+            exclude_sample(sample)
+            return sample, None
+        scored = self._item_welfare(task, setup, item, pi)
+        utilities = dict(zip(scored.jurors, scored.utilities["model"].tolist()))
+        sample.update(model_distribution=pi.tolist(), juror_utilities=utilities, metrics=sample_metrics(scored.welfare),
+                      worst_served=min(utilities, key=lambda n: (utilities[n], n)), human_distributions=item["jurors"])
+        return sample, scored
+
+    def _item_welfare(self, task, setup: JurySetup, item: dict, pi: np.ndarray) -> ItemWelfare:
+        """Each juror's utility from the model's distribution and the baselines', and the welfare across them."""
+        k = len(self.options(task, item))
+        names = list(item["jurors"])
+        dists = [np.asarray(item["jurors"][n], dtype=np.float64) for n in names]
+        if any(d.size != k for d in dists):
+            raise ValueError(f"item {item['id']}: a juror's distribution does not match the {k} options")
+        weights = np.array([item["juror_sizes"][n] for n in names], dtype=np.float64) if setup.weigh_by_raters else None
+        systems = {"model": pi, "uniform": np.full(k, 1.0 / k), "pooled": np.asarray(item["pooled"])}
+        utilities = {s: np.array([setup.utility(dist, d) for d in dists]) for s, dist in systems.items()}
+        welfare = {s: {f: float(fn(u[:, None], weights)[0]) for f, fn in setup.welfare.items()}
+                   for s, u in utilities.items()}
+        return ItemWelfare(names, utilities, welfare)
+
+    def _metrics(self, task, setup: JurySetup, items, samples, kept: list[ItemWelfare], seed: int) -> dict:
         p = task.params
-        fns = welfare_functions(p["welfare"])
-        utility = self._utility(task)
         boot = bootstrap_settings(p)
-        by_size = p.get("juror_weights", "equal") == "raters"
-        samples, excluded = [], 0
-        item_welfare = {s: defaultdict(list) for s in SYSTEMS}  # system -> f -> per-item welfare
-        juror_utils = {s: defaultdict(list) for s in SYSTEMS}  # system -> juror -> utilities
-        for item, (out,) in zip(items, outputs):
-            pi = None if out["distribution"] is None else np.asarray(out["distribution"], dtype=np.float64)
-            k = len(self.options(task, item))
-            sample = {"id": item["id"], "group": item.get("jury"), "prompt_sha256": sha256_text(self.prompt(task, item)),
-                      "options": self.options(task, item), "label_logprobs": list(out["label_logprobs"]),
-                      "covered_mass": out["covered_mass"]}
-            if pi is None:
-                excluded += 1
-                exclude_sample(sample)
-                samples.append(sample)
-                continue
-            names = list(item["jurors"])
-            dists = [np.asarray(item["jurors"][n], dtype=np.float64) for n in names]
-            if any(d.size != k for d in dists):
-                raise ValueError(f"item {item['id']}: a juror's distribution does not match the {k} options")
-            weights = np.array([item["juror_sizes"][n] for n in names], dtype=np.float64) if by_size else None
-            systems = {"model": pi, "uniform": np.full(k, 1.0 / k), "pooled": np.asarray(item["pooled"])}
-            flat, utils_out = {}, {}
-            for sname, dist in systems.items():
-                u = np.array([utility(dist, d) for d in dists])
-                for n, v in zip(names, u):
-                    juror_utils[sname][n].append(float(v))
-                for fname, fn in fns.items():
-                    w = float(fn(u[:, None], weights)[0])
-                    item_welfare[sname][fname].append(w)
-                    flat[fname if sname == "model" else f"{sname}_{fname}"] = w
-                if sname == "model":
-                    utils_out = dict(zip(names, u.tolist()))
-            worst = min(utils_out, key=lambda n: (utils_out[n], n))
-            sample.update(model_distribution=pi.tolist(), juror_utilities=utils_out, metrics=flat,
-                          worst_served=worst, human_distributions=item["jurors"])
-            samples.append(sample)
-
-        def per_item_block(sname):
-            return {f: mean_with_ci(vals, bootstrap=boot, seed=seed, direction="higher")
-                    for f, vals in item_welfare[sname].items()}
-
-        def over_means_block(sname):
-            names = sorted(juror_utils[sname])
-            means = np.array([np.mean(juror_utils[sname][n]) for n in names])
-            out = {}
-            for fname, fn in fns.items():
-                v = float(fn(means[:, None])[0]) if means.size else None
-                out[fname] = {"value": v, "ci_low": None, "ci_high": None, "n": len(names), "direction": "higher"}
-            return out
-
-        welfare = {s: {"per_item": per_item_block(s), "over_juror_means": over_means_block(s)} for s in SYSTEMS}
+        jurors = JurorUtilities(kept)
+        welfare = system_welfare(kept, jurors, setup.welfare, boot, seed)
         masses = [s["covered_mass"] for s in samples]
         overall = dict(welfare["model"]["per_item"])
-        overall["mean_juror_utility"] = mean_with_ci([np.mean(list(s["juror_utilities"].values())) for s in samples
-                                                      if s.get("juror_utilities")], bootstrap=boot, seed=seed,
-                                                     direction="higher")
+        overall["mean_juror_utility"] = mean_with_ci([np.mean(r.utilities["model"]) for r in kept], bootstrap=boot,
+                                                     seed=seed, direction="higher")
         overall["covered_mass"] = mean_with_ci(masses, bootstrap=boot, seed=seed, direction="higher")
-
-        juror_name = p.get("juror_name", "juror")
-        groups = {}
-        for n in sorted(juror_utils["model"]):
-            groups[n] = {"n": len(juror_utils["model"][n]),
-                         "metrics": {"utility": mean_with_ci(juror_utils["model"][n], bootstrap=boot, seed=seed,
-                                                             direction="higher")},
-                         "baselines": {s: {"utility": mean_with_ci(juror_utils[s][n], bootstrap=boot, seed=seed,
-                                                                   direction="higher")} for s in SYSTEMS[1:]}}
+        groups = juror_groups(jurors, boot, seed)
         min_n = int(p.get("served_groups_min_n", SERVED_GROUPS_MIN_N))
-        best, worst = served_groups({n: (g["metrics"]["utility"]["value"], g["metrics"]["utility"]["n"])
-                                     for n, g in groups.items()}, True, min_n)
-        rankings = {}
-        for fname in fns:
-            values = {s: welfare[s]["per_item"][fname]["value"] for s in SYSTEMS if fname in welfare[s]["per_item"]}
-            rankings[fname] = sorted(values, key=lambda s: (-(values[s] if values[s] is not None else -np.inf), s))
-        first = next(iter(fns))
-        metrics = {
-            "headline": p.get("headline", first),
+        best, worst = served_groups(group_values(groups, "utility"), True, min_n)
+        return {
+            "headline": self.headline(task),
             "overall": overall,
             "baselines": {s: welfare[s]["per_item"] for s in SYSTEMS[1:]},
             "welfare": welfare,
-            "groups": {juror_name: groups} if groups else {},
+            "groups": {p.get("juror_name", "juror"): groups} if groups else {},
             "worst_served_groups": worst,
             "best_served_groups": best,
             "served_groups_min_n": min_n,
-            "rankings": {"systems": list(SYSTEMS), "by_welfare": rankings,
-                         "differs_from": {first: {f: rankings[f] != rankings[first] for f in rankings if f != first}}},
+            "rankings": rankings_block({s: welfare[s]["per_item"] for s in SYSTEMS}, list(setup.welfare)),
             "coverage": mass_summary(masses),
-            "counts": {"items": len(items), "scored": len(samples) - excluded, "excluded_no_option_mass": excluded,
+            "counts": {"items": len(items), "scored": len(kept), "excluded_no_option_mass": excluded_count(samples),
                        "jurors": len(groups)},
             "notes": list(p.get("notes", [])),
         }
-        return Scored(samples, metrics)

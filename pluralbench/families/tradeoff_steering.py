@@ -12,6 +12,9 @@ The steering prompts live in the task file (`prompt.steering_prompts`); `params.
 """
 from __future__ import annotations
 
+from functools import partial
+from typing import NamedTuple
+
 import numpy as np
 
 from pluralbench.elicitation import OptionQuery
@@ -20,12 +23,17 @@ from pluralbench.errors import UserError
 from pluralbench.families.base import Scored, TaskFamily
 from pluralbench.families.common import BOOTSTRAP_SCHEMA, NOTES_SCHEMA, bootstrap_settings
 from pluralbench.families.jury_common import (
+    SIMILARITY_SCHEMA,
     lettered,
+    predicted_distribution,
+    similarity_function,
+    similarity_spec,
+    split_scored,
 )
 from pluralbench.hashing import sha256_text
 from pluralbench.metrics.declared import MetricSlot
 from pluralbench.metrics.divergence import js_distance
-from pluralbench.metrics.summary import mean_with_ci
+from pluralbench.metrics.summary import defined_mean_with_ci, excluded_count, means_with_ci
 from pluralbench.metrics.tradeoff import (
     achieved_tradeoff,
     soft_score,
@@ -35,14 +43,110 @@ from pluralbench.metrics.tradeoff import (
     strict_score_rows,
     tradeoff_matrix,
 )
-from pluralbench.registry import metrics as metric_registry
 from pluralbench.registry import task_families
 
 DEFAULT_WEIGHTS = (0.0, 0.25, 0.5, 0.75, 1.0)
+# Directions of the per-weight means (the achieved trade-off o_A - o_B has none: neither end is better).
+WEIGHT_DIRECTIONS = {"o_a": "higher", "o_b": "higher", "f_w_of_own_model": "higher", "mixture_jsd": "lower"}
 
 
 def _wkey(w: float) -> str:
     return f"{w:g}"
+
+
+class SteeredItem(NamedTuple):
+    """One scored item: the objectives each steered model M_w achieves and the scores they give."""
+    objectives: np.ndarray  # weights x 2: (o_A, o_B) of M_w
+    matrix: np.ndarray  # S[i][j] = f_{w_i}(M_{w_j})
+    strict: float | None
+    soft: float | None
+    spearman: float | None
+    mixture_jsd: list[float] | None  # per weight, JS distance to w * p_A + (1 - w) * p_B (target objectives only)
+
+
+def objective_value(objective: dict, pi: np.ndarray, similarity) -> float:
+    """o for one objective: the similarity to its target distribution, or the probability of its agree option."""
+    if "target" in objective:
+        return float(similarity(pi, np.asarray(objective["target"])))
+    return float(pi[int(objective["agree_option"])])
+
+
+def steered_item(item: dict, pis: list[np.ndarray], weights: list[float], similarity, mixture_base) -> SteeredItem:
+    """The trade-off scores of one item from the steered models' distributions (one per weight)."""
+    first, second = item["objectives"][0], item["objectives"][1]
+    obj = np.array([[objective_value(first, pi, similarity), objective_value(second, pi, similarity)] for pi in pis])
+    matrix = tradeoff_matrix(obj, weights)
+    mixture = None
+    if all("target" in o for o in item["objectives"]):
+        pa, pb = (np.asarray(o["target"]) for o in item["objectives"])
+        mixture = [js_distance(pi, w * pa + (1 - w) * pb, mixture_base) for w, pi in zip(weights, pis)]
+    return SteeredItem(obj, matrix, strict_score(matrix), soft_score(matrix),
+                       spearman(weights, achieved_tradeoff(obj[:, 0], obj[:, 1])), mixture)
+
+
+def sample_metrics(row: SteeredItem) -> dict:
+    """A sample's metrics: the item's trade-off scores (and its mean mixture distance, for target objectives)."""
+    metrics = {"strict_score": row.strict, "soft_score": row.soft, "spearman_weight_tradeoff": row.spearman}
+    if row.mixture_jsd is not None:
+        metrics["mixture_jsd"] = float(np.mean(row.mixture_jsd))
+    return metrics
+
+
+def overall_block(kept: list[SteeredItem], samples: list[dict], has_mixture: bool, bootstrap: dict, seed: int) -> dict:
+    """Means over items of the per-item scores (items where a score is undefined left out of its mean)."""
+    mean = partial(defined_mean_with_ci, bootstrap=bootstrap, seed=seed)
+    overall = {
+        "strict_score": mean([r.strict for r in kept], direction="higher"),
+        "soft_score": mean([r.soft for r in kept], direction="higher"),
+        "spearman_weight_tradeoff": mean([r.spearman for r in kept], direction="higher"),
+    }
+    if has_mixture:
+        overall["mixture_jsd"] = mean([float(np.mean(r.mixture_jsd)) for r in kept], direction="lower")
+    overall["covered_mass"] = mean([s["covered_mass"] for s in samples], direction="higher")
+    return overall
+
+
+def _none_for_nan(values) -> list[float | None]:
+    """JSON-ready values: NaN (a function under which the steered models all score the same) as None."""
+    return [None if np.isnan(v) else float(v) for v in values]
+
+
+def mean_matrix_scores(kept: list[SteeredItem]) -> dict:
+    """The strict and soft scores of the mean trade-off matrix, overall and per function (row)."""
+    mean_matrix = np.mean([r.matrix for r in kept], axis=0)
+    return {
+        "matrix": mean_matrix.tolist(),
+        "matrix_note": "S[i][j] = f_{w_i}(M_{w_j}), mean over items; rows are functions, columns steered models",
+        "matrix_strict_score": strict_score(mean_matrix),
+        "matrix_soft_score": soft_score(mean_matrix),
+        "matrix_strict_score_rows": _none_for_nan(strict_score_rows(mean_matrix)),
+        "matrix_soft_score_rows": _none_for_nan(soft_score_rows(mean_matrix)),
+        "items_without_spread": sum(1 for r in kept if r.soft is None),  # steering changed nothing f can see
+        "items_with_constant_tradeoff": sum(1 for r in kept if r.spearman is None),
+    }
+
+
+def weight_block(kept: list[SteeredItem], j: int, has_mixture: bool, bootstrap: dict, seed: int) -> dict:
+    """Means over items of what the model steered to the j-th weight achieves."""
+    columns = {"o_a": [r.objectives[j, 0] for r in kept], "o_b": [r.objectives[j, 1] for r in kept],
+               "achieved_tradeoff": [r.objectives[j, 0] - r.objectives[j, 1] for r in kept],
+               "f_w_of_own_model": [r.matrix[j, j] for r in kept]}
+    if has_mixture:
+        columns["mixture_jsd"] = [r.mixture_jsd[j] for r in kept]
+    return means_with_ci(columns, bootstrap=bootstrap, seed=seed, directions=WEIGHT_DIRECTIONS)
+
+
+def tradeoff_block(kept: list[SteeredItem], weights: list[float], has_mixture: bool, bootstrap: dict,
+                   seed: int) -> dict:
+    """The trade-off block of metrics.json: the functions and steered models, and when any item was scored,
+    the mean trade-off matrix's scores and the per-weight means."""
+    block = {"weights": weights, "functions": [f"f_{_wkey(w)}" for w in weights],
+             "steered_models": [f"M_{_wkey(w)}" for w in weights]}
+    if kept:
+        block.update(mean_matrix_scores(kept))
+        block["by_weight"] = {_wkey(w): weight_block(kept, j, has_mixture, bootstrap, seed)
+                              for j, w in enumerate(weights)}
+    return block
 
 
 @task_families.register("tradeoff_steering")
@@ -58,8 +162,7 @@ class TradeoffSteering(TaskFamily):
             "steering_prompt": {"type": "string"},
             "weights": {"type": "array", "minItems": 2, "uniqueItems": True,
                         "items": {"type": "number", "minimum": 0, "maximum": 1}},
-            "similarity": {"type": "object", "additionalProperties": False, "required": ["metric"],
-                           "properties": {"metric": {"type": "string"}, "params": {"type": "object"}}},
+            "similarity": SIMILARITY_SCHEMA,
             "mixture_jsd_base": {"oneOf": [{"type": "number"}, {"const": "e"}]},
             "headline": {"type": "string"},
             "bootstrap": BOOTSTRAP_SCHEMA,
@@ -68,6 +171,10 @@ class TradeoffSteering(TaskFamily):
     }
 
     # prompts ----------------------------------------------------------------------------------------
+    @staticmethod
+    def headline(task) -> str:
+        return task.params.get("headline", "soft_score")
+
     def weights(self, task) -> list[float]:
         return [float(w) for w in task.params.get("weights", DEFAULT_WEIGHTS)]
 
@@ -102,109 +209,56 @@ class TradeoffSteering(TaskFamily):
             "weights": self.weights(task),
             "commensurating_functions": "f_w = w * o_A + (1 - w) * o_B",
             "steering_prompt": {"name": name, "template": template, "sha256": sha256_text(template)},
-            "similarity": p.get("similarity", {"metric": "js_similarity", "params": {"base": 2}}),
+            "similarity": similarity_spec(p, "similarity"),
             "mixture_jsd_base": p.get("mixture_jsd_base", 2),
             "strict_score": "share of f_w whose steered model is best under f_w (ties at the top count as best); "
                             "functions under which every steered model scores the same are left out",
             "soft_score": "(f(M_f) - min_f' f(M_f')) / (max - min), averaged over f where the steered models differ",
             "spearman": "rank correlation between w and the achieved trade-off o_A - o_B, per item",
-            "headline": p.get("headline", "soft_score"),
+            "headline": self.headline(task),
             "bootstrap": bootstrap_settings(p) | {"unit": "item"},
         }
 
     # scoring ----------------------------------------------------------------------------------------
-    def _objective(self, task):
-        spec = task.params.get("similarity", {"metric": "js_similarity", "params": {"base": 2}})
-        sim, kw = metric_registry.get(spec["metric"]), dict(spec.get("params", {}))
-
-        def objective(obj: dict, pi: np.ndarray) -> float:
-            if "target" in obj:
-                return float(sim(pi, np.asarray(obj["target"]), **kw))
-            return float(pi[int(obj["agree_option"])])
-
-        return objective
-
     def score(self, task, items, outputs, *, seed, judgements=None):
-        p = task.params
+        similarity = similarity_function(similarity_spec(task.params, "similarity"))
+        samples, kept = split_scored(self._score_item(task, similarity, item, predictions)
+                                     for item, predictions in zip(items, outputs))
+        return Scored(samples, self._metrics(task, items, samples, kept, seed))
+
+    def _score_item(self, task, similarity, item: dict, predictions: list[dict]) -> tuple[dict, SteeredItem | None]:
+        """The item's sample and, unless some steered prompt gave the options no mass, its trade-off scores."""
         weights = self.weights(task)
-        objective = self._objective(task)
+        pis = [predicted_distribution(o) for o in predictions]
+        masses = [o["covered_mass"] for o in predictions]
+        sample = {"id": item["id"], "group": None,
+                  "prompt_sha256": sha256_text("\n\n".join(self.prompt(task, item, w) for w in weights)),
+                  "options": item["options"], "name_a": item["name_a"], "name_b": item["name_b"],
+                  "covered_mass": float(np.mean(masses)), "covered_mass_by_weight": masses}
+        if any(pi is None for pi in pis):
+            sample.update(metrics=None, excluded="no probability mass on the options for some steering weight")
+            return sample, None
+        row = steered_item(item, pis, weights, similarity, task.params.get("mixture_jsd_base", 2))
+        sample.update(model_distributions={_wkey(w): pi.tolist() for w, pi in zip(weights, pis)},
+                      objectives={_wkey(w): {"o_a": float(o[0]), "o_b": float(o[1])}
+                                  for w, o in zip(weights, row.objectives)},
+                      matrix=row.matrix.tolist(), metrics=sample_metrics(row))
+        return sample, row
+
+    def _metrics(self, task, items, samples, kept: list[SteeredItem], seed: int) -> dict:
+        p = task.params
         boot = bootstrap_settings(p)
-        mix_base = p.get("mixture_jsd_base", 2)
-        samples, kept, excluded = [], [], 0
-        for item, outs in zip(items, outputs):
-            pis = [None if o["distribution"] is None else np.asarray(o["distribution"], dtype=np.float64) for o in outs]
-            masses = [o["covered_mass"] for o in outs]
-            sample = {"id": item["id"], "group": None,
-                      "prompt_sha256": sha256_text("\n\n".join(self.prompt(task, item, w) for w in weights)),
-                      "options": item["options"], "name_a": item["name_a"], "name_b": item["name_b"],
-                      "covered_mass": float(np.mean(masses)), "covered_mass_by_weight": masses}
-            if any(pi is None for pi in pis):
-                excluded += 1
-                sample.update(metrics=None, excluded="no probability mass on the options for some steering weight")
-                samples.append(sample)
-                continue
-            obj = np.array([[objective(item["objectives"][0], pi), objective(item["objectives"][1], pi)] for pi in pis])
-            matrix = tradeoff_matrix(obj, weights)
-            trade = achieved_tradeoff(obj[:, 0], obj[:, 1])
-            row = {"matrix": matrix, "objectives": obj, "strict": strict_score(matrix), "soft": soft_score(matrix),
-                   "spearman": spearman(weights, trade), "mass": float(np.mean(masses))}
-            if all("target" in o for o in item["objectives"]):
-                pa, pb = (np.asarray(o["target"]) for o in item["objectives"])
-                row["mixture_jsd"] = [js_distance(pi, w * pa + (1 - w) * pb, mix_base) for w, pi in zip(weights, pis)]
-            kept.append(row)
-            sample.update(model_distributions={_wkey(w): pi.tolist() for w, pi in zip(weights, pis)},
-                          objectives={_wkey(w): {"o_a": float(o[0]), "o_b": float(o[1])} for w, o in zip(weights, obj)},
-                          matrix=matrix.tolist(),
-                          metrics={"strict_score": row["strict"], "soft_score": row["soft"],
-                                   "spearman_weight_tradeoff": row["spearman"],
-                                   **({"mixture_jsd": float(np.mean(row["mixture_jsd"]))} if "mixture_jsd" in row else {})})
-            samples.append(sample)
-
-        def mwc(values, direction):
-            return mean_with_ci([v for v in values if v is not None], bootstrap=boot, seed=seed, direction=direction)
-
-        overall = {
-            "strict_score": mwc([r["strict"] for r in kept], "higher"),
-            "soft_score": mwc([r["soft"] for r in kept], "higher"),
-            "spearman_weight_tradeoff": mwc([r["spearman"] for r in kept], "higher"),
-        }
-        if kept and all("mixture_jsd" in r for r in kept):
-            overall["mixture_jsd"] = mwc([float(np.mean(r["mixture_jsd"])) for r in kept], "lower")
-        overall["covered_mass"] = mwc([s["covered_mass"] for s in samples], "higher")
-
-        tradeoff = {"weights": weights, "functions": [f"f_{_wkey(w)}" for w in weights],
-                    "steered_models": [f"M_{_wkey(w)}" for w in weights]}
-        if kept:
-            mean_matrix = np.mean([r["matrix"] for r in kept], axis=0)
-            tradeoff.update(
-                matrix=mean_matrix.tolist(),
-                matrix_note="S[i][j] = f_{w_i}(M_{w_j}), mean over items; rows are functions, columns steered models",
-                matrix_strict_score=strict_score(mean_matrix),
-                matrix_soft_score=soft_score(mean_matrix),
-                matrix_strict_score_rows=[None if np.isnan(v) else float(v) for v in strict_score_rows(mean_matrix)],
-                matrix_soft_score_rows=[None if np.isnan(v) else float(v) for v in soft_score_rows(mean_matrix)],
-                items_without_spread=sum(1 for r in kept if r["soft"] is None),  # steering changed nothing f can see
-                items_with_constant_tradeoff=sum(1 for r in kept if r["spearman"] is None),
-            )
-            by_weight = {}
-            for j, w in enumerate(weights):
-                entry = {"o_a": mwc([r["objectives"][j, 0] for r in kept], "higher"),
-                         "o_b": mwc([r["objectives"][j, 1] for r in kept], "higher"),
-                         "achieved_tradeoff": mwc([r["objectives"][j, 0] - r["objectives"][j, 1] for r in kept], None),
-                         "f_w_of_own_model": mwc([r["matrix"][j, j] for r in kept], "higher")}
-                if "mixture_jsd" in kept[0]:
-                    entry["mixture_jsd"] = mwc([r["mixture_jsd"][j] for r in kept], "lower")
-                by_weight[_wkey(w)] = entry
-            tradeoff["by_weight"] = by_weight
+        weights = self.weights(task)
+        has_mixture = bool(kept) and all(r.mixture_jsd is not None for r in kept)
+        tradeoff = tradeoff_block(kept, weights, has_mixture, boot, seed)
         name, template = self.steering_template(task)
         tradeoff["steering_prompt"] = {"name": name, "sha256": sha256_text(template)}
-        metrics = {
-            "headline": p.get("headline", "soft_score"),
-            "overall": overall,
+        return {
+            "headline": self.headline(task),
+            "overall": overall_block(kept, samples, has_mixture, boot, seed),
             "tradeoff": tradeoff,
             "coverage": mass_summary([s["covered_mass"] for s in samples]),
-            "counts": {"items": len(items), "scored": len(kept), "excluded_no_option_mass": excluded,
+            "counts": {"items": len(items), "scored": len(kept), "excluded_no_option_mass": excluded_count(samples),
                        "prompts_per_item": len(weights)},
             "notes": list(p.get("notes", [])),
         }
-        return Scored(samples, metrics)

@@ -133,3 +133,13 @@ def defined_mean_with_ci(values, *, bootstrap: dict, seed: int, direction: str |
     left out, and `n` counts only the defined ones."""
     values = np.asarray(values, dtype=np.float64)
     return mean_with_ci(values[~np.isnan(values)], bootstrap=bootstrap, seed=seed, direction=direction)
+
+
+def group_values(groups: dict, metric: str) -> dict[str, tuple[float | None, int]]:
+    """{group: (value of `metric`, items)} from per-group blocks: what served_groups / served_block rank."""
+    return {g: (block["metrics"][metric]["value"], block["n"]) for g, block in groups.items()}
+
+
+def excluded_count(samples: list[dict]) -> int:
+    """How many samples were excluded from scoring (they carry an `excluded` reason)."""
+    return sum(1 for s in samples if s.get("excluded"))

@@ -36,8 +36,16 @@ def _on_sigterm(signum, frame):
 
 
 def main(argv: list[str] | None = None) -> int:
-    argv = list(sys.argv[1:] if argv is None else argv)
-    signal.signal(signal.SIGTERM, _on_sigterm)
+    # SIGTERM is handled like Ctrl-C while a command runs; the caller's own handler comes back afterwards
+    # (tests call main() in their process).
+    previous = signal.signal(signal.SIGTERM, _on_sigterm)
+    try:
+        return _run(list(sys.argv[1:] if argv is None else argv))
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _run(argv: list[str]) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     if not getattr(args, "handler", None):

@@ -62,20 +62,31 @@ class FlakyServer:
                     failure = server.failures.pop(0) if server.failures else None
                     server.in_flight += 1
                     server.max_in_flight = max(server.max_in_flight, server.in_flight)
+                answering = True
+
+                def answered():  # before the answer is written: once it is, the client may send the next one
+                    nonlocal answering
+                    with server.lock:
+                        server.in_flight -= answering
+                    answering = False
+
                 try:
                     if failure == "slow":
                         time.sleep(1.5)
+                        answered()
                         self._send(200, server.answer)
                     elif failure == 429:
+                        answered()
                         self._send(429, {"error": "rate limited"}, [("Retry-After", "0")])
                     elif failure is not None:
+                        answered()
                         self._send(failure, {"error": {"message": f"status {failure} on purpose"}})
                     else:
                         time.sleep(0.05)  # long enough for concurrent requests to overlap
+                        answered()
                         self._send(200, server.answer)
                 finally:
-                    with server.lock:
-                        server.in_flight -= 1
+                    answered()
 
         self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)

@@ -1,5 +1,5 @@
 """Run the golden plan and read back its outputs in a canonical, path-free form (used by the maker and
-by tests/test_golden.py). Canonical: JSON with sorted keys; run ids, output and data paths replaced by
+by tests/runs/test_golden.py). Canonical: JSON with sorted keys; run ids, output and data paths replaced by
 placeholders, since they name where a run lives, not what it computed."""
 from __future__ import annotations
 

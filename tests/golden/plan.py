@@ -1,5 +1,5 @@
 """The golden runs: what today's code produced for every shipped task, kept so that a refactor of the
-scoring path can prove it changed no number (tests/test_golden.py reruns this plan against the stored
+scoring path can prove it changed no number (tests/runs/test_golden.py reruns this plan against the stored
 answers and compares every output file).
 
 Each step is a pluralbench command line. `{data}`, `{out}` and `{cache}` are filled in by the caller;

@@ -5,7 +5,7 @@ Each case builds its own bad input next to a copy of real earlier results (a run
 `pluralbench score` and a leaderboard built from it) and points the command's outputs at them, so a
 command that wrote or removed anything before failing would show up in the before/after hashes.
 
-`python tests/test_bad_input.py` prints the catalogue: each case with the exact message it prints.
+`python tests/reliability/test_bad_input.py` prints the catalogue: each case with the exact message it prints.
 """
 from __future__ import annotations
 
@@ -20,6 +20,8 @@ from types import SimpleNamespace
 
 import pytest
 
+if __name__ == "__main__":  # run as a script: the shared fixtures live one folder up
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from conftest import assert_user_error, mc_row, run_cli, write_custom_code_model, write_mc_file
 
 GOQA = "modular_pluralism/distributional_test_globalopinionqa_small.json"
@@ -577,7 +579,7 @@ def case_leaderboard_metrics_with_nan(ctx):
                                                                   "NaN is not a JSON number"]
 
 
-MESSAGES_FILE = os.environ.get("PLURALBENCH_CATALOGUE_OUT")  # set by `python tests/test_bad_input.py`
+MESSAGES_FILE = os.environ.get("PLURALBENCH_CATALOGUE_OUT")  # set by `python tests/reliability/test_bad_input.py`
 
 
 @pytest.mark.parametrize("name", [pytest.param(n, marks=m, id=n) for n, (_, m) in CASES.items()])
@@ -694,6 +696,6 @@ if __name__ == "__main__":  # print the catalogue: case -> the exact message
     out = Path(tempfile.mkdtemp()) / "catalogue.jsonl"
     env = dict(os.environ, PLURALBENCH_CATALOGUE_OUT=str(out))
     subprocess.run([sys.executable, "-m", "pytest", __file__, "-q", "-k", "catalogue", "-p", "no:cacheprovider"],
-                   env=env, check=False, cwd=Path(__file__).parent.parent)
+                   env=env, check=False, cwd=Path(__file__).parents[2])
     for row in map(json.loads, out.read_text().splitlines()):
         print(f"- {row['case']}: `{row['message']}`")

@@ -60,11 +60,21 @@ def builtin_task_dirs() -> list[Path]:
 def _plugin_task_dirs() -> list[Path]:
     dirs = []
     for name, target in task_sources.items():
-        path = Path(target.__file__).parent if hasattr(target, "__file__") else Path(str(target))
-        if not path.is_dir():
+        path = _plugin_dir(target)
+        if path is None or not path.is_dir():
             raise UserError(f"task plugin {name!r} points at {path}, which is not a directory")
         dirs.append(path)
     return dirs
+
+
+def _plugin_dir(target) -> Path | None:
+    """The directory a `pluralbench.tasks` entry point names: a package (regular or namespace) or a path."""
+    if getattr(target, "__file__", None):
+        return Path(target.__file__).parent
+    locations = list(getattr(target, "__path__", []))  # a namespace package has no __file__
+    if locations:
+        return Path(locations[0])
+    return None if hasattr(target, "__name__") else Path(str(target))
 
 
 def read_yaml(path: Path):

@@ -118,3 +118,16 @@ def test_an_undeclared_plugin_metric_is_refused_saying_how_to_declare_it(tmp_pat
     assert "$.metrics[0].metric" in line
     assert "metric 'half_distance' (pb_plugin_demo.half_distance) is not declared" in line
     assert "declare_metric('half_distance', kind, direction=" in line and "distribution_pair" in line
+
+
+def test_task_plugin_may_be_a_namespace_package(tmp_path):
+    """A `pluralbench.tasks` entry point naming a package without __init__.py (no __file__) is a directory too."""
+    import types
+
+    from pluralbench.taskfile import _plugin_dir
+
+    namespace = types.ModuleType("pb_tasks_ns")
+    namespace.__file__ = None
+    namespace.__path__ = [str(tmp_path)]
+    assert _plugin_dir(namespace) == tmp_path
+    assert _plugin_dir(str(tmp_path)) == tmp_path

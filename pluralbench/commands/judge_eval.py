@@ -17,7 +17,11 @@ def register(sub) -> None:
     p = sub.add_parser("judge-eval", help="measure a judge on ValuePrism: AUROC of matched vs mismatched pairs",
                        description=__doc__)
     p.add_argument("--judge", action="append", required=True, metavar="SPEC",
-                   help="judge spec (repeatable): embedding, nli[:MODEL], llm:MODEL_SPEC")
+                   help="judge spec (repeatable): embedding, nli[:MODEL], llm:MODEL_SPEC, kaleido:MODEL")
+    p.add_argument("--benchmark", choices=["valueprism", "fulcra"], default="valueprism",
+                   help="valueprism (default): matched vs mismatched explanations; fulcra: Value FULCRA value "
+                        "recognition, expressed (+1/-1) vs not expressed (0) (value_fulcra/trustworthy_data.jsonl; "
+                        "--limit counts dialogues, --mismatch does not apply)")
     p.add_argument("--limit", type=positive_int, default=None, metavar="N", help="first N situations")
     p.add_argument("--direction", choices=list(DIRECTIONS), default=next(iter(DIRECTIONS)),
                    help="which text is the premise (default: the reference's, explanation entails sentence)")
@@ -37,6 +41,10 @@ def register(sub) -> None:
 
 
 def handle(args) -> int:
+    if args.benchmark == "fulcra":
+        from pluralbench.commands._judge_eval_fulcra import handle_fulcra
+
+        return handle_fulcra(args)
     from pluralbench.core.files import safe_component, write_json
     from pluralbench.data.files import resolve_local
     from pluralbench.data.valueprism import load_valueprism_overton

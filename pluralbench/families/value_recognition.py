@@ -12,10 +12,10 @@ from __future__ import annotations
 
 import numpy as np
 
+from pluralbench.data.value_fulcra import SCHWARTZ_DEFINITIONS, SCHWARTZ_TYPES
 from pluralbench.elicitation import OptionQuery
 from pluralbench.elicitation.predictions import exclude_sample, from_sample_fields, sample_output_fields
 from pluralbench.errors import UserError
-from pluralbench.data.value_fulcra import SCHWARTZ_DEFINITIONS, SCHWARTZ_TYPES
 from pluralbench.families.base import Scored, TaskFamily
 from pluralbench.families.common import BOOTSTRAP_SCHEMA, NOTES_SCHEMA, bootstrap_settings
 from pluralbench.families.jury_common import lettered

@@ -142,7 +142,7 @@ def test_judge_errors_are_one_line_and_come_before_the_model(tmp_path, isolated_
 
     bad = run_cli(["run", "--model", MODEL, "--tasks", "overton_valueprism", "--judge", "oracle", "--limit", "2",
                    "--data-dir", str(shared_data), "--output", str(tmp_path / "r")], env=isolated_env)
-    assert_user_error(bad, "unknown judge 'oracle'", "embedding, llm, nli")
+    assert_user_error(bad, "unknown judge 'oracle'", "embedding, kaleido, llm, nli")
     if hub_reachable() or in_hub_cache("microsoft/deberta-v2-xlarge-mnli", None):
         pytest.skip("the hub is reachable here: the offline error cannot be shown")
     offline = run_cli(["run", "--model", MODEL, "--tasks", "overton_valueprism", "--judge", "nli", "--limit", "2",

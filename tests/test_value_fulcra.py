@@ -263,3 +263,12 @@ def test_run_on_smollm2_matches_its_samples(tmp_path, isolated_env, shared_data)
     masses = [b["covered_mass"] for s in samples for b in s["value_types"].values()]
     assert metrics["overall"]["covered_mass"]["value"] == pytest.approx(np.mean(masses), abs=1e-12)
     assert metrics["headline"] == "macro_f1" and metrics["elicitation"] == "chat"
+
+
+def test_task_is_listed_in_the_values_suite():
+    from pluralbench.taskfile import expand_tasks, task_names
+
+    assert "value_fulcra_recognition" in task_names()
+    assert expand_tasks("values") == (["value_fulcra_recognition"], None)
+    task = get_task("value_fulcra_recognition")
+    assert task.family == "value_recognition" and task.data["local"]["format"] == "value_fulcra"

@@ -1,5 +1,6 @@
 """pluralbench judge-eval: how well does a judge tell a value's own explanation from another
-situation's? AUROC and score gap on ValuePrism matched vs mismatched pairs, per judge."""
+situation's? AUROC and score gap on ValuePrism matched vs mismatched pairs, per judge. With
+--benchmark fulcra: whether a Value FULCRA reply expresses a Schwartz value (_judge_eval_fulcra.py)."""
 from __future__ import annotations
 
 import sys
@@ -14,10 +15,14 @@ DATA_FILE = "modular_pluralism/overton_test_valuekaleidoscope_small.json"
 
 
 def register(sub) -> None:
-    p = sub.add_parser("judge-eval", help="measure a judge on ValuePrism: AUROC of matched vs mismatched pairs",
+    p = sub.add_parser("judge-eval", help="measure a judge: AUROC on ValuePrism (matched vs mismatched) or Value FULCRA",
                        description=__doc__)
     p.add_argument("--judge", action="append", required=True, metavar="SPEC",
-                   help="judge spec (repeatable): embedding, nli[:MODEL], llm:MODEL_SPEC")
+                   help="judge spec (repeatable): embedding, nli[:MODEL], llm:MODEL_SPEC, kaleido:MODEL")
+    p.add_argument("--benchmark", choices=["valueprism", "fulcra"], default="valueprism",
+                   help="valueprism (default): matched vs mismatched explanations; fulcra: Value FULCRA value "
+                        "recognition, expressed (+1/-1) vs not expressed (0) (value_fulcra/trustworthy_data.jsonl; "
+                        "--limit counts dialogues, --mismatch does not apply)")
     p.add_argument("--limit", type=positive_int, default=None, metavar="N", help="first N situations")
     p.add_argument("--direction", choices=list(DIRECTIONS), default=next(iter(DIRECTIONS)),
                    help="which text is the premise (default: the reference's, explanation entails sentence)")
@@ -33,7 +38,16 @@ def register(sub) -> None:
     p.add_argument("--seed", type=int, default=0, help="seed for the mismatched pairs and the bootstrap")
     p.add_argument("--resamples", type=int, default=1000, help="bootstrap resamples (default 1000)")
     p.add_argument("--no-progress", action="store_true", help="hide the progress bar")
-    p.set_defaults(handler=handle)
+    p.set_defaults(handler=dispatch)
+
+
+def dispatch(args) -> int:
+    """--benchmark fulcra has its own module; valueprism is `handle`."""
+    if args.benchmark == "fulcra":
+        from pluralbench.commands._judge_eval_fulcra import handle_fulcra
+
+        return handle_fulcra(args)
+    return handle(args)
 
 
 def handle(args) -> int:

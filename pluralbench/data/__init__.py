@@ -11,6 +11,7 @@ from pluralbench.data import (  # noqa: F401  (register their formats)  # noqa: 
     popquorn,
     social_choice,
     valence,
+    value_fulcra,
     value_pairs,
     valueprism,  # noqa: F401  (registers its formats)
 )

@@ -8,4 +8,5 @@ from pluralbench.families import (  # noqa: F401  # noqa: F401
     steerable_distribution,
     steerable_valence,
     tradeoff_steering,
+    value_recognition,
 )

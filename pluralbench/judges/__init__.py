@@ -34,6 +34,14 @@ def _load_llm(spec: JudgeSpec) -> Judge:
     return load_llm_judge(spec)
 
 
+@judges.register("kaleido")
+def _load_kaleido(spec: JudgeSpec) -> Judge:
+    """Kaleido's relevance of a value in a situation (kaleido:HUB_ID_OR_DIR; allenai/kaleido-* are gated)."""
+    from pluralbench.judges.kaleido import load_kaleido_judge
+
+    return load_kaleido_judge(spec)
+
+
 def load_judge(text: str) -> Judge:
     spec = parse_judge_spec(text)
     loader = judges.get(spec.kind)

@@ -88,13 +88,13 @@ def summarise(pairs: list[dict], matched: list[float], mismatched: list[float], 
     }
 
 
-def verdict(summary: dict) -> str | None:
-    """A warning when the judge does not separate matched from mismatched pairs."""
+def verdict(summary: dict, positive: str = "matched", negative: str = "mismatched") -> str | None:
+    """A warning when the judge does not separate the positive pairs from the negative ones."""
     a = summary["auroc"]
     if abs(a["value"] - 0.5) < CHANCE_MARGIN or a["ci_low"] <= 0.5 <= a["ci_high"]:
         return (f"AUROC {a['value']:.3f} [{a['ci_low']:.3f}, {a['ci_high']:.3f}] is near 0.5: this judge does not "
-                "tell matched from mismatched pairs, so it is not a judge; do not trust coverage scored with it")
+                f"tell {positive} from {negative} pairs, so it is not a judge; do not trust coverage scored with it")
     if a["ci_high"] < 0.5:
-        return (f"AUROC {a['value']:.3f} is below 0.5: this judge scores mismatched pairs higher; its scores are "
+        return (f"AUROC {a['value']:.3f} is below 0.5: this judge scores {negative} pairs higher; its scores are "
                 "inverted for this direction")
     return None

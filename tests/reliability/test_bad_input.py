@@ -313,7 +313,7 @@ def case_malformed_model_spec(ctx):
 @case()
 def case_unknown_judge(ctx):
     return ctx.run("--tasks", "overton_valueprism", "--judge", "gpt-judge", "--data-dir", ctx.tmp), [
-        "unknown judge 'gpt-judge'", "known judges: embedding, llm, nli"]
+        "unknown judge 'gpt-judge'", "known judges: embedding, kaleido, llm, nli"]
 
 
 @case()

@@ -138,12 +138,12 @@ def test_a_run_cut_short_resumes_generation_and_judging_to_the_same_numbers(tmp_
 
 
 def test_judge_errors_are_one_line_and_come_before_the_model(tmp_path, isolated_env, shared_data):
-    from pluralbench.judges.nli import _from_hub_cache, _hub_reachable
+    from pluralbench.judges.hf_hub import hub_reachable, in_hub_cache
 
     bad = run_cli(["run", "--model", MODEL, "--tasks", "overton_valueprism", "--judge", "oracle", "--limit", "2",
                    "--data-dir", str(shared_data), "--output", str(tmp_path / "r")], env=isolated_env)
-    assert_user_error(bad, "unknown judge 'oracle'", "embedding, llm, nli")
-    if _hub_reachable() or _from_hub_cache("microsoft/deberta-v2-xlarge-mnli", None):
+    assert_user_error(bad, "unknown judge 'oracle'", "embedding, kaleido, llm, nli")
+    if hub_reachable() or in_hub_cache("microsoft/deberta-v2-xlarge-mnli", None):
         pytest.skip("the hub is reachable here: the offline error cannot be shown")
     offline = run_cli(["run", "--model", MODEL, "--tasks", "overton_valueprism", "--judge", "nli", "--limit", "2",
                        "--data-dir", str(shared_data), "--output", str(tmp_path / "r")], env=isolated_env)

@@ -102,7 +102,7 @@ def test_judge_specs_keep_an_llm_model_spec_whole():
     assert parse_judge_spec("embedding").canonical() == "embedding"
     with pytest.raises(UserError, match="not key=value"):
         parse_judge_spec("nli:x,batch_size")
-    with pytest.raises(UnknownName, match="known judges: embedding, llm, nli"):
+    with pytest.raises(UnknownName, match="known judges: embedding, kaleido, llm, nli"):
         check_judge_spec("oracle")
 
 

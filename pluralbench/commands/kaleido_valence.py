@@ -29,8 +29,8 @@ def handle(args) -> int:
     from pluralbench.errors import UserError
     from pluralbench.judges import load_judge
     from pluralbench.judges.spec import parse_judge_spec
-    from pluralbench.registry import data_formats
-    from pluralbench.runner.execute import loader_params
+    from pluralbench.data.loading import call_loader
+    from pluralbench.runner.execute import loader_context
     from pluralbench.taskfile import get_task
 
     if parse_judge_spec(args.judge).kind != "kaleido":
@@ -40,7 +40,7 @@ def handle(args) -> int:
     if task.family != "steerable_valence" or not local:
         raise UserError(f"task {task.name} is not a ValuePrism valence task with a local file (family steerable_valence)")
     path = resolve_local(local["path"], settings.data_dir(args.data_dir))
-    items = data_formats.get(local["format"])(path, loader_params(task, None)).items[: args.limit]
+    items = call_loader(local["format"], path, task.data.get("options", {}), loader_context(task, None)).items[: args.limit]
     rows = read_json_rows(path)[: len(items)]  # the loader reads one item per row, in order
     judge = load_judge(args.judge)
     valence = judge.valence([(it["situation"], it["vrd_type"], it["vrd"]) for it in items])

@@ -21,6 +21,7 @@ from pathlib import Path
 
 from pluralbench.data.dataset import Dataset
 from pluralbench.data.files import has_visible_text, read_text
+from pluralbench.data.loading import NO_CONTEXT, LoadContext
 from pluralbench.errors import DataError
 from pluralbench.hashing import sha256_file
 from pluralbench.registry import data_formats
@@ -119,7 +120,7 @@ def row_labels(entries, where: str, tally: Counter) -> dict[str, int | None]:
 
 
 @data_formats.register("value_fulcra")
-def load_value_fulcra(path: Path, params: dict) -> Dataset:
+def load_value_fulcra(path: Path, data_options: dict, context: LoadContext = NO_CONTEXT) -> Dataset:
     tally: Counter = Counter()
     items = []
     for line, row in _rows(path):

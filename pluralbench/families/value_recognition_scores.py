@@ -49,7 +49,7 @@ class _Table:
         """Accuracy, balanced accuracy, macro F1 over the pairs `idx` (predictions `pred`, default the model's)."""
         idx = np.asarray(idx, dtype=np.int64)
         gold, pred = self.gold[idx], (self.pred if pred is None else pred)[idx]
-        return statistics_with_ci(lambda k: scores_from_codes(gold[k], pred[k], len(SIGNS))[:len(SCORES)],
+        return statistics_with_ci(lambda k: scores_from_codes(pred[k], gold[k], len(SIGNS))[:len(SCORES)],
                                   list(SCORES), len(idx), clusters=self.clusters[idx], bootstrap=self.boot,
                                   seed=self.seed, directions=dict.fromkeys(SCORES, "higher"))
 
@@ -59,7 +59,7 @@ class _Table:
         return np.full(self.gold.size, code, dtype=np.int64)
 
     def confusion(self, idx) -> dict:
-        matrix = confusion_matrix(self.gold[idx].tolist(), self.pred[idx].tolist(), list(range(len(SIGNS))))
+        matrix = confusion_matrix(self.pred[idx].tolist(), self.gold[idx].tolist(), list(range(len(SIGNS))))
         return {"labels": [f"{s:+d}" if s else "0" for s in SIGNS], "label_names": list(SIGN_NAMES),
                 "rows": "gold", "columns": "predicted", "matrix": matrix.tolist()}
 

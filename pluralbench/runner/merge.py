@@ -163,14 +163,23 @@ def _stored_answers(shards: list[ShardRun], dataset: Dataset) -> tuple[dict[str,
         expected = [it["id"] for it in s.shard.select(dataset.items)]
         if [r["id"] for r in rows] != expected:
             raise UserError(f"{s.path}: its items are not shard {s.shard} of this data")
-        journal = Journal(s.path / "journal.jsonl")
+        journal = Journal(s.path / "journal.jsonl", writable=False)  # merge reads its inputs, never writes them
         for row in rows:
             keys_of[row["id"]] = row["keys"]
             for key in row["keys"]:
                 if key not in journal.entries:
-                    raise UserError(f"{s.path}: journal.jsonl lacks an answer for item {row['id']!r}")
+                    raise UserError(f"{s.path}: journal.jsonl lacks an answer for item {row['id']!r}"
+                                    f"{_damage_note(journal)}")
                 outputs_by_key.setdefault(key, journal.entries[key])
     return keys_of, outputs_by_key
+
+
+def _damage_note(journal: Journal) -> str:
+    """Where the missing answer probably went: the journal's damaged lines, if any."""
+    if not journal.damaged_lines:
+        return ""
+    lines = ", ".join(map(str, journal.damaged_lines[:10]))
+    return f" ({journal.path} line {lines} is damaged: not a journal record)"
 
 
 def _rescore(task: Task, dataset: Dataset, keys_of: dict[str, list[str]], stored: dict, seed: int):

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from pluralbench.core.files import write_json, write_jsonl
+from pluralbench.core.output_set import write_output_set
 from pluralbench.data import Dataset
 from pluralbench.elicitation import get_method
 from pluralbench.errors import UserError
@@ -124,12 +125,16 @@ def merge_shards(paths: list[Path], output: Path, data_dir: Path | None, argv: l
                                first["metric_parameters"], scored.metrics)
     manifest = _merged_manifest(rid, shards, len(dataset.items), argv)
 
+    def write(staging: Path) -> dict[str, Path]:
+        write_jsonl(staging / "journal.jsonl", [{"key": k, "output": v} for k, v in stored.items()])
+        write_requests(staging, dataset.items, [keys_of[it["id"]] for it in dataset.items])
+        write_scored(staging, scored.samples, metrics)
+        write_json(staging / "manifest.json", manifest)
+        return {}
+
     run_dir = make_run_dir(output, rid)
-    with RunLock(run_dir):
-        write_jsonl(run_dir / "journal.jsonl", [{"key": k, "output": v} for k, v in stored.items()])
-        write_requests(run_dir, dataset.items, [keys_of[it["id"]] for it in dataset.items])
-        write_scored(run_dir, scored.samples, metrics)
-        write_json(run_dir / "manifest.json", manifest)
+    with RunLock(run_dir):  # the whole run directory is swapped in: a kill leaves the old one or the new one
+        write_output_set(run_dir, write)
     return run_dir
 
 

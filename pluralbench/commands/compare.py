@@ -23,12 +23,13 @@ def register(sub) -> None:
 
 
 def handle(args) -> int:
+    from pluralbench.core.output_set import refuse_foreign_files, write_output_set
     from pluralbench.errors import UserError
     from pluralbench.report.compare import compare_runs
     from pluralbench.report.write_compare import summary_lines, write_outputs
 
-    if args.out is not None and args.out.exists() and not args.out.is_dir():
-        raise UserError(f"--out {args.out}: exists and is not a directory")
+    if args.out is not None:
+        refuse_foreign_files(args.out, "--out")
     if args.resamples < 0:
         raise UserError(f"--resamples must be 0 or more, got {args.resamples}")
     result = compare_runs(args.run_a, args.run_b, test=args.test, seed=args.seed, resamples=args.resamples)
@@ -39,7 +40,7 @@ def handle(args) -> int:
     for warning in result["warnings"]:
         print(f"note: {warning}")
     if args.out is not None:
-        written = write_outputs(result, args.out, label_a, label_b)
+        written = write_output_set(args.out, lambda staging: write_outputs(result, staging, label_a, label_b))
         print(f"wrote {written['compare.md']}, {written['compare.json']} and "
               f"{sum(1 for k in written if not k.startswith('compare'))} figures")
     return 0

@@ -16,18 +16,17 @@ def register(sub) -> None:
 
 
 def handle(args) -> int:
-    from pluralbench.errors import UserError
+    from pluralbench.core.output_set import refuse_foreign_files, write_output_set
     from pluralbench.report.leaderboard import build_board
     from pluralbench.report.results import discover_runs
     from pluralbench.report.spec import load_spec
     from pluralbench.report.write_leaderboard import write_outputs
 
-    if args.out is not None and args.out.exists() and not args.out.is_dir():
-        raise UserError(f"--out {args.out}: exists and is not a directory")
+    refuse_foreign_files(args.out, "--out")
     spec = load_spec(args.spec)  # a bad spec fails before any run is read
     runs, notes = discover_runs(args.paths)
     board = build_board(spec, runs, notes)
-    written = write_outputs(board, args.out)
+    written = write_output_set(args.out, lambda staging: write_outputs(board, staging))
     for note in board.notes:
         print(f"note: {note}")
     print(f"leaderboard {spec.name!r}: {len(board.rows)} models x {len(board.columns)} objectives; "

@@ -18,7 +18,7 @@ def safe_component(text: str, max_len: int = 60) -> str:
     return cleaned[:max_len]
 
 
-def _umask() -> int:
+def current_umask() -> int:
     mask = os.umask(0)
     os.umask(mask)
     return mask
@@ -27,7 +27,7 @@ def _umask() -> int:
 def atomic_write_text(path: Path, text: str) -> None:
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
     try:
-        os.fchmod(fd, 0o666 & ~_umask())  # mkstemp makes 0600; results are readable like any file the user writes
+        os.fchmod(fd, 0o666 & ~current_umask())  # mkstemp makes 0600; results are readable like any file the user writes
         with os.fdopen(fd, "w", encoding="utf-8") as fh:
             fh.write(text)
             fh.flush()

@@ -15,7 +15,7 @@ from pluralbench.schemas import IncompatibleResults, check_schema_version, valid
 class RunResult:
     path: Path
     metrics: dict
-    manifest: dict | None
+    manifest: dict
 
     @property
     def run_id(self) -> str:
@@ -73,10 +73,11 @@ def load_run(path: Path) -> RunResult:
     """A finished run, or a one-line refusal saying why it cannot be used."""
     if not path.is_dir():
         raise UserError(f"{path}: no such run directory")
-    manifest = _read_json(path / "manifest.json") if (path / "manifest.json").is_file() else None
-    if manifest is not None:
-        check_schema_version(manifest, path / "manifest.json")
-    if manifest is not None and manifest.get("status") != "complete":
+    if not (path / "manifest.json").is_file():  # marked complete last: without it the run never finished
+        raise UserError(f"{path}: no manifest.json (the run has not finished, or was not written by pluralbench)")
+    manifest = _read_json(path / "manifest.json")
+    check_schema_version(manifest, path / "manifest.json")
+    if manifest.get("status") != "complete":
         raise UserError(f"{path}: run not finished (manifest status {manifest.get('status')!r}); "
                         "run the same command again to resume it")
     if not (path / "metrics.json").is_file():

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import sys
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -174,18 +175,20 @@ def run_task(prepared: PreparedTask, adapter: ModelAdapter, model_spec: str, opt
     """`judge` is required by families that set `uses_judge` (e.g. Overton coverage) and ignored otherwise.
 
     The order is what lets a killed run resume: the manifest says "running" before any answer is
-    computed, every answer is journalled as it arrives, and "complete" comes after the results."""
+    computed, every answer is journalled as it arrives, and "complete" comes after the results. The cache
+    and journal are opened first, so a re-run that cannot start leaves a finished run marked complete."""
     t_start = time.perf_counter()
     plan = plan_run(prepared, adapter, model_spec, opts, judge)
     run_dir = make_run_dir(opts.output, plan.rid)
-    with RunLock(run_dir):
+    with RunLock(run_dir), _open_cache(opts.cache_dir) as cache:
         requests = unique_requests(adapter, plan.per_item, plan.elicitation, plan.fingerprint)
+        journal = Journal(run_dir / "journal.jsonl")
+        # Only now, with everything that can fail opened, may a finished run be marked running again.
         manifest = _running_manifest(plan, prepared, adapter, model_spec, opts, judge)
         write_json(run_dir / "manifest.json", manifest)
-        journal = Journal(run_dir / "journal.jsonl")
         counts = _first_counts(plan, requests, journal)
-        outputs, judgements, seconds = _item_outputs(plan, requests, journal, counts, adapter, opts, judge, run_dir,
-                                                     progress_stream)
+        outputs, judgements, seconds = _item_outputs(plan, requests, journal, cache, counts, adapter, opts, judge,
+                                                     run_dir, progress_stream)
         t_score = time.perf_counter()
         scored = plan.family.score(plan.task, plan.dataset.items, outputs, seed=opts.seed, judgements=judgements)
         seconds["scoring"] = time.perf_counter() - t_score
@@ -233,25 +236,30 @@ def _first_counts(plan: RunPlan, requests: UniqueRequests, journal: Journal) -> 
             "model_batches": 0, "journal_torn_line_dropped": journal.dropped_torn_line}
 
 
-def _item_outputs(plan: RunPlan, requests: UniqueRequests, journal: Journal, counts: dict, adapter: ModelAdapter,
-                  opts: RunOptions, judge, run_dir: Path, stream):
-    """-> (each item's outputs, the judgements of a judged task or None, seconds spent on each)."""
-    cache = ResponseCache(opts.cache_dir) if opts.cache_dir is not None else None
-    seconds, judgements = {}, None
-    t_infer = time.perf_counter()
+@contextmanager
+def _open_cache(cache_dir: Path | None):
+    """The shared response cache (None with --no-cache), closed however the run ends."""
+    cache = ResponseCache(cache_dir) if cache_dir is not None else None
     try:
-        answer_requests(adapter, requests.unique, journal, cache, opts.batch_size or adapter.default_batch_size,
-                        counts, plan.task.name, opts.progress, stream)
-        seconds["inference"] = time.perf_counter() - t_infer
-        outputs = outputs_from_stored(plan.asks, plan.sizes, plan.per_item, requests.keys, journal.entries,
-                                      plan.method)
-        if plan.judge_info is not None:
-            t_judge = time.perf_counter()
-            judgements = _judge(plan, outputs, judge, run_dir, cache, counts, opts, stream)
-            seconds["judge"] = time.perf_counter() - t_judge
+        yield cache
     finally:
         if cache is not None:
             cache.close()
+
+
+def _item_outputs(plan: RunPlan, requests: UniqueRequests, journal: Journal, cache: ResponseCache | None,
+                  counts: dict, adapter: ModelAdapter, opts: RunOptions, judge, run_dir: Path, stream):
+    """-> (each item's outputs, the judgements of a judged task or None, seconds spent on each)."""
+    seconds, judgements = {}, None
+    t_infer = time.perf_counter()
+    answer_requests(adapter, requests.unique, journal, cache, opts.batch_size or adapter.default_batch_size,
+                    counts, plan.task.name, opts.progress, stream)
+    seconds["inference"] = time.perf_counter() - t_infer
+    outputs = outputs_from_stored(plan.asks, plan.sizes, plan.per_item, requests.keys, journal.entries, plan.method)
+    if plan.judge_info is not None:
+        t_judge = time.perf_counter()
+        judgements = _judge(plan, outputs, judge, run_dir, cache, counts, opts, stream)
+        seconds["judge"] = time.perf_counter() - t_judge
     return outputs, judgements, seconds
 
 

@@ -7,6 +7,7 @@ resumed run computes exactly the batches an uninterrupted run would, and its num
 """
 from __future__ import annotations
 
+import sys
 from dataclasses import dataclass
 
 from pluralbench.core.records import ModelRequest, OptionOutput, Rendered
@@ -84,9 +85,20 @@ def answer_requests(adapter: ModelAdapter, unique: dict, journal: Journal, cache
             fresh = {k: serialise(op, r) for k, r in zip(to_compute, results)}
             counts["model_calls"] += len(to_compute)
             counts["model_batches"] += 1
-            if cache is not None:
-                cache.put_many(fresh)  # cache before journal: a kill between them loses nothing
-            journal.append(fresh)
+            journal.append(fresh)  # journal first: an answer is kept the moment it exists
+            if cache is not None and not _cached(cache, fresh):
+                cache = None  # one warning, not one 60-second wait per batch
             bar.update(len(to_compute))
     finally:
         bar.close()
+
+
+def _cached(cache: ResponseCache, fresh: dict) -> bool:
+    """Put answers in the shared cache; a failure (locked, full, read-only) costs no answer, only a warning."""
+    try:
+        cache.put_many(fresh)
+    except (UserError, OSError) as exc:
+        print(f"pluralbench: warning: {exc}; the answers are kept in the run's journal, the cache is not written "
+              "for the rest of this run", file=sys.stderr)
+        return False
+    return True

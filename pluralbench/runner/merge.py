@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from pluralbench.core.files import write_json, write_jsonl
+from pluralbench.core.output_set import write_output_set
 from pluralbench.data import Dataset
 from pluralbench.elicitation import get_method
 from pluralbench.errors import UserError
@@ -124,12 +125,16 @@ def merge_shards(paths: list[Path], output: Path, data_dir: Path | None, argv: l
                                first["metric_parameters"], scored.metrics)
     manifest = _merged_manifest(rid, shards, len(dataset.items), argv)
 
+    def write(staging: Path) -> dict[str, Path]:
+        write_jsonl(staging / "journal.jsonl", [{"key": k, "output": v} for k, v in stored.items()])
+        write_requests(staging, dataset.items, [keys_of[it["id"]] for it in dataset.items])
+        write_scored(staging, scored.samples, metrics)
+        write_json(staging / "manifest.json", manifest)
+        return {}
+
     run_dir = make_run_dir(output, rid)
-    with RunLock(run_dir):
-        write_jsonl(run_dir / "journal.jsonl", [{"key": k, "output": v} for k, v in stored.items()])
-        write_requests(run_dir, dataset.items, [keys_of[it["id"]] for it in dataset.items])
-        write_scored(run_dir, scored.samples, metrics)
-        write_json(run_dir / "manifest.json", manifest)
+    with RunLock(run_dir):  # the whole run directory is swapped in: a kill leaves the old one or the new one
+        write_output_set(run_dir, write)
     return run_dir
 
 
@@ -163,14 +168,23 @@ def _stored_answers(shards: list[ShardRun], dataset: Dataset) -> tuple[dict[str,
         expected = [it["id"] for it in s.shard.select(dataset.items)]
         if [r["id"] for r in rows] != expected:
             raise UserError(f"{s.path}: its items are not shard {s.shard} of this data")
-        journal = Journal(s.path / "journal.jsonl")
+        journal = Journal(s.path / "journal.jsonl", writable=False)  # merge reads its inputs, never writes them
         for row in rows:
             keys_of[row["id"]] = row["keys"]
             for key in row["keys"]:
                 if key not in journal.entries:
-                    raise UserError(f"{s.path}: journal.jsonl lacks an answer for item {row['id']!r}")
+                    raise UserError(f"{s.path}: journal.jsonl lacks an answer for item {row['id']!r}"
+                                    f"{_damage_note(journal)}")
                 outputs_by_key.setdefault(key, journal.entries[key])
     return keys_of, outputs_by_key
+
+
+def _damage_note(journal: Journal) -> str:
+    """Where the missing answer probably went: the journal's damaged lines, if any."""
+    if not journal.damaged_lines:
+        return ""
+    lines = ", ".join(map(str, journal.damaged_lines[:10]))
+    return f" ({journal.path} line {lines} is damaged: not a journal record)"
 
 
 def _rescore(task: Task, dataset: Dataset, keys_of: dict[str, list[str]], stored: dict, seed: int):

@@ -579,6 +579,29 @@ def case_leaderboard_metrics_with_nan(ctx):
                                                                   "NaN is not a JSON number"]
 
 
+@case()
+def case_leaderboard_out_holding_other_files(ctx):
+    (ctx.results / "notes").mkdir()
+    (ctx.results / "notes" / "thesis.tex").write_text("months of work")
+    return ["leaderboard", ctx.runs, "--out", ctx.results / "notes"], [
+        str(ctx.results / "notes"), "holds files pluralbench did not write there (thesis.tex)"]
+
+
+@case()
+def case_compare_out_holding_other_files(ctx):
+    (ctx.results / "board" / "mine.txt").write_text("not a pluralbench output")
+    return ["compare", ctx.run_dir, ctx.run_dir, "--out", ctx.results / "board"], [
+        str(ctx.results / "board"), "holds files pluralbench did not write there (mine.txt)"]
+
+
+@case()
+def case_run_without_manifest_to_leaderboard(ctx):
+    half = ctx.tmp / "half" / ctx.run_dir.name  # e.g. a merge killed before its manifest was written
+    shutil.copytree(ctx.run_dir, half)
+    (half / "manifest.json").unlink()
+    return ["leaderboard", half, "--out", ctx.tmp / "board"], [str(half), "no manifest.json"]
+
+
 MESSAGES_FILE = os.environ.get("PLURALBENCH_CATALOGUE_OUT")  # set by `python tests/reliability/test_bad_input.py`
 
 

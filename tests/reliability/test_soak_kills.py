@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import os
 import random
+import shutil
 import signal
 import subprocess
 import sys
@@ -211,3 +212,115 @@ def test_sigkill_soak(tmp_path, isolated_env, shared_data):
     assert clean_dir.name == run_dir.name
     assert (clean_dir / "metrics.json").read_bytes() == (run_dir / "metrics.json").read_bytes()
     assert (clean_dir / "samples.jsonl").read_bytes() == (run_dir / "samples.jsonl").read_bytes()
+
+
+# --- multi-file outputs: killed leaderboard, compare and merge leave the complete old or new set ------------
+
+def tree_digest(root: Path) -> dict[str, str] | None:
+    import hashlib
+
+    if not root.exists():
+        return None
+    # What a reader sees: hidden entries (locks, staging directories, the output marker) are not results.
+    files = [p for p in sorted(root.rglob("*")) if p.is_file()
+             and not any(part.startswith(".") for part in p.relative_to(root).parts)]
+    return {str(p.relative_to(root)): hashlib.sha256(p.read_bytes()).hexdigest() for p in files}
+
+
+def kill_loop(commands: list[list[str]], out: Path, env: dict, attempts: int, seed: int, same=None) -> list[dict]:
+    """Run each command once cleanly (its output set), then alternate them, each SIGKILLed at a random
+    moment: after every attempt `out` holds the complete set it held before or the attempt's complete set.
+    same(state, reference, args) says whether a state is the complete set of args (default: equal digests)."""
+    same = same or (lambda state, reference, args: state == reference)
+    sets, seconds = [], []
+    for args in commands:
+        started = time.monotonic()
+        done = run_cli(args, env=env)
+        assert done.returncode == 0, done.stderr
+        seconds.append(time.monotonic() - started)
+        sets.append(tree_digest(out))
+    assert sets[0] != sets[1]  # the two commands write different sets, so a mix would show
+    rng, landed, previous = random.Random(seed), [], sets[1]
+    for i in range(attempts):
+        args = commands[i % 2]
+        proc = spawn(args, env)
+        delay = rng.uniform(0.3, max(seconds) * 1.2)
+        time.sleep(delay)
+        killed = kill(proc)
+        if not killed:
+            proc.communicate(timeout=300)
+        state = tree_digest(out)
+        new = same(state, sets[i % 2], args)
+        assert state == previous or new, f"after a kill at {delay:.2f}s: neither the old set nor the new one"
+        assert killed or new
+        landed.append({"delay_s": round(delay, 2), "killed": killed, "new": new})
+        previous = state
+    assert sum(a["killed"] for a in landed) >= attempts // 2, landed
+    return landed
+
+
+@pytest.fixture(scope="module")
+def scored_run(tmp_path_factory, shared_data) -> Path:
+    """A finished run from `score` on the shipped example predictions (no model needed)."""
+    root = tmp_path_factory.mktemp("scored")
+    done = run_cli(["score", "--task", "distributional_moralchoice", "--predictions",
+                    str(shared_data / "modular_pluralism" / "distributional_test_moralchoice_example.json"),
+                    "--output", str(root)])
+    assert done.returncode == 0, done.stderr
+    return run_dir_of(root)
+
+
+def test_killed_leaderboard_and_compare_leave_one_complete_set(scored_run, tmp_path, isolated_env):
+    from report_runs import write_run
+
+    board = tmp_path / "board"
+    one = write_run(tmp_path / "runs", "m:one", {"jsd_base2": 0.3}, groups={"Japan": {"jsd_base2": 0.2}})
+    two = write_run(tmp_path / "runs", "m:two", {"jsd_base2": 0.4}, groups={"Japan": {"jsd_base2": 0.5}})
+    landed = kill_loop([["leaderboard", str(one), "--out", str(board)],
+                        ["leaderboard", str(one), str(two), "--out", str(board)]], board, isolated_env, 8, SEED)
+    print("\nleaderboard kills:", landed)
+    study = tmp_path / "study"
+    # A copy whose per-item JSD is halved: the two sets differ by the labels written into compare.md and .json.
+    other = tmp_path / "other" / scored_run.name
+    shutil.copytree(scored_run, other)
+    rows = [json.loads(line) for line in (other / "samples.jsonl").read_text().splitlines()]
+    for row in rows:
+        row["metrics"]["jsd_base2"] /= 2
+    (other / "samples.jsonl").write_text("".join(json.dumps(row) + "\n" for row in rows))
+    same = ["compare", str(scored_run), str(other), "--out", str(study), "--resamples", "200"]
+    landed = kill_loop([same + ["--label-a", "first"], same + ["--label-a", "second"]], study, isolated_env, 8,
+                       SEED + 1)
+    print("compare kills:", landed)
+    assert run_cli(same + ["--label-a", "third"], env=isolated_env).returncode == 0  # clears what the kills left
+    assert not [p.name for p in tmp_path.iterdir() if ".staging-" in p.name or ".old-" in p.name]
+
+
+def _same_merge(merged: Path):
+    """A merge's set is its files (the manifest records when and how it ran: compared by its command)."""
+    def same(state, reference, args) -> bool:
+        manifests = [k for k in state or {} if k.endswith("/manifest.json")]
+        if len(manifests) != 1 or {k for k in state if k not in manifests} != {k for k in reference if k not in manifests}:
+            return False
+        rest = {k: v for k, v in state.items() if k not in manifests}
+        manifest = json.loads((merged / manifests[0]).read_text())
+        return (rest == {k: v for k, v in reference.items() if k not in manifests} and manifest["status"] == "complete"
+                and manifest["command"][1:] == args)
+    return same
+
+
+def test_killed_merge_leaves_one_complete_run(tmp_path, isolated_env, shared_data):
+    env = dict(isolated_env, OMP_NUM_THREADS="1")
+    common = ["run", "--model", "embedded:smollm2-135m-instruct", "--tasks", "distributional_globalopinionqa",
+              "--limit", "6", "--data-dir", str(shared_data), "--no-cache", "--no-progress", "--batch-size", "1"]
+    shards = []
+    for i in (1, 2):
+        done = run_cli(common + ["--shard", f"{i}/2", "--output", str(tmp_path / f"s{i}")], env=env)
+        assert done.returncode == 0, done.stderr
+        shards.append(run_dir_of(tmp_path / f"s{i}"))
+    merged = tmp_path / "merged"
+    # The second set differs from the first only by the time and command recorded in the manifest.
+    args = ["merge", str(shards[0]), str(shards[1]), "--data-dir", str(shared_data), "--output", str(merged)]
+    landed = kill_loop([args, args[:1] + args[1:3][::-1] + args[3:]], merged, env, 6, SEED + 2, _same_merge(merged))
+    print("\nmerge kills:", landed)
+    run_dir = run_dir_of(merged)
+    assert run_cli(["validate", str(run_dir)], env=env).returncode == 0

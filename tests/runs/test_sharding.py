@@ -102,3 +102,47 @@ def test_merge_refuses_mismatched_or_incomplete_shards(shard_runs, shared_data, 
     code, err = merge(shards[0], shards[1], four)
     assert code == 2 and "their shard count differ" in err
     assert not (tmp_path / "m").exists() or not any((tmp_path / "m").iterdir())
+
+
+def _tree_digest(root: Path) -> dict[str, str]:
+    return {str(p.relative_to(root)): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted(root.rglob("*")) if p.is_file()}
+
+
+def _damage(journal: Path, line: int, *, replace: bool) -> None:
+    lines = journal.read_text().splitlines(keepends=True)
+    lines[line - 1: line - 1 + replace] = ["garbage {\n"]
+    journal.write_text("".join(lines))
+
+
+@pytest.mark.parametrize("replace", [False, True], ids=["inserted", "replaced"])
+def test_commands_that_read_runs_never_write_to_them(shard_runs, shared_data, capsys, tmp_path, replace):
+    """merge, leaderboard, compare and validate leave their inputs byte for byte as they were, even with a
+    damaged journal line in a shard; a merge that lacks the damaged line's answer names file and line."""
+    import shutil
+
+    root, full, shards, _ = shard_runs
+    inputs = tmp_path / "inputs"
+    copies = [Path(shutil.copytree(s, inputs / f"s{i}" / s.name)) for i, s in enumerate(shards, start=1)]
+    full_copy = Path(shutil.copytree(full, inputs / "full" / full.name))
+    _damage(copies[1] / "journal.jsonl", 2, replace=replace)
+    before = _tree_digest(inputs)
+
+    code = main(["merge", *map(str, copies), "--output", str(tmp_path / "merged"), "--data-dir", str(shared_data)])
+    err = capsys.readouterr().err
+    assert f"{copies[1] / 'journal.jsonl'}: line 2" in err  # the damage is reported by file and line
+    if replace:
+        assert code == 2 and f"{copies[1] / 'journal.jsonl'} line 2 is damaged" in err
+        assert not (tmp_path / "merged").exists() or not any((tmp_path / "merged").iterdir())
+        readers = [["validate", *map(str, copies)], ["leaderboard", str(inputs), "--out", str(tmp_path / "lb")]]
+    else:
+        assert code == 0
+        merged = tmp_path / "merged" / full.name
+        readers = [["validate", *map(str, copies), str(merged)],
+                   ["leaderboard", str(inputs), str(merged), "--out", str(tmp_path / "lb")],
+                   ["compare", str(full_copy), str(merged), "--out", str(tmp_path / "cmp"), "--resamples", "20"]]
+    assert _tree_digest(inputs) == before
+    for args in readers:
+        main(args)
+        capsys.readouterr()
+        assert _tree_digest(inputs) == before, args

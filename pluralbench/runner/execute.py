@@ -178,7 +178,7 @@ def run_task(prepared: PreparedTask, adapter: ModelAdapter, model_spec: str, opt
             for req in reqs:
                 if req in key_of:
                     continue
-                rendered = adapter.render(req.prompt, elicitation, req.answer_prefix if req.op == "options" else None)
+                rendered = adapter.render_request(req, elicitation)
                 key = cache_key(fingerprint, elicitation, rendered.key(), req.params_key())
                 key_of[req] = key
                 unique.setdefault(key, (req, rendered))

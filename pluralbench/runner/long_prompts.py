@@ -55,15 +55,11 @@ def _needed(adapter: ModelAdapter, req: ModelRequest, rendered: Rendered) -> int
     return n
 
 
-def _render(adapter, req: ModelRequest, elicitation: str) -> Rendered:
-    return adapter.render(req.prompt, elicitation, req.answer_prefix if req.op == "options" else None)
-
-
 def _truncate(adapter, req: ModelRequest, elicitation: str, limit: int) -> ModelRequest | None:
     """The request with the fewest leading characters of its prompt removed that fits; None if none does."""
     def fits(cut: int) -> bool:
         shorter = replace(req, prompt=req.prompt[cut:])
-        n = _needed(adapter, shorter, _render(adapter, shorter, elicitation))
+        n = _needed(adapter, shorter, adapter.render_request(shorter, elicitation))
         return n is not None and n <= limit
 
     lo, hi = 1, len(req.prompt)
@@ -92,7 +88,7 @@ def apply_long_prompt_policy(adapter: ModelAdapter, elicitation: str, task_name:
     for reqs in per_item:
         for req in reqs:
             if req not in sizes:
-                sizes[req] = _needed(adapter, req, _render(adapter, req, elicitation))
+                sizes[req] = _needed(adapter, req, adapter.render_request(req, elicitation))
     known = [n for n in sizes.values() if n is not None]
     report.checked = len(known) == len(sizes)
     report.longest_tokens = max(known) if known else None

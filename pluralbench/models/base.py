@@ -47,10 +47,12 @@ class ModelAdapter(ABC):
         if not self.has_chat_template():
             raise UserError(f"model {self.describe()} has no chat template (a base model?); use --elicitation completion")
         body, prefix = split_answer_prefix(prompt, answer_prefix)
-        return self.render_chat(body, prefix, system)
+        # Without a system message, adapters written before it existed (plugins) keep working.
+        return self.render_chat(body, prefix, system) if system else self.render_chat(body, prefix)
 
     def render_request(self, request: ModelRequest, elicitation: str) -> Rendered:
-        """What the model receives for a request (an option request's answer prefix placed for chat)."""
+        """What the model receives for a request: its prompt, its system message (if any), and for an
+        option request the answer prefix (which chat moves into the assistant turn)."""
         return self.render(request.prompt, elicitation, request.answer_prefix if request.op == "options" else None,
                            request.system)
 

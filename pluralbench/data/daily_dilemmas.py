@@ -161,10 +161,11 @@ def group_actions(records, path) -> dict[str, dict[str, dict]]:
             raise DataError(path, f"this dilemma has no {missing} row", row=only["row"], item_id=item_id,
                             field="action_type")
         first, second = (actions[a] for a in ACTIONS)
-        for field in ("topic_group", "recorded"):
-            if first[field] != second[field]:
-                raise DataError(path, f"differs from the dilemma's other row (row {first['row']})", row=second["row"],
-                                item_id=item_id, field=field)
+        differing = ["topic_group"] if first["topic_group"] != second["topic_group"] else []
+        differing += [RECORDED[m] for m in first["recorded"] if first["recorded"][m] != second["recorded"].get(m)]
+        if differing:
+            raise DataError(path, f"differs from the dilemma's other row (row {first['row']})", row=second["row"],
+                            item_id=item_id, field=differing[0])
     return by_dilemma
 
 

@@ -50,20 +50,21 @@ def _field(row: dict, name: str, kind: type, path, index: int, item_id=None):
 
 
 def principle_row(row: dict, path, index: int) -> dict:
-    """One row of the principles file: name, values of each side, conflict dilemmas, system prompts,
-    and GPT-4's unsteered records."""
+    """One row of the principles file ("Name-Description"): conflict dilemmas, system prompts, and GPT-4's
+    unsteered records."""
     name = row["principle"].strip()
-    ids = _field(row, "real_conflict_dilemma_idx", list, path, index, name)
+    short = name.partition("-")[0]  # what error messages call it
+    ids = _field(row, "real_conflict_dilemma_idx", list, path, index, short)
     if len(set(ids)) != len(ids) or not all(isinstance(i, int) and not isinstance(i, bool) for i in ids):
-        raise DataError(path, "must list distinct integer dilemma ids", row=index, item_id=name,
+        raise DataError(path, "must list distinct integer dilemma ids", row=index, item_id=short,
                         field="real_conflict_dilemma_idx")
-    out = {"principle": name, "dilemma_ids": [str(i) for i in ids], "values": {}, "system": {}, "unsteered": {}}
-    for side, short in SIDES.items():
-        out["values"][side] = list(_field(row, f"{short}_value_prob_dict_clean", dict, path, index, name))
-        out["system"][side] = row[f"system_propmt_for_{short}_value"].strip()  # sic: the files' column name
-        out["unsteered"][side] = records(row, f"dilemma_{short}_values_data_dict_idx", path, index, name)
+    out = {"principle": name, "dilemma_ids": [str(i) for i in ids], "system": {}, "unsteered": {}}
+    for side, abbreviation in SIDES.items():
+        column = f"system_propmt_for_{abbreviation}_value"  # sic: the files' column name
+        out["system"][side] = row[column].strip()
+        out["unsteered"][side] = records(row, f"dilemma_{abbreviation}_values_data_dict_idx", path, index, short)
         if not out["system"][side]:
-            raise DataError(path, "is empty", row=index, item_id=name, field=f"system_propmt_for_{short}_value")
+            raise DataError(path, "is empty", row=index, item_id=short, field=column)
     return out
 
 
@@ -82,7 +83,7 @@ def records(row: dict, field: str, path, index: int, item_id) -> dict[str, dict[
 def steered_run(row: dict, side: str, path, index: int, counts: Counter) -> dict:
     """One steered run's row: the principle (full text and short name), GPT-4's action per dilemma ("Action 1" -> to_do, checked against the file's
     own _clean column) and the run's records of each side's values."""
-    short, name = SIDES[side], f"{row['principle']}-{row['description']}".strip()  # as the principles file joins them
+    short, name = SIDES[side], row["principle"].strip()
     column = f"system_prompt_{short}_value_dilemma_model_resp_action"
     raw, clean = (_field(row, c, dict, path, index, name) for c in (column, column + "_clean"))
     actions = {}
@@ -92,7 +93,7 @@ def steered_run(row: dict, side: str, path, index: int, counts: Counter) -> dict
         counts["gpt4_answers_unreadable"] += actions[str(dilemma)] is None
         counts["gpt4_answers_differing_from_clean_column"] += actions[str(dilemma)] != clean.get(dilemma)
     prefix = f"system_prompt_{short}_value_system_prompt_dilemma"
-    return {"principle": name, "name": row["principle"].strip(), "actions": actions,
+    return {"principle": f"{row['principle']}-{row['description']}".strip(), "name": name, "actions": actions,
             "records": {s: records(row, f"{prefix}_{SIDES[s]}_values_data_dict_idx", path, index, name) for s in SIDES}}
 
 
@@ -181,8 +182,7 @@ def _check_same(principle: dict, run: dict, row: dict, path, index: int) -> None
 def load_principle_files(path: Path, counts: Counter) -> tuple[list[dict], list[dict[str, dict]]]:
     """The principles and, per principle, its two steered runs, checked to be the same principles in order."""
     base_path = path / PRINCIPLES_FILE
-    base = read_csv_rows(base_path, {"principle", "real_conflict_dilemma_idx", "sup_value_prob_dict_clean",
-                                     "opp_value_prob_dict_clean", "system_propmt_for_sup_value",
+    base = read_csv_rows(base_path, {"principle", "real_conflict_dilemma_idx", "system_propmt_for_sup_value",
                                      "system_propmt_for_opp_value", "dilemma_sup_values_data_dict_idx",
                                      "dilemma_opp_values_data_dict_idx"})
     principles = [principle_row(row, base_path, i) for i, row in enumerate(base)]

@@ -16,6 +16,7 @@ from pluralbench.data.daily_dilemmas import ACTIONS
 from pluralbench.data.multiple_choice import mc_prompt
 from pluralbench.elicitation import OptionQuery
 from pluralbench.elicitation.predictions import sample_output_fields
+from pluralbench.errors import UserError
 from pluralbench.hashing import sha256_text
 from pluralbench.metrics.rowwise import entropy_rows
 from pluralbench.metrics.summary import means_with_ci
@@ -27,14 +28,22 @@ ACTIONS_SCHEMA = {"type": "object", "additionalProperties": False, "required": l
                   "properties": {a: {"type": "string", "minLength": 1} for a in ACTIONS}}
 
 
+def template(task) -> str:
+    """The task's prompt template: {question} is the dilemma, {options} the lettered actions."""
+    text = task.prompt.get("template")
+    if not text or "{question}" not in text or "{options}" not in text:
+        raise UserError(f"task {task.name}: prompt.template must hold {{question}} (the dilemma) and {{options}} "
+                        "(the two actions)")
+    return text
+
+
 def action_queries(task, dilemma: str, system: str | None = None) -> list[OptionQuery]:
-    """The dilemma asked in each order of ORDERS (the task's prompt template, {question} = the dilemma)."""
+    """The dilemma asked in each order of ORDERS."""
     wording, prefix = task.params["actions"], task.prompt.get("answer_prefix")
     queries = []
     for order in ORDERS.values():
         options = tuple(wording[a] for a in order)
-        queries.append(OptionQuery(mc_prompt(dilemma, list(options), task.prompt["template"]), options, prefix,
-                                   system=system))
+        queries.append(OptionQuery(mc_prompt(dilemma, list(options), template(task)), options, prefix, system=system))
     return queries
 
 
@@ -74,7 +83,7 @@ def column_means(columns: dict[str, np.ndarray], idx, *, clusters=None, bootstra
 def reading_parameters(task) -> dict:
     """The manifest's description of how the two actions are asked and read."""
     return {"actions": dict(task.params["actions"]), "orders": {k: list(v) for k, v in ORDERS.items()},
-            "template": task.prompt["template"],
+            "template": template(task),
             "answer": "the order-averaged P(to do) = (P(to do | listed first) + P(to do | listed second)) / 2",
             "position_bias": "P(to do | listed first) - P(to do | listed second)",
             "entropy": "entropy in bits of the order-averaged [P(to do), P(not to do)]"}

@@ -66,6 +66,9 @@ class ModelRequest:
     answer_prefix: str | None = None  # moved into the assistant turn under chat elicitation
     continuation: str | None = None  # for "loglikelihood"
     generation: GenerationSettings | None = None  # for "generate"
+    # A system message: chat rendering gives it a system turn, completion rendering puts it first. It
+    # reaches the cache key through the rendered prompt, so a request without one keeps its key.
+    system: str | None = None
 
     def params_key(self) -> dict:
         """Everything besides the rendered prompt that changes the answer."""

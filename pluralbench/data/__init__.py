@@ -3,6 +3,8 @@ from __future__ import annotations
 
 from pluralbench.data import (  # noqa: F401  (register their formats)  # noqa: F401
     country_juries,
+    daily_dilemmas,
+    dilemma_principles,
     mpi,
     multiple_choice,  # noqa: F401  (registers its formats)
     nyt_books,

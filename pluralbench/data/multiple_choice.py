@@ -15,8 +15,9 @@ from pluralbench.core.options import LETTERS
 from pluralbench.data.dataset import Dataset
 from pluralbench.data.distributions import REFERENCE_SUM_LIMIT, check_distribution
 from pluralbench.data.files import has_visible_text, read_json_rows, rows_with_ids
+from pluralbench.data.hub import load_hub_dataset
 from pluralbench.data.loading import NO_CONTEXT, LoadContext, accepts
-from pluralbench.errors import DataError, UserError
+from pluralbench.errors import DataError
 from pluralbench.hashing import sha256_file, sha256_json
 from pluralbench.registry import data_formats
 
@@ -117,15 +118,7 @@ def mc_prompt(question: str, options: list[str], template: str) -> str:
 
 @data_formats.register("globalopinionqa_hub")
 def load_globalopinionqa_hub(hub: dict, data_options: dict, context: LoadContext = NO_CONTEXT) -> Dataset:
-    try:
-        import datasets
-    except ImportError:
-        raise UserError("loading from the hub needs the `datasets` package; or pass --data-dir") from None
-    try:
-        ds = datasets.load_dataset(hub["path"], split=hub.get("split", "train"), revision=hub.get("revision"))
-    except Exception as exc:
-        raise UserError(f"could not load {hub['path']} from the Hugging Face hub ({type(exc).__name__}); offline, pass "
-                        f"--data-dir DIR (or set PLURALBENCH_DATA) to a directory holding the local files") from None
+    ds = load_hub_dataset(hub, "train")
     template = context.prompt_template or MC_TEMPLATE
     items, skipped = [], 0
     for index, row in enumerate(ds):

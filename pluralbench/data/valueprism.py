@@ -21,8 +21,9 @@ from typing import Iterable
 
 from pluralbench.data.dataset import Dataset
 from pluralbench.data.files import read_json_rows, rows_with_ids
+from pluralbench.data.hub import load_hub_dataset
 from pluralbench.data.loading import NO_CONTEXT, LoadContext
-from pluralbench.errors import DataError, UserError
+from pluralbench.errors import DataError
 from pluralbench.hashing import sha256_file, sha256_json
 from pluralbench.registry import data_formats
 
@@ -121,17 +122,7 @@ def group_valueprism_rows(rows: Iterable[dict], template: str, source: str = "al
 
 @data_formats.register("valueprism_hub")
 def load_valueprism_hub(hub: dict, data_options: dict, context: LoadContext = NO_CONTEXT) -> Dataset:
-    try:
-        import datasets
-    except ImportError:
-        raise UserError("loading from the hub needs the `datasets` package; or pass --data-dir") from None
-    try:
-        ds = datasets.load_dataset(hub["path"], hub.get("name"), split=hub.get("split", "train"),
-                                   revision=hub.get("revision"))
-    except Exception as exc:  # offline, gated, missing: all end the same way for the user
-        raise UserError(f"could not load {hub['path']} from the Hugging Face hub ({type(exc).__name__}; it is gated: "
-                        "accept its licence and log in); offline, pass --data-dir DIR (or set PLURALBENCH_DATA) to a "
-                        "directory holding the local files") from None
+    ds = load_hub_dataset(hub, "train", note="; it is gated: accept its licence and log in")
     items = group_valueprism_rows(ds, context.prompt_template or "{situation}", hub["path"])
     kinds = Counter(v["kind"] for it in items for v in it["vrds"])
     identity = {"fingerprint": getattr(ds, "_fingerprint", None), "revision": hub.get("revision")}

@@ -23,6 +23,7 @@ class OptionQuery:
     options: tuple[str, ...]  # the option texts, in the order the prompt lists them
     answer_prefix: str | None = None  # e.g. "Answer:"; under chat it opens the assistant turn
     labels: tuple[str, ...] | None = None  # how the prompt labels the options (default A, B, C, ...)
+    system: str | None = None  # a system message sent with the prompt (e.g. a steering instruction)
 
     def option_labels(self) -> tuple[str, ...]:
         return self.labels if self.labels is not None else tuple(LETTERS[: len(self.options)])

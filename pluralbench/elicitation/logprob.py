@@ -16,7 +16,7 @@ class LogProb(Elicitation):
 
     def requests(self, query: OptionQuery) -> list[ModelRequest]:
         return [ModelRequest(op="options", prompt=query.prompt, labels=query.option_labels(),
-                             answer_prefix=query.answer_prefix)]
+                             answer_prefix=query.answer_prefix, system=query.system)]
 
     def read(self, query: OptionQuery, outputs: Sequence) -> dict:
         (out,) = outputs

@@ -1,5 +1,7 @@
 """Task families register themselves on import."""
 from pluralbench.families import (  # noqa: F401  # noqa: F401
+    dilemma_actions,
+    dilemma_principles,
     distributional_mpi,
     jury_choice,
     jury_distribution,

@@ -11,6 +11,7 @@ from typing import Sequence
 
 from pluralbench.core.records import (  # the protocol's record types
     GenerationSettings,
+    ModelRequest,
     OptionOutput,
     Rendered,
 )
@@ -35,19 +36,28 @@ class ModelAdapter(ABC):
     @abstractmethod
     def has_chat_template(self) -> bool: ...
 
-    def render(self, prompt: str, elicitation: str, answer_prefix: str | None = None) -> Rendered:
-        """Completion sends the prompt as is; chat moves a trailing answer prefix into the assistant turn."""
+    def render(self, prompt: str, elicitation: str, answer_prefix: str | None = None,
+               system: str | None = None) -> Rendered:
+        """Completion sends the prompt as is (after the system message, if any); chat moves a trailing
+        answer prefix into the assistant turn and the system message into a system turn."""
         if elicitation == "completion":
-            return Rendered(text=prompt, add_special_tokens=True)
+            return Rendered(text=with_system(prompt, system), add_special_tokens=True)
         if elicitation != "chat":
             raise UserError(f"unknown elicitation {elicitation!r}; choose one of {', '.join(ELICITATIONS)}")
         if not self.has_chat_template():
             raise UserError(f"model {self.describe()} has no chat template (a base model?); use --elicitation completion")
         body, prefix = split_answer_prefix(prompt, answer_prefix)
-        return self.render_chat(body, prefix)
+        # Without a system message, adapters written before it existed (plugins) keep working.
+        return self.render_chat(body, prefix, system) if system else self.render_chat(body, prefix)
+
+    def render_request(self, request: ModelRequest, elicitation: str) -> Rendered:
+        """What the model receives for a request: its prompt, its system message (if any), and for an
+        option request the answer prefix (which chat moves into the assistant turn)."""
+        return self.render(request.prompt, elicitation, request.answer_prefix if request.op == "options" else None,
+                           request.system)
 
     @abstractmethod
-    def render_chat(self, user_message: str, assistant_prefix: str | None) -> Rendered: ...
+    def render_chat(self, user_message: str, assistant_prefix: str | None, system: str | None = None) -> Rendered: ...
 
     @abstractmethod
     def option_distributions(self, prompts: Sequence[Rendered], labels: Sequence[Sequence[str]]) -> list[OptionOutput]:
@@ -75,6 +85,16 @@ class ModelAdapter(ABC):
     @property
     def default_batch_size(self) -> int:
         return 8
+
+
+def with_system(prompt: str, system: str | None) -> str:
+    """A completion prompt with the system message as its first paragraph (none: the prompt unchanged)."""
+    return f"{system}\n\n{prompt}" if system else prompt
+
+
+def chat_turns(user_message: str, system: str | None = None) -> list[dict]:
+    """The messages a chat template receives: the system turn, when there is a system message, then the user's."""
+    return ([{"role": "system", "content": system}] if system else []) + [{"role": "user", "content": user_message}]
 
 
 def split_answer_prefix(prompt: str, answer_prefix: str | None) -> tuple[str, str | None]:

@@ -22,6 +22,7 @@ from pluralbench.models.base import (
     ModelAdapter,
     OptionOutput,
     Rendered,
+    chat_turns,
 )
 from pluralbench.models.option_tokens import OptionTokenIndex
 from pluralbench.models.prefix_cache import (
@@ -82,8 +83,8 @@ class HFAdapter(ModelAdapter):
     def has_chat_template(self) -> bool:
         return bool(self.tokenizer.chat_template)
 
-    def render_chat(self, user_message: str, assistant_prefix: str | None) -> Rendered:
-        text = self.tokenizer.apply_chat_template([{"role": "user", "content": user_message}], tokenize=False,
+    def render_chat(self, user_message: str, assistant_prefix: str | None, system: str | None = None) -> Rendered:
+        text = self.tokenizer.apply_chat_template(chat_turns(user_message, system), tokenize=False,
                                                   add_generation_prompt=True)
         if assistant_prefix:
             text += assistant_prefix

@@ -19,6 +19,7 @@ from pluralbench.models.base import (
     ModelAdapter,
     OptionOutput,
     Rendered,
+    chat_turns,
 )
 from pluralbench.models.spec import ModelSpec
 
@@ -60,12 +61,12 @@ class LMEvalAdapter(ModelAdapter):
                 self._has_chat = False
         return self._has_chat
 
-    def _apply_chat_template(self, user_message: str, assistant_prefix: str | None) -> str:
-        text = self.lm.apply_chat_template([{"role": "user", "content": user_message}], add_generation_prompt=True)
+    def _apply_chat_template(self, user_message: str, assistant_prefix: str | None, system: str | None = None) -> str:
+        text = self.lm.apply_chat_template(chat_turns(user_message, system), add_generation_prompt=True)
         return text + (assistant_prefix or "")
 
-    def render_chat(self, user_message: str, assistant_prefix: str | None) -> Rendered:
-        return Rendered(text=self._apply_chat_template(user_message, assistant_prefix), add_special_tokens=False)
+    def render_chat(self, user_message: str, assistant_prefix: str | None, system: str | None = None) -> Rendered:
+        return Rendered(text=self._apply_chat_template(user_message, assistant_prefix, system), add_special_tokens=False)
 
     # operations -------------------------------------------------------------------------------------
     def _loglikelihood(self, pairs: list[tuple[str, str]]) -> list[float]:

@@ -23,6 +23,7 @@ from pluralbench.models.base import (
     ModelAdapter,
     OptionOutput,
     Rendered,
+    chat_turns,
 )
 from pluralbench.models.http_client import HTTPSettings, JSONClient
 from pluralbench.models.spec import ModelSpec
@@ -78,15 +79,16 @@ class OpenAIAdapter(ModelAdapter):
         return self._batch_size  # requests handed over at once; the client keeps `concurrency` in flight
 
     # rendering -----------------------------------------------------------------------------------
-    def render(self, prompt: str, elicitation: str, answer_prefix: str | None = None) -> Rendered:
+    def render(self, prompt: str, elicitation: str, answer_prefix: str | None = None,
+               system: str | None = None) -> Rendered:
         if elicitation == "chat" and self.chat and not self.continue_final_message:
             # Most servers cannot start the assistant turn for us, so the answer primer stays where the
             # task put it, at the end of the user message.
-            return Rendered(messages=(("user", prompt),), add_special_tokens=False)
-        return super().render(prompt, elicitation, answer_prefix)
+            return Rendered(messages=_message_pairs(prompt, system), add_special_tokens=False)
+        return super().render(prompt, elicitation, answer_prefix, system)
 
-    def render_chat(self, user_message: str, assistant_prefix: str | None) -> Rendered:
-        messages = [("user", user_message)]
+    def render_chat(self, user_message: str, assistant_prefix: str | None, system: str | None = None) -> Rendered:
+        messages = list(_message_pairs(user_message, system))
         if assistant_prefix:
             messages.append(("assistant", assistant_prefix))
         return Rendered(messages=tuple(messages), add_special_tokens=False, assistant_prefix=assistant_prefix)
@@ -145,6 +147,11 @@ class OpenAIAdapter(ModelAdapter):
 
 
 # response parsing (pure) ------------------------------------------------------------------------------
+
+def _message_pairs(user_message: str, system: str | None) -> tuple[tuple[str, str], ...]:
+    """The (role, content) turns sent to the server: the system turn, if any, then the user's."""
+    return tuple((turn["role"], turn["content"]) for turn in chat_turns(user_message, system))
+
 
 def parse_option_answer(answer: dict, labels: Sequence[str], requested_k: int) -> OptionOutput:
     """The first generated position's top-K alternatives, from a completions or chat completions answer."""

@@ -23,6 +23,7 @@ from pluralbench.models.base import (
     ModelAdapter,
     OptionOutput,
     Rendered,
+    chat_turns,
 )
 from pluralbench.models.spec import ModelSpec
 from pluralbench.models.topk import topk_option_output
@@ -139,8 +140,8 @@ class VLLMAdapter(ModelAdapter):
     def has_chat_template(self) -> bool:
         return bool(getattr(self.tokenizer, "chat_template", None))
 
-    def render_chat(self, user_message: str, assistant_prefix: str | None) -> Rendered:
-        text = self.tokenizer.apply_chat_template([{"role": "user", "content": user_message}], tokenize=False,
+    def render_chat(self, user_message: str, assistant_prefix: str | None, system: str | None = None) -> Rendered:
+        text = self.tokenizer.apply_chat_template(chat_turns(user_message, system), tokenize=False,
                                                   add_generation_prompt=True)
         return Rendered(text=text + (assistant_prefix or ""), add_special_tokens=False)
 

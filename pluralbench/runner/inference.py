@@ -25,7 +25,7 @@ class UniqueRequests:
 
 
 def render(adapter: ModelAdapter, req: ModelRequest, elicitation: str) -> Rendered:
-    return adapter.render(req.prompt, elicitation, req.answer_prefix if req.op == "options" else None)
+    return adapter.render_request(req, elicitation)
 
 
 def unique_requests(adapter: ModelAdapter, per_item: list[list[ModelRequest]], elicitation: str,

@@ -117,7 +117,7 @@ def test_openai_answers_with_n_choices():
     answer = {"choices": [{"index": 1, "message": {"content": " B"}}, {"index": 0, "message": {"content": " A"}}]}
     assert parse_openai_generation(answer, 2) == [" A", " B"]
     assert parse_openai_generation({"choices": [{"index": 0, "text": " A"}]}) == " A"
-    with pytest.raises(UserError, match="does it support n"):
+    with pytest.raises(UserError, match="honours n"):
         parse_openai_generation({"choices": [{"index": 0, "text": " A"}]}, 20)
 
 

@@ -205,3 +205,22 @@ def test_every_method_runs_on_transformers(smollm2):
 def test_bad_method_specs_are_one_line_errors(spec, says):
     with pytest.raises(UserError, match=says):
         get_method(spec)
+
+
+def test_gemma_continues_from_one_encoding_too():
+    """Gemma 3 (sliding-window layers, 262k vocabulary, no chat template): option texts agree with
+    scoring each alone, and a prompt's samples do not depend on the batch they are drawn in."""
+    from pluralbench.models import load_model
+
+    gemma = load_model("embedded:gemma3-270m")
+    prompts = [gemma.render("Question: Do you use a computer at work?\nOptions: A. Yes B. No\nAnswer:", "completion"),
+               gemma.render("Question: How satisfied are you with the way things are going?\nOptions: A. Very "
+                            "satisfied B. Somewhat dissatisfied\nAnswer:", "completion")]
+    texts = [[" Yes", " No"], [" Very satisfied", " Somewhat dissatisfied"]]
+    for prompt, scored, conts in zip(prompts, gemma.sequence_logprobs(prompts, texts), texts):
+        alone = gemma.loglikelihoods([prompt] * 2, conts)
+        assert [s["logprob"] for s in scored] == pytest.approx(alone, abs=2e-4)
+    settings = GenerationSettings(max_new_tokens=5, temperature=1.0, seed=0, stop=("\n",), num_samples=5)
+    together = gemma.generate(prompts, settings)
+    assert [len(samples) for samples in together] == [5, 5]
+    assert gemma.generate(prompts[1:], settings) == together[1:]

@@ -3,8 +3,9 @@
 A family states what it wants as an `OptionQuery` (a prompt and its options); an elicitation method
 turns the query into model requests and the model's answers back into a prediction, the dict every
 family scores: {"distribution": [...] | None, "covered_mass": float | None, "label_logprobs": [...] |
-None, and diagnostics such as "topk"}. A None distribution means the model gave no readable answer:
-the item is excluded and counted, never replaced by a uniform guess. No family knows which method
+None, and a method's diagnostics: "topk", "sequence", "verbalized", "sampled", "calibration", and
+"parse_failure" when generated text named no distribution}. A None distribution means the model gave
+no readable answer: the item is excluded and counted, never replaced by a uniform guess. No family knows which method
 is in use, so a new read-out (calibrated, sequence, verbalized, sampled) touches no family.
 
 The runner's side of the seam, in order:
@@ -13,10 +14,11 @@ The runner's side of the seam, in order:
 2. `requests(query)` per query, the answers sent to the model (runner/model_calls.py), `read(query,
    outputs)` per query;
 3. `finalize(queries, predictions, references)` once, with every query's prediction and the reference
-   (human) distribution the family compares it with, or None where it has none. Most methods return
-   the predictions unchanged; a method fitted to the human distributions (`logprob_calibrated`) fits
-   here, and must score each item with parameters fitted without that item's reference. It returns
-   the predictions to score and a record of what it fitted (for the run's metrics and manifest).
+   (human) distribution the family compares it with, or None where it has none. It returns the
+   predictions to score and a record for the run's metrics and manifest. A method fitted to the human
+   distributions (`logprob_calibrated`) fits here, and must score each item with parameters fitted
+   without that item's reference; `verbalized` and `sampled` return their predictions unchanged and
+   their parse counts as the record; the others return both unchanged and an empty record.
 """
 from __future__ import annotations
 

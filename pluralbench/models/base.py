@@ -1,9 +1,9 @@
 """The adapter protocol every model backend implements.
 
 Four operations, each over a batch: the next-token distribution over option labels, the
-log-likelihood of a continuation, the log-likelihoods of several continuations of one prompt (an
-option's full text), and generation (one answer, or N samples). Prompts reach an adapter already rendered for an
-elicitation mode, so the cache can key on exactly what the model saw.
+log-likelihood of a continuation, the log-likelihoods of several continuations of one prompt (the
+options' full texts), and generation (one answer, or N samples). Prompts reach an adapter already
+rendered for an elicitation mode, so the cache can key on exactly what the model saw.
 """
 from __future__ import annotations
 

@@ -178,7 +178,8 @@ def parse_generation(answer: dict, num_samples: int = 1):
         choices = sorted(answer["choices"], key=lambda c: c.get("index", 0))
         texts = [c["message"].get("content") or "" if "message" in c else c["text"] for c in choices]
         if num_samples > 1 and len(texts) != num_samples:
-            raise UserError(f"the server returned {len(texts)} choices for n={num_samples}; does it support n?")
+            raise UserError(f"the server returned {len(texts)} choice(s) for n={num_samples}: sampled:N needs a server "
+                            "that honours n (vLLM and SGLang do; llama-cpp-python's ignores it)")
         return texts if num_samples > 1 else texts[0]
     except (KeyError, IndexError, TypeError, AttributeError):
         raise UserError(f"the server's answer has no generated text: {str(answer)[:300]}") from None

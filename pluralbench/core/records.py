@@ -50,12 +50,19 @@ class GenerationSettings:
     top_p: float = 1.0
     seed: int = 0
     stop: tuple[str, ...] = ()
+    # Above 1, the answer to a prompt is a list of this many independent samples, drawn from one
+    # encoding of the prompt; each sample's seed comes from `seed`, the prompt and its index (models/seeds.py).
+    num_samples: int = 1
 
     def key(self) -> dict:
-        return asdict(self)
+        key = asdict(self)
+        if self.num_samples == 1:  # keys made before num_samples existed stay valid
+            del key["num_samples"]
+        return key
 
 
-OPS = ("options", "generate", "loglikelihood")
+# "sequences": the log-likelihood of each of several continuations of one prompt (the options' full texts).
+OPS = ("options", "generate", "loglikelihood", "sequences")
 
 
 @dataclass(frozen=True)
@@ -69,12 +76,16 @@ class ModelRequest:
     # A system message: chat rendering gives it a system turn, completion rendering puts it first. It
     # reaches the cache key through the rendered prompt, so a request without one keeps its key.
     system: str | None = None
+    continuations: tuple[str, ...] = ()  # for "sequences"
 
     def params_key(self) -> dict:
         """Everything besides the rendered prompt that changes the answer."""
-        return {
+        key = {
             "op": self.op,
             "labels": list(self.labels),
             "continuation": self.continuation,
             "generation": self.generation.key() if self.generation else None,
         }
+        if self.continuations:  # absent from the ops that existed before it, so their keys are unchanged
+            key["continuations"] = list(self.continuations)
+        return key

@@ -1,4 +1,5 @@
-"""What an elicitation's read-outs say about themselves over a run: covered option mass, top-K gaps."""
+"""What an elicitation's read-outs say about themselves over a run: covered option mass, top-K gaps,
+parse rates of generated answers."""
 from __future__ import annotations
 
 import numpy as np
@@ -35,3 +36,33 @@ def topk_summary(samples: list[dict]) -> dict:
         "note": "covered_mass counts only labels the engine reported in its top K; an unreported label has no "
                 "known mass (treated as 0) and at most max_unreported_token_prob per spelling",
     }}
+
+
+def _distinct(predictions: list[dict]) -> list[dict]:
+    """One entry per model answer: items sharing a question share one prediction object."""
+    return list({id(p): p for p in predictions}.values())
+
+
+def sample_parse_summary(predictions: list[dict]) -> dict:
+    """For `sampled:N`: how many samples named an option, over the distinct questions."""
+    blocks = [p["sampled"] for p in _distinct(predictions) if p.get("sampled") is not None]
+    total = sum(b["n"] for b in blocks)
+    parsed = sum(b["parsed"] for b in blocks)
+    return {"questions": len(blocks), "samples": total, "parsed_samples": parsed,
+            "parse_rate": parsed / total if total else None,
+            "questions_without_parsed_sample": sum(1 for b in blocks if not b["parsed"])}
+
+
+def verbalized_parse_summary(predictions: list[dict]) -> dict:
+    """For `verbalized`: how many answers could be read, why the others could not, how many were renormalised."""
+    distinct = [p for p in _distinct(predictions) if p.get("verbalized") is not None]
+    failures: dict[str, int] = {}
+    for p in distinct:
+        if p.get("parse_failure"):
+            kind = p["parse_failure"].split(":")[0]  # "<kind>: <detail>" (elicitation/verbalized_parse.py)
+            failures[kind] = failures.get(kind, 0) + 1
+    parsed = len(distinct) - sum(failures.values())
+    return {"questions": len(distinct), "parsed": parsed,
+            "parse_rate": parsed / len(distinct) if distinct else None,
+            "renormalised": sum(1 for p in distinct if p["verbalized"]["renormalised"]),
+            "failures": dict(sorted(failures.items(), key=lambda kv: (-kv[1], kv[0])))}

@@ -1,8 +1,9 @@
 """The adapter protocol every model backend implements.
 
-Three operations, each over a batch: the next-token distribution over option labels, the
-log-likelihood of a continuation, and generation. Prompts reach an adapter already rendered for an
-elicitation mode, so the cache can key on exactly what the model saw.
+Four operations, each over a batch: the next-token distribution over option labels, the
+log-likelihood of a continuation, the log-likelihoods of several continuations of one prompt (the
+options' full texts), and generation (one answer, or N samples). Prompts reach an adapter already
+rendered for an elicitation mode, so the cache can key on exactly what the model saw.
 """
 from __future__ import annotations
 
@@ -66,7 +67,15 @@ class ModelAdapter(ABC):
     def loglikelihoods(self, contexts: Sequence[Rendered], continuations: Sequence[str]) -> list[float]:
         raise UserError(f"model kind {self.kind!r} does not support log-likelihood scoring")
 
-    def generate(self, prompts: Sequence[Rendered], settings: GenerationSettings) -> list[str]:
+    def sequence_logprobs(self, contexts: Sequence[Rendered], continuations: Sequence[Sequence[str]]) -> list[list[dict]]:
+        """For each context, each of its continuations scored: {"logprob": summed log-probability,
+        "tokens": how many tokens it took (None when the engine does not say), and "token_logprobs":
+        [...] where the engine reports them}. Plain JSON, as the journal stores it."""
+        raise UserError(f"model kind {self.kind!r} does not score option sequences")
+
+    def generate(self, prompts: Sequence[Rendered], settings: GenerationSettings) -> list:
+        """One text per prompt; with settings.num_samples > 1, a list of that many independent samples per
+        prompt, drawn from one encoding of it and seeded per prompt and sample (models/seeds.py)."""
         raise UserError(f"model kind {self.kind!r} does not support generation")
 
     def describe(self) -> str:

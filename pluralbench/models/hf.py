@@ -3,6 +3,8 @@
 Option scoring runs one forward pass per batch and keeps only the last position's logits
 (`logits_to_keep=1`), so a 262k-token vocabulary costs one row per prompt, not one per token.
 Float32 is the default: bfloat16 results move with batch size, which breaks batch-invariance.
+Option texts scored as continuations and N sampled answers reuse the prompt's key/value cache
+(models/hf_continue.py): a prompt is encoded once however many options or samples follow it.
 """
 from __future__ import annotations
 
@@ -24,6 +26,7 @@ from pluralbench.models.base import (
     Rendered,
     chat_turns,
 )
+from pluralbench.models.hf_continue import cut_at_stop, sample_continuations, score_continuations
 from pluralbench.models.option_tokens import OptionTokenIndex
 from pluralbench.models.prefix_cache import (
     PrefixCache,
@@ -131,20 +134,25 @@ class HFAdapter(ModelAdapter):
         return input_ids.to(self.device), mask.to(self.device), positions.to(self.device)
 
     # operations -------------------------------------------------------------------------------
+    def prompt_pass(self, rows: list[list[int]]):
+        """One forward pass over encoded prompts, reusing a prefix they all share when that pays.
+        -> (model output: last-position logits and the key/value cache; the attention mask over that cache)."""
+        shared = min(common_prefix_length(rows), min(len(r) for r in rows) - 1)  # every row keeps a suffix
+        if self.share_prefix and worth_sharing(rows, shared, reusable_length(shared)):
+            input_ids, mask, positions, past = self.prefix_cache.batch_inputs(rows, shared, self.tokenizer.pad_token_id)
+            out = self.model(input_ids=input_ids, attention_mask=mask, position_ids=positions, past_key_values=past,
+                             use_cache=True, logits_to_keep=1)
+        else:
+            input_ids, mask, positions = self._pad(rows)
+            out = self.model(input_ids=input_ids, attention_mask=mask, position_ids=positions, use_cache=True,
+                             logits_to_keep=1)
+        return out, mask
+
     @torch.inference_mode()
     def option_distributions(self, prompts: Sequence[Rendered], labels: Sequence[Sequence[str]]) -> list[OptionOutput]:
         if not prompts:
             return []
-        rows = self._encode(prompts)
-        shared = min(common_prefix_length(rows), min(len(r) for r in rows) - 1)  # every row keeps a suffix
-        if self.share_prefix and worth_sharing(rows, shared, reusable_length(shared)):
-            input_ids, mask, positions, past = self.prefix_cache.batch_inputs(rows, shared, self.tokenizer.pad_token_id)
-            logits = self.model(input_ids=input_ids, attention_mask=mask, position_ids=positions, past_key_values=past,
-                                use_cache=True, logits_to_keep=1).logits
-        else:
-            input_ids, mask, positions = self._pad(rows)
-            logits = self.model(input_ids=input_ids, attention_mask=mask, position_ids=positions,
-                                logits_to_keep=1).logits
+        logits = self.prompt_pass(self._encode(prompts))[0].logits
         logprobs = torch.log_softmax(logits[:, -1, :].float(), dim=-1)
         outputs = []
         for row, row_labels in enumerate(labels):
@@ -174,11 +182,18 @@ class HFAdapter(ModelAdapter):
             results.append(float(preds.gather(1, targets[:, None]).sum()))
         return results
 
+    def sequence_logprobs(self, contexts: Sequence[Rendered], continuations: Sequence[Sequence[str]]) -> list[list[dict]]:
+        if not contexts:
+            return []
+        return score_continuations(self, self._encode(contexts), continuations)
+
     @torch.inference_mode()
-    def generate(self, prompts: Sequence[Rendered], settings: GenerationSettings) -> list[str]:
+    def generate(self, prompts: Sequence[Rendered], settings: GenerationSettings) -> list:
         if not prompts:
             return []
         rows = self._encode(prompts)
+        if settings.num_samples > 1:
+            return sample_continuations(self, rows, prompts, settings)
         input_ids, mask, _ = self._pad(rows)
         kwargs = dict(max_new_tokens=settings.max_new_tokens, pad_token_id=self.tokenizer.pad_token_id)
         if settings.temperature > 0:
@@ -188,12 +203,7 @@ class HFAdapter(ModelAdapter):
             kwargs.update(do_sample=False, temperature=None, top_p=None, top_k=None)
         out = self.model.generate(input_ids=input_ids, attention_mask=mask, **kwargs)
         texts = self.tokenizer.batch_decode(out[:, input_ids.shape[1]:], skip_special_tokens=True)
-        return [_cut_at_stop(t, settings.stop) for t in texts]
-
-
-def _cut_at_stop(text: str, stops: Sequence[str]) -> str:
-    cut = min((text.find(s) for s in stops if s and s in text), default=-1)
-    return text if cut < 0 else text[:cut]
+        return [cut_at_stop(t, settings.stop) for t in texts]
 
 
 def _context_length(model, tokenizer) -> int:

@@ -4,7 +4,8 @@
 Option distributions come from lm-eval's `loglikelihood` of each option label as a continuation of
 the prompt (" A" after a prompt that ends in a non-space, "A" otherwise), renormalised over the
 options. That scores one spelling per label, where the hf adapter sums every spelling; the mass the
-labels cover is recorded as usual. Chat elicitation uses the LM's own `apply_chat_template`.
+labels cover is recorded as usual. Chat elicitation uses the LM's own `apply_chat_template`. Option
+texts (the `sequence` read-out) are lm-eval `loglikelihood` requests too, with their token counts.
 """
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ import math
 from pathlib import Path
 from typing import Sequence
 
+from pluralbench.core.options import continuation_after as label_continuation
 from pluralbench.errors import UserError
 from pluralbench.hashing import sha256_file, sha256_files
 from pluralbench.models.base import (
@@ -25,11 +27,6 @@ from pluralbench.models.spec import ModelSpec
 
 LMEVAL_VERSION = "0.4.13"  # the version tested; other 0.4.x releases keep the same LM interface
 _HF_TYPES = {"hf", "hf-auto", "huggingface"}
-
-
-def label_continuation(context: str, label: str) -> str:
-    """The continuation that spells a label after the context: ' A' after 'Answer:', 'A' after 'Answer: '."""
-    return label if not context or context[-1].isspace() else " " + label
 
 
 class LMEvalAdapter(ModelAdapter):
@@ -87,6 +84,17 @@ class LMEvalAdapter(ModelAdapter):
 
     def loglikelihoods(self, contexts: Sequence[Rendered], continuations: Sequence[str]) -> list[float]:
         return self._loglikelihood([(c.text, k) for c, k in zip(contexts, continuations)])
+
+    def sequence_logprobs(self, contexts: Sequence[Rendered], continuations: Sequence[Sequence[str]]) -> list[list[dict]]:
+        pairs = [(c.text, k) for c, texts in zip(contexts, continuations) for k in texts]
+        scored = iter(zip(self._loglikelihood(pairs), self._token_counts(pairs)))
+        return [[dict(zip(("logprob", "tokens"), next(scored))) for _ in texts] for texts in continuations]
+
+    def _token_counts(self, pairs: list[tuple[str, str]]) -> list[int | None]:
+        """How many tokens lm-eval scores for each continuation (its own split of context and continuation);
+        None for an LM that does not expose it (lm-eval reports only the summed log-likelihood)."""
+        encode = getattr(self.lm, "_encode_pair", None)
+        return [len(encode(c, k)[1]) if encode is not None and c else None for c, k in pairs]
 
     def generate(self, prompts: Sequence[Rendered], settings: GenerationSettings) -> list[str]:
         from lm_eval.api.instance import Instance

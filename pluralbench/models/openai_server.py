@@ -26,6 +26,7 @@ from pluralbench.models.base import (
     chat_turns,
 )
 from pluralbench.models.http_client import HTTPSettings, JSONClient
+from pluralbench.models.seeds import prompt_seed
 from pluralbench.models.spec import ModelSpec
 from pluralbench.models.topk import label_of_text, topk_option_output
 
@@ -118,18 +119,20 @@ class OpenAIAdapter(ModelAdapter):
         answers = self._send(self.option_requests(prompts))
         return [parse_option_answer(a, labs, self.top_logprobs) for a, labs in zip(answers, labels)]
 
-    def generate(self, prompts: Sequence[Rendered], settings: GenerationSettings) -> list[str]:
+    def generate(self, prompts: Sequence[Rendered], settings: GenerationSettings) -> list:
         common = {"max_tokens": settings.max_new_tokens, "temperature": settings.temperature,
                   "top_p": settings.top_p, "seed": settings.seed}
         if settings.stop:
             common["stop"] = list(settings.stop)
         calls = []
         for p in prompts:
+            # N samples: one request with n=N (the server encodes the prompt once), seeded per prompt.
+            extra = {"n": settings.num_samples, "seed": prompt_seed(settings.seed, p)} if settings.num_samples > 1 else {}
             if p.messages is not None:
-                calls.append(("chat/completions", self._chat_payload(p) | common))
+                calls.append(("chat/completions", self._chat_payload(p) | common | extra))
             else:
-                calls.append(("completions", {"model": self.model, "prompt": p.text} | common))
-        return [parse_generation(a) for a in self._send(calls)]
+                calls.append(("completions", {"model": self.model, "prompt": p.text} | common | extra))
+        return [parse_generation(a, settings.num_samples) for a in self._send(calls)]
 
     def loglikelihoods(self, contexts, continuations):
         raise UserError("model kind 'openai' does not score log-likelihoods: that needs echoed prompt logprobs, "
@@ -176,13 +179,16 @@ def parse_option_answer(answer: dict, labels: Sequence[str], requested_k: int) -
     return topk_option_output(entries, labels, label_of_text(labels), requested_k)
 
 
-def parse_generation(answer: dict) -> str:
+def parse_generation(answer: dict, num_samples: int = 1):
+    """The generated text, or with num_samples > 1 the list of the answer's n choices, in index order."""
     try:
-        choice = answer["choices"][0]
-        if "message" in choice:
-            return choice["message"].get("content") or ""
-        return choice["text"]
-    except (KeyError, IndexError, TypeError):
+        choices = sorted(answer["choices"], key=lambda c: c.get("index", 0))
+        texts = [c["message"].get("content") or "" if "message" in c else c["text"] for c in choices]
+        if num_samples > 1 and len(texts) != num_samples:
+            raise UserError(f"the server returned {len(texts)} choice(s) for n={num_samples}: sampled:N needs a server "
+                            "that honours n (vLLM and SGLang do; llama-cpp-python's ignores it)")
+        return texts if num_samples > 1 else texts[0]
+    except (KeyError, IndexError, TypeError, AttributeError):
         raise UserError(f"the server's answer has no generated text: {str(answer)[:300]}") from None
 
 

@@ -8,6 +8,9 @@ through the tokenizer's vocabulary scan (every spelling of a label), and labels 
 no mass, with the missed mass bounded (models/topk.py). Prompts are tokenized here, with the same
 special-token rule as the transformers adapter, and passed as token ids so both see the same input.
 
+Option texts (the `sequence` read-out) are scored from vLLM's prompt log-probabilities of context +
+continuation; N samples (`sampled:N`) are one request with n=N, seeded per prompt.
+
 Multi-GPU: tensor_parallel_size / pipeline_parallel_size pass straight to vLLM; across nodes, start a
 Ray cluster and add distributed_executor_backend=ray.
 """
@@ -25,6 +28,7 @@ from pluralbench.models.base import (
     Rendered,
     chat_turns,
 )
+from pluralbench.models.seeds import prompt_seed
 from pluralbench.models.spec import ModelSpec
 from pluralbench.models.topk import topk_option_output
 
@@ -77,12 +81,35 @@ def option_sampling_kwargs(k: int) -> dict:
     return {"max_tokens": 1, "temperature": 0.0, "logprobs": k}
 
 
-def generation_sampling_kwargs(settings: GenerationSettings) -> dict:
+def generation_sampling_kwargs(settings: GenerationSettings, seed: int | None = None) -> dict:
+    """`seed`: the prompt's own seed when N samples are drawn (models/seeds.py); vLLM draws the N
+    samples of one request (n=N) from one prefill of its prompt."""
     kwargs = {"max_tokens": settings.max_new_tokens, "temperature": settings.temperature, "top_p": settings.top_p,
-              "seed": settings.seed}
+              "seed": settings.seed if seed is None else seed}
     if settings.stop:
         kwargs["stop"] = list(settings.stop)
+    if settings.num_samples > 1:
+        kwargs["n"] = settings.num_samples
     return kwargs
+
+
+def sequence_inputs(tokenizer, contexts: Sequence[Rendered], continuations: Sequence[Sequence[str]]):
+    """-> (token-id prompts, one per context and continuation; the context's length in each). A
+    continuation is tokenized on its own, as the transformers adapter does; vLLM's prefix cache
+    computes a context shared by its continuations once."""
+    inputs, starts = [], []
+    for context, texts in zip(prompt_inputs(tokenizer, contexts), continuations):
+        ids = context["prompt_token_ids"]
+        for cont in tokenizer(list(texts), add_special_tokens=False)["input_ids"]:
+            inputs.append({"prompt_token_ids": ids + cont})
+            starts.append(len(ids))
+    return inputs, starts
+
+
+def sequence_sampling_kwargs() -> dict:
+    """Nothing to generate: one token, and the log-probability of every prompt token (the actual token's
+    is always reported, whatever the top-K)."""
+    return {"max_tokens": 1, "temperature": 0.0, "prompt_logprobs": 0}
 
 
 def prompt_inputs(tokenizer, prompts: Sequence[Rendered]) -> list[dict]:
@@ -107,8 +134,20 @@ def parse_option_output(request_output, labels: Sequence[str], id_to_label: dict
     return topk_option_output(entries, labels, id_to_label.get, k)
 
 
-def parse_generation(request_output) -> str:
+def parse_generation(request_output, num_samples: int = 1):
+    """The text, or with num_samples > 1 the list of the request's n sampled texts."""
+    if num_samples > 1:
+        return [completion.text for completion in request_output.outputs]
     return request_output.outputs[0].text
+
+
+def parse_sequence_output(request_output, start: int) -> dict:
+    """The continuation's tokens (prompt positions from `start`) and their log-probabilities."""
+    ids, logprobs = request_output.prompt_token_ids, request_output.prompt_logprobs
+    if logprobs is None:
+        raise UserError("vLLM returned no prompt logprobs; sequence scoring needs prompt_logprobs")
+    token_logprobs = [float(logprobs[pos][ids[pos]].logprob) for pos in range(start, len(ids))]
+    return {"logprob": sum(token_logprobs), "tokens": len(token_logprobs), "token_logprobs": token_logprobs}
 
 
 # the adapter -----------------------------------------------------------------------------------------------
@@ -161,12 +200,24 @@ class VLLMAdapter(ModelAdapter):
         return [parse_option_output(r, labs, label_token_map(self.option_index, labs), self.k)
                 for r, labs in zip(results, labels)]
 
-    def generate(self, prompts: Sequence[Rendered], settings: GenerationSettings) -> list[str]:
+    def sequence_logprobs(self, contexts: Sequence[Rendered], continuations: Sequence[Sequence[str]]) -> list[list[dict]]:
+        if not contexts:
+            return []
+        inputs, starts = sequence_inputs(self.tokenizer, contexts, continuations)
+        results = self.llm.generate(inputs, self._sampling_params(**sequence_sampling_kwargs()), use_tqdm=False)
+        scored = iter(parse_sequence_output(r, start) for r, start in zip(results, starts))
+        return [[next(scored) for _ in texts] for texts in continuations]
+
+    def generate(self, prompts: Sequence[Rendered], settings: GenerationSettings) -> list:
         if not prompts:
             return []
-        params = self._sampling_params(**generation_sampling_kwargs(settings))
+        if settings.num_samples > 1:  # each prompt its own seed: one SamplingParams per prompt
+            params = [self._sampling_params(**generation_sampling_kwargs(settings, prompt_seed(settings.seed, p)))
+                      for p in prompts]
+        else:
+            params = self._sampling_params(**generation_sampling_kwargs(settings))
         results = self.llm.generate(prompt_inputs(self.tokenizer, prompts), params, use_tqdm=False)
-        return [parse_generation(r) for r in results]
+        return [parse_generation(r, settings.num_samples) for r in results]
 
 
 def vllm_fingerprint(spec: ModelSpec, kwargs: dict, tokenizer, vllm_version: str) -> dict:

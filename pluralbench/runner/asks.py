@@ -1,7 +1,8 @@
 """Between a family and the model: a family's asks become model requests, and the model's answers
 become what the family scores. An `OptionQuery` is expanded by the run's elicitation method (one
 request for log-prob; more for other read-outs) and its answers read back into one prediction; any
-other ask is a `ModelRequest` passed through, its answer returned as is."""
+other ask is a `ModelRequest` passed through, its answer returned as is. Once every answer is read,
+`finalize` lets a method that fits to the human distributions (calibration) see them."""
 from __future__ import annotations
 
 from typing import Sequence
@@ -62,3 +63,17 @@ def outputs_from_stored(per_item_asks: Sequence[Sequence], sizes: Sequence[Seque
     per_item_answers = [[answer(req, key) for req, key in zip(reqs, item_keys)]
                         for reqs, item_keys in zip(per_item, keys)]
     return collapse(per_item_asks, sizes, per_item_answers, method)
+
+
+def finalize(per_item_asks: Sequence[Sequence], outputs: Sequence[Sequence], per_item_references: Sequence[Sequence],
+             method: Elicitation) -> tuple[list[list], dict]:
+    """Every option prediction, with the reference distribution the family compares it with (shaped like
+    the asks; None where there is none), handed to the method's `finalize` once.
+    -> (outputs with those predictions replaced, the method's record of what it fitted)."""
+    spots = [(i, j) for i, asks in enumerate(per_item_asks) for j, ask in enumerate(asks) if isinstance(ask, OptionQuery)]
+    final, record = method.finalize([per_item_asks[i][j] for i, j in spots], [outputs[i][j] for i, j in spots],
+                                    [per_item_references[i][j] for i, j in spots])
+    rows = [list(row) for row in outputs]
+    for (i, j), pred in zip(spots, final):
+        rows[i][j] = pred
+    return rows, record

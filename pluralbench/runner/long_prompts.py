@@ -50,6 +50,9 @@ def _needed(adapter: ModelAdapter, req: ModelRequest, rendered: Rendered) -> int
     """Tokens a request occupies: the prompt, plus what it generates or scores after it."""
     if req.op == "loglikelihood" and rendered.text is not None and req.continuation:
         return adapter.prompt_tokens(replace(rendered, text=rendered.text + req.continuation))
+    if req.op == "sequences" and rendered.text is not None and req.continuations:
+        counts = [adapter.prompt_tokens(replace(rendered, text=rendered.text + c)) for c in req.continuations]
+        return None if None in counts else max(counts)
     n = adapter.prompt_tokens(rendered)
     if n is not None and req.op == "generate" and req.generation is not None:
         n += req.generation.max_new_tokens

@@ -66,7 +66,9 @@ def execute(out: Path, cache: Path, data: Path) -> tuple[dict[str, dict[str, str
         _cli(_fill(cmd, values), env)
     placeholders = {str(p): f"<run:{n}>" for n, p in named.items()}
     placeholders |= {p.name: f"<run-id:{n}>" for n, p in named.items()}
-    placeholders |= {str(out): "<out>", str(data): "<data>", str(REPO): "<repo>"}
+    # Paths as given and as resolved (a data directory reached through a symbolic link is recorded resolved).
+    for path, name in ((out, "<out>"), (data, "<data>"), (REPO, "<repo>")):
+        placeholders |= {str(path): name, str(path.resolve()): name}
     texts = {n: {f: _canonical(p / f, placeholders) for f in RUN_FILES} for n, p in named.items()}
     for name, _ in report_cmds:
         texts[name] = {f: _canonical(out / name / f, placeholders) for f in REPORT_FILES[name]}

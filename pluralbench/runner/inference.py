@@ -16,6 +16,7 @@ from pluralbench.models.base import ModelAdapter
 from pluralbench.runner.batch_plan import plan_batches
 from pluralbench.runner.cache import ResponseCache, cache_key
 from pluralbench.runner.journal import Journal
+from pluralbench.runner.model_calls import call_model
 
 
 @dataclass
@@ -51,16 +52,6 @@ def deserialise(op: str, value):
     return OptionOutput.from_json(value) if op == "options" else value
 
 
-def _call_model(adapter: ModelAdapter, op: str, rendered: list[Rendered], requests: list[ModelRequest]):
-    if op == "options":
-        return adapter.option_distributions(rendered, [r.labels for r in requests])
-    if op == "loglikelihood":
-        return adapter.loglikelihoods(rendered, [r.continuation for r in requests])
-    if op == "generate":
-        return adapter.generate(rendered, requests[0].generation)
-    raise UserError(f"unknown request op {op!r}")
-
-
 def answer_requests(adapter: ModelAdapter, unique: dict, journal: Journal, cache: ResponseCache | None,
                     batch_size: int, counts: dict, label: str, show_progress: bool, stream) -> None:
     """Fill the journal with an answer for every unique request, counting where each came from."""
@@ -81,7 +72,7 @@ def answer_requests(adapter: ModelAdapter, unique: dict, journal: Journal, cache
             if not to_compute:
                 continue
             op = unique[to_compute[0]][0].op
-            results = _call_model(adapter, op, [unique[k][1] for k in to_compute], [unique[k][0] for k in to_compute])
+            results = call_model(adapter, op, [unique[k][1] for k in to_compute], [unique[k][0] for k in to_compute])
             fresh = {k: serialise(op, r) for k, r in zip(to_compute, results)}
             counts["model_calls"] += len(to_compute)
             counts["model_batches"] += 1

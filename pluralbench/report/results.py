@@ -105,7 +105,9 @@ def discover_runs(paths: list[Path]) -> tuple[list[RunResult], list[str]]:
         if is_run_dir(path):
             candidates, strict = [path], True
         else:
-            candidates, strict = sorted(p for p in path.iterdir() if p.is_dir() and is_run_dir(p)), False
+            # Hidden directories are never runs: a killed writer's staging copy would count a run twice.
+            candidates = sorted(p for p in path.iterdir() if p.is_dir() and not p.name.startswith(".") and is_run_dir(p))
+            strict = False
             if not candidates:
                 raise UserError(f"{path}: holds no run directories (none has metrics.json or manifest.json)")
         for run_dir in candidates:

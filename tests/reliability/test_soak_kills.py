@@ -48,7 +48,8 @@ def spawn(args: list[str], env: dict) -> subprocess.Popen:
 
 
 def run_dir_of(output: Path) -> Path | None:
-    found = [p for p in output.iterdir() if p.is_dir()] if output.is_dir() else []
+    """The one run directory under `output` (hidden ones are staging copies a killed writer left)."""
+    found = [p for p in output.iterdir() if p.is_dir() and not p.name.startswith(".")] if output.is_dir() else []
     assert len(found) <= 1, found
     return found[0] if found else None
 
@@ -324,3 +325,10 @@ def test_killed_merge_leaves_one_complete_run(tmp_path, isolated_env, shared_dat
     print("\nmerge kills:", landed)
     run_dir = run_dir_of(merged)
     assert run_cli(["validate", str(run_dir)], env=env).returncode == 0
+    # A staging copy a kill left behind is complete, manifest and all: a leaderboard over the results
+    # directory must still count the merged run once.
+    board = run_cli(["leaderboard", str(merged), "--out", str(tmp_path / "board")], env=env)
+    assert board.returncode == 0, board.stderr
+    assert "skipped" not in board.stdout + board.stderr
+    assert run_cli(args, env=env).returncode == 0  # the next merge clears what the kills left
+    assert not [p.name for p in merged.iterdir() if ".staging-" in p.name or ".old-" in p.name]

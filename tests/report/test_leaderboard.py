@@ -1,6 +1,7 @@
 """`pluralbench leaderboard`: specs, cells, missing objectives, Pareto layers, re-ranking, refusals, outputs."""
 import csv
 import json
+import shutil
 from pathlib import Path
 
 import pytest
@@ -261,3 +262,13 @@ def test_default_overton_column_keeps_only_embedding_judged_runs(tmp_path):
     assert board.row("m:emb").cells["overton_coverage"].value == 0.5
     assert board.row("m:llm").cells["overton_coverage"] is None  # another judge's score never enters the column
     assert board.row("m:llm").ranks["mean"] is None and board.row("m:emb").ranks["mean"] == 1
+
+
+def test_a_killed_writers_hidden_staging_copy_is_not_a_second_run(tmp_path):
+    # A merge or score killed after staging its files leaves a complete copy, manifest and all, in a hidden
+    # sibling until the next writer clears it; a results directory must not count that run twice.
+    runs = tmp_path / "runs"
+    run = write_run(runs, "m:a", {"jsd_base2": 0.30})
+    shutil.copytree(run, runs / f".{run.name}.staging-abc123")
+    found, notes = discover_runs([runs])
+    assert [r.path.name for r in found] == [run.name] and notes == []

@@ -35,6 +35,14 @@ class TaskFamily(ABC):
     # A judged family scores model outputs with a judge (--judge); its task files carry `judge` and
     # `direction` params (judges/base.py DIRECTIONS).
     uses_judge: bool = False
+    # The metrics.json `headline` of a task file that names none, and which way is better (None: a
+    # descriptive number); families whose headline depends on the task file override headline_metric.
+    default_headline: str | None = None
+    headline_direction: str | None = "higher"
+
+    def headline_metric(self, task) -> tuple[str | None, str | None]:
+        """(headline metric, direction) as the task's metrics.json states them; listed in docs/tasks.md."""
+        return task.params.get("headline", self.default_headline), self.headline_direction
 
     @abstractmethod
     def requests(self, task, items: list[dict]) -> list[list[OptionQuery | ModelRequest]]:

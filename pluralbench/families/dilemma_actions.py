@@ -39,6 +39,8 @@ VALUE_PREFERENCE = ("(occurrences on the chosen action - on the other) / occurre
 @task_families.register("dilemma_actions")
 class DilemmaActions(TaskFamily):
     name = "dilemma_actions"
+    default_headline = "p_to_do"
+    headline_direction = None  # a description of the model's choices, not a score
     params_schema = {
         "type": "object", "additionalProperties": False, "required": ["actions"],
         "properties": {
@@ -69,7 +71,7 @@ class DilemmaActions(TaskFamily):
         masses = [samples[i]["metrics"]["covered_mass"] for i in scored]
         groups = index_by([items[i]["group"] for i in scored])
         metrics = {
-            "headline": "p_to_do",
+            "headline": self.default_headline,
             "overall": reading_block(columns, masses, range(len(scored)), boot, seed) if scored else {},
             "groups": {"topic_group": group_blocks(groups, metrics=lambda ix: reading_block(columns, masses, ix, boot,
                                                                                             seed))} if groups else {},

@@ -54,6 +54,7 @@ def steering_values(p: dict[str, float]) -> dict[str, float]:
 @task_families.register("dilemma_principles")
 class DilemmaPrinciples(TaskFamily):
     name = "dilemma_principles"
+    default_headline = "steerability"
     params_schema = {
         "type": "object", "additionalProperties": False, "required": ["actions"],
         "properties": {
@@ -94,7 +95,7 @@ class DilemmaPrinciples(TaskFamily):
         model = {name: np.asarray([samples[i]["metrics"][name] for i in scored]) for name in model_column_names()}
         masses = [samples[i]["metrics"]["covered_mass"] for i in scored]
         metrics = {
-            "headline": "steerability",
+            "headline": self.default_headline,
             "overall": summary.overall(model, masses),
             "groups": {"principle": summary.by_principle(model, masses)} if scored else {},
             "reference": {"gpt-4": summary.reference()} if scored else {},

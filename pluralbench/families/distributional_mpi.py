@@ -50,6 +50,13 @@ def keyed_score(distribution, key: int) -> float:
 @task_families.register("distributional_mpi")
 class DistributionalMPI(OneQueryPerItem):
     name = "distributional_mpi"
+
+    def headline_metric(self, task) -> tuple[str | None, str | None]:
+        # JS distance to the human answers when a human-distribution file is named (and matches items),
+        # else the entropy of the model's answers
+        if task.data_options.get("human_distributions"):
+            return "jsd_base2", "lower"
+        return "normalised_entropy", None
     params_schema = {
         "type": "object",
         "additionalProperties": False,

@@ -215,6 +215,9 @@ class JuryChoice(TaskFamily):
     def headline(task) -> str:
         return task.params.get("headline", f"jurors_{task.params['welfare'][0]['name']}_normalised")
 
+    def headline_metric(self, task) -> tuple[str | None, str | None]:
+        return self.headline(task), "higher"  # every welfare is higher-is-better
+
     def prompt(self, task, item) -> str:
         p = task.params
         options = [truncate(c["text"], p.get("max_candidate_chars")) for c in item["candidates"]]

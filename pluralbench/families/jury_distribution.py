@@ -145,6 +145,9 @@ class JuryDistribution(TaskFamily):
     def headline(task) -> str:
         return task.params.get("headline", task.params["welfare"][0]["name"])
 
+    def headline_metric(self, task) -> tuple[str | None, str | None]:
+        return self.headline(task), "higher"  # every welfare is higher-is-better
+
     def options(self, task, item) -> list[str]:
         return item.get("options") or task.params["option_labels"]
 

@@ -112,6 +112,12 @@ class MultipleChoiceDistribution(OneQueryPerItem):
         },
     }
 
+    def headline_metric(self, task) -> tuple[str | None, str | None]:
+        p = task.params
+        name = p.get("headline", p["metrics"][0]["name"])
+        declared = [direction_of(m["metric"]) for m in p["metrics"] if m["name"] == name]
+        return name, declared[0] if declared else None
+
     def metric_parameters(self, task) -> dict:
         p = task.params
         return {

@@ -81,6 +81,7 @@ def coverage_counts(items: list[dict], samples: list[dict]) -> dict:
 @task_families.register("overton_coverage")
 class OvertonCoverage(TaskFamily):
     name = "overton_coverage"
+    default_headline = "coverage"
     uses_judge = True  # the runner runs a judge over judge_pairs() and passes the scores to score()
     params_schema = {
         "type": "object",
@@ -185,7 +186,7 @@ class OvertonCoverage(TaskFamily):
         ci = partial(mean_with_ci, bootstrap=bootstrap_settings(task.params), seed=seed, direction="higher")
         coverage = [s["metrics"]["coverage"] for s in samples]
         return {
-            "headline": "coverage",
+            "headline": self.default_headline,
             "overall": overall_block(coverage, samples, self.threshold(task), ci),
             "coverage_curve": [{"threshold": t} | ci(above(coverage, t)) for t in self.curve(task)],
             "counts": coverage_counts(items, samples),

@@ -145,6 +145,9 @@ class SteerableDistribution(TaskFamily):
     def _headline(self, task) -> str:
         return task.params.get("headline", "most_likely_match")
 
+    def headline_metric(self, task) -> tuple[str | None, str | None]:
+        return self._headline(task), direction_of(self._headline(task))
+
     def _select_by(self, task) -> str:
         return task.params.get("best_style_by", "ordinal_similarity")
 

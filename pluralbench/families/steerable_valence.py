@@ -38,6 +38,7 @@ MODES = ("options", "generate")
 @task_families.register("steerable_valence")
 class SteerableValence(TaskFamily):
     name = "steerable_valence"
+    default_headline = "accuracy"
     params_schema = {
         "type": "object",
         "additionalProperties": False,

@@ -175,6 +175,10 @@ class TradeoffSteering(TaskFamily):
     def headline(task) -> str:
         return task.params.get("headline", "soft_score")
 
+    def headline_metric(self, task) -> tuple[str | None, str | None]:
+        # every trade-off score is higher-is-better except the distance to the target mixture
+        return self.headline(task), "lower" if self.headline(task) == "mixture_jsd" else "higher"
+
     def weights(self, task) -> list[float]:
         return [float(w) for w in task.params.get("weights", DEFAULT_WEIGHTS)]
 

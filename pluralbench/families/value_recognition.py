@@ -30,6 +30,7 @@ DEFAULT_OPTION_NAMES = ("Promotes it", "Opposes it", "Does not express it")
 @task_families.register("value_recognition")
 class ValueRecognition(TaskFamily):
     name = "value_recognition"
+    default_headline = "macro_f1"
     params_schema = {
         "type": "object",
         "additionalProperties": False,

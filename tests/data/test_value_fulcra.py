@@ -159,6 +159,8 @@ def test_recognition_scores_equal_sklearn(fulcra):
     m, pairs = scored.metrics, pairs_from_samples(scored.samples)
     gold, pred = [p[3] for p in pairs], [p[4] for p in pairs]
     assert_scores(m["overall"], gold, pred)
+    headline = m["headline"]  # what docs/tasks.md lists for the task
+    assert family.headline_metric(task) == (headline, m["overall"][headline]["direction"]) == ("macro_f1", "higher")
     assert m["confusion_matrix"]["labels"] == ["+1", "-1", "0"]
     assert m["confusion_matrix"]["matrix"] == sk_confusion(gold, pred, labels=SKLEARN_LABELS).tolist()
     majority = Counter(gold).most_common(1)[0][0]

@@ -10,6 +10,7 @@ import pytest
 
 from conftest import run_cli
 from pluralbench.data.daily_dilemmas import FRAMEWORKS, load_daily_dilemmas_actions
+from pluralbench.taskfile import get_task
 from pluralbench.validation import validate_run_dir
 
 pytestmark = [pytest.mark.model, pytest.mark.shared_data]
@@ -81,6 +82,15 @@ def test_value_preferences_from_the_samples(runs, shared_data):
         assert found[key]["value"] == pytest.approx(net / count) and found[key]["occurrences"] == count
     gpt4 = metrics["value_preferences"]["recorded"]["gpt-4"]
     assert gpt4["dilemmas"] == 4 and gpt4["p_to_do"]["value"] == 1.0  # GPT-4 chose "to do" in all four
+
+
+@pytest.mark.parametrize("task_name", ["dailydilemmas_actions", "dailydilemmas_principles"])
+def test_headline_metric_is_what_metrics_json_states(runs, task_name):
+    """docs/tasks.md lists each task's headline from its family; the run's metrics.json states the same."""
+    metrics = runs[task_name][0]
+    task = get_task(task_name)
+    headline = metrics["headline"]
+    assert task.family_impl().headline_metric(task) == (headline, metrics["overall"][headline].get("direction"))
 
 
 def test_principles_numbers_from_the_samples(runs):

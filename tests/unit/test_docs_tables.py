@@ -1,4 +1,4 @@
-"""The generated tables of docs/tasks.md are current, and the headline each family names for a task is the one
+"""The generated tables of docs/tasks.md and docs/cli.md are current, and the headline each family names for a task is the one
 its metrics.json states (checked against the stored golden outputs of every shipped task that has one)."""
 import json
 from pathlib import Path
@@ -50,6 +50,14 @@ def test_the_cli_prints_the_tables(capsys):
     assert cli("--markdown") == tasks_markdown(builtin_tasks())
     assert cli("--markdown", "metrics") == metrics_markdown()
     assert cli().startswith("tasks:\n")
+
+
+def test_cli_reference_is_current():
+    from pluralbench.cli_reference import reference
+
+    committed = (ROOT / "docs" / "cli.md").read_text(encoding="utf-8")
+    assert committed == reference(), "regenerate docs/cli.md: python -m pluralbench.cli_reference > docs/cli.md"
+    assert "| `--on-long-prompt {skip,truncate,error}` | `skip` |" in committed  # a row reads as the parser says
 
 
 def golden_metrics():

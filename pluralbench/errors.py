@@ -28,3 +28,12 @@ class DataError(UserError):
         if field is not None:
             where += f" field {field!r}"
         super().__init__(f"{where}: {message}")
+
+
+class PartialAnswers(UserError):
+    """A batch of model requests of which some failed for good: `answers` maps each answered request's
+    position in the batch to its answer, so the run keeps them (journal first) and a rerun asks only the rest."""
+
+    def __init__(self, message: str, answers: dict):
+        self.answers = answers
+        super().__init__(message)

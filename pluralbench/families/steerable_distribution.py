@@ -162,8 +162,8 @@ class SteerableDistribution(TaskFamily):
                                      item_id=row.get("id"), field="pred_distribution")
         return {"styles": {EXTERNAL: dist}, UNSTEERED: None}
 
-    def prediction_from_sample(self, task, sample, *, path, index):
-        n = len(sample.get("options") or []) or None
+    def prediction_from_sample(self, task, sample, *, path, index, item):
+        n = len(item["options"])
 
         def read(block):
             return from_sample_fields(block, n, path=path, row=index, item_id=sample.get("id"))

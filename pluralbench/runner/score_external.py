@@ -107,7 +107,7 @@ def load_predictions(task: Task, path: Path, data_dir: Path | None):
                                   f"samples.jsonl from another task?", row=lineno, item_id=stray[0], field="id")
         items = [it for it in dataset.items if it["id"] in samples]
         predictions = [family.prediction_from_sample(task, samples[it["id"]][1], path=path,
-                                                     index=samples[it["id"]][0]) for it in items]
+                                                     index=samples[it["id"]][0], item=it) for it in items]
         manifest = path.parent / "manifest.json"
         if manifest.is_file():  # a run directory: say which model produced the samples
             try:

@@ -334,6 +334,25 @@ def case_unknown_embedded_model(ctx):
 
 
 @case()
+def case_hf_gguf_file_outside_the_model_directory(ctx):
+    (ctx.tmp / "model").mkdir()
+    return ctx.run_task(good_rows(), "--model", f"hf:{ctx.tmp / 'model'},gguf_file=../../../etc/passwd"), [
+        "gguf_file '../../../etc/passwd' leads outside the model directory", str(ctx.tmp / "model")]
+
+
+@case()
+def case_hf_local_directory_missing(ctx):
+    return ctx.run_task(good_rows(), "--model", "hf:/nonexistent"), ["model hf:/nonexistent: no such directory"]
+
+
+@case()
+def case_hf_gguf_file_not_gguf(ctx):
+    ctx.file("m.gguf", "<html>404</html>")
+    return ctx.run_task(good_rows(), "--model", f"hf:{ctx.tmp},gguf_file=m.gguf"), [
+        str(ctx.tmp / "m.gguf"), "not a GGUF file"]
+
+
+@case()
 def case_unknown_model_option(ctx):
     return ctx.run_task(good_rows(), "--model", "embedded:smollm2-135m-instruct,temperature=2"), [
         "unknown option(s) temperature for embedded models", "max_length"]

@@ -40,4 +40,6 @@ def handle(args) -> int:
         else:
             print(f"{path}: valid run directory {path.resolve().name} ({facts['task']}, {facts['model']}, "
                   f"{facts['samples']} samples)")
+            for note in facts["notes"]:
+                print(f"{path}: note: {note}")
     return 2 if failed else 0

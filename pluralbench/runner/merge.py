@@ -17,6 +17,7 @@ from pluralbench.core.output_set import write_output_set
 from pluralbench.data import Dataset
 from pluralbench.elicitation import get_method
 from pluralbench.errors import UserError
+from pluralbench.hashing import result_file_hashes
 from pluralbench.runner.asks import expand, outputs_from_stored
 from pluralbench.runner.documents import (
     REQUESTS_FILE,
@@ -129,7 +130,7 @@ def merge_shards(paths: list[Path], output: Path, data_dir: Path | None, argv: l
         write_jsonl(staging / "journal.jsonl", [{"key": k, "output": v} for k, v in stored.items()])
         write_requests(staging, dataset.items, [keys_of[it["id"]] for it in dataset.items])
         write_scored(staging, scored.samples, metrics)
-        write_json(staging / "manifest.json", manifest)
+        write_json(staging / "manifest.json", manifest | {"content_sha256": result_file_hashes(staging)})
         return {}
 
     run_dir = make_run_dir(output, rid)

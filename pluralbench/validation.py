@@ -21,9 +21,10 @@ def _load_json(path: Path, problems: list[str]):
     return None
 
 
-def validate_run_dir(run_dir: Path) -> tuple[list[str], dict]:
+def validate_run_dir(run_dir: Path, data_dir: Path | None = None) -> tuple[list[str], dict]:
     """Return (problems, facts). No problems means the run directory is valid and complete; facts["notes"]
-    says what could not be checked (an older run without content hashes)."""
+    says what could not be checked (an older run without content hashes; metrics that cannot be recomputed
+    from the samples, e.g. without `data_dir`)."""
     problems: list[str] = []
     notes: list[str] = []
     manifest = _load_json(run_dir / "manifest.json", problems)
@@ -47,6 +48,10 @@ def validate_run_dir(run_dir: Path) -> tuple[list[str], dict]:
         used = manifest.get("data", {}).get("items_used")
         if used is not None and used != n_samples:
             problems.append(f"manifest.json says {used} items but samples.jsonl has {n_samples} lines")
+        if not problems:  # a well-formed run: do its numbers follow from its samples?
+            from pluralbench.runner.recheck import rescore_problems
+
+            problems += rescore_problems(run_dir, manifest, metrics, data_dir, notes)
     facts = {"samples": n_samples, "task": (manifest or {}).get("task", {}).get("name"),
              "model": (manifest or {}).get("model", {}).get("spec")
              or ("predictions " + str((manifest or {}).get("predictions", {}).get("path")) if (manifest or {}).get("predictions")

@@ -43,7 +43,7 @@ def test_score_records_hashes_and_validate_catches_edits(scored_run, isolated_en
     for name, digest in recorded.items():
         assert hashlib.sha256((scored_run / name).read_bytes()).hexdigest() == digest
     ok = _validate(scored_run, isolated_env)
-    assert ok.returncode == 0 and "note:" not in ok.stdout
+    assert ok.returncode == 0 and "note: no content hashes" not in ok.stdout
 
     metrics = json.loads((scored_run / "metrics.json").read_text())
     metrics["overall"]["jsd_base2"]["value"] += 0.01  # a better number, still schema-valid
@@ -88,3 +88,25 @@ def test_a_model_run_hashes_its_journal_and_requests(shared_data, tmp_path, isol
     (run_dir / "journal.jsonl").write_text("\n".join([json.dumps(record), *journal[1:]]) + "\n")
     bad = _validate(run_dir, isolated_env)
     assert bad.returncode == 2 and "journal.jsonl: changed after the run finished" in bad.stderr
+
+
+def test_validate_recomputes_the_metrics_from_the_samples(scored_run, isolated_env):
+    """An edit that also rewrites the manifest's hash is still caught: the samples give other numbers."""
+    data = scored_run.parents[1] / "data"
+    ok = run_cli(["validate", str(scored_run), "--data-dir", str(data)], env=isolated_env)
+    assert ok.returncode == 0 and "note:" not in ok.stdout, ok.stdout + ok.stderr
+    without_data = _validate(scored_run, isolated_env)
+    assert without_data.returncode == 0 and "note: metrics not recomputed from samples: no data directory" \
+        in without_data.stdout
+
+    metrics = json.loads((scored_run / "metrics.json").read_text())
+    true_value = metrics["overall"]["jsd_base2"]["value"]
+    metrics["overall"]["jsd_base2"]["value"] = 0.001
+    (scored_run / "metrics.json").write_text(json.dumps(metrics, indent=2))
+    manifest = json.loads((scored_run / "manifest.json").read_text())
+    manifest["content_sha256"]["metrics.json"] = hashlib.sha256((scored_run / "metrics.json").read_bytes()).hexdigest()
+    (scored_run / "manifest.json").write_text(json.dumps(manifest))
+    bad = run_cli(["validate", str(scored_run), "--data-dir", str(data)], env=isolated_env)
+    assert bad.returncode == 2 and "Traceback" not in bad.stderr
+    assert (f"{scored_run}: invalid run directory: metrics.json: overall.jsd_base2.value is 0.001 but the samples "
+            f"give {true_value!r}") in bad.stderr

@@ -30,10 +30,13 @@ class DataError(UserError):
         super().__init__(f"{where}: {message}")
 
 
-class PartialAnswers(UserError):
-    """A batch of model requests of which some failed for good: `answers` maps each answered request's
-    position in the batch to its answer, so the run keeps them (journal first) and a rerun asks only the rest."""
+def with_answers(error: UserError, answers: dict) -> UserError:
+    """`error` (a request of a batch that failed for good), carrying the answers the rest of its batch did get,
+    by position, so the run keeps them (journal first) and a rerun asks only for the others."""
+    error.answers = answers
+    return error
 
-    def __init__(self, message: str, answers: dict):
-        self.answers = answers
-        super().__init__(message)
+
+def partial_answers(error: Exception) -> dict | None:
+    """The answers a failed batch did get (with_answers), or None for a failure that carries none."""
+    return getattr(error, "answers", None)

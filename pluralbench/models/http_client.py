@@ -4,7 +4,7 @@ A batch of requests is sent concurrently (at most `concurrency` in flight); a 42
 timeout or a dropped connection is retried with exponential backoff (honouring Retry-After), up to
 `max_retries` times; any other error status fails at once with the server's message. Once one request
 has failed for good, requests not yet sent are not sent, and the answers already received travel with
-the error (`PartialAnswers`): a failure costs only the requests it stopped, never the finished ones.
+the error (errors.with_answers): a failure costs only the requests it stopped, never the finished ones.
 """
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ import random
 from dataclasses import dataclass, field
 from typing import Sequence
 
-from pluralbench.errors import PartialAnswers, UserError
+from pluralbench.errors import UserError, with_answers
 
 
 class ServerError(UserError):
@@ -64,7 +64,7 @@ class JSONClient:
 
     def post_many(self, path: str, payloads: Sequence[dict]) -> list[dict]:
         """POST every payload to path concurrently; answers in the order of the payloads. If any fails,
-        raises PartialAnswers carrying the answers that did arrive (by position)."""
+        raises the first failure carrying the answers that did arrive (errors.with_answers)."""
         if not payloads:
             return []
         return self._answers([("POST", path, p) for p in payloads])
@@ -77,7 +77,7 @@ class JSONClient:
         if not isinstance(failures[0], UserError):
             raise failures[0]
         answered = {i: r for i, r in enumerate(results) if not isinstance(r, BaseException)}
-        raise PartialAnswers(str(failures[0]), answered)
+        raise with_answers(failures[0], answered)
 
     async def _gather(self, calls):
         import httpx2

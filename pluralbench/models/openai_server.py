@@ -17,7 +17,7 @@ import os
 from typing import Sequence
 from urllib.parse import urlsplit
 
-from pluralbench.errors import PartialAnswers, UserError
+from pluralbench.errors import UserError, partial_answers, with_answers
 from pluralbench.models.base import (
     GenerationSettings,
     ModelAdapter,
@@ -141,7 +141,7 @@ class OpenAIAdapter(ModelAdapter):
 
     def _parsed(self, calls: list[tuple[str, dict]], parse) -> list:
         """parse(i, answer) for every call. If any request or parse failed, the parsed rest travel with the
-        error (PartialAnswers), so the run keeps them and a rerun asks only for the failures."""
+        error (errors.with_answers), so the run keeps them and a rerun asks only for the failures."""
         answers, failure = self._send(calls)
         parsed = {}
         for i, answer in answers.items():
@@ -151,7 +151,7 @@ class OpenAIAdapter(ModelAdapter):
                 failure = failure or exc
         if failure is None:
             return [parsed[i] for i in range(len(calls))]
-        raise PartialAnswers(str(failure), parsed)
+        raise with_answers(failure, parsed)
 
     def _send(self, calls: list[tuple[str, dict]]) -> tuple[dict[int, dict], UserError | None]:
         """-> (answers by position, the first failure or None). Each endpoint's group goes out concurrently."""
@@ -161,8 +161,10 @@ class OpenAIAdapter(ModelAdapter):
             idx = [i for i, c in enumerate(calls) if c[0] == path]
             try:
                 got = dict(enumerate(self.client.post_many(path, [calls[i][1] for i in idx])))
-            except PartialAnswers as exc:
-                got, failure = exc.answers, failure or exc
+            except UserError as exc:
+                if partial_answers(exc) is None:
+                    raise
+                got, failure = partial_answers(exc), failure or exc
             answers.update((idx[j], answer) for j, answer in got.items())
         return answers, failure
 

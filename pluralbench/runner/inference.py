@@ -11,7 +11,7 @@ import sys
 from dataclasses import dataclass
 
 from pluralbench.core.records import ModelRequest, OptionOutput, Rendered
-from pluralbench.errors import PartialAnswers, UserError
+from pluralbench.errors import UserError, partial_answers
 from pluralbench.models.base import ModelAdapter
 from pluralbench.runner.batch_plan import plan_batches
 from pluralbench.runner.cache import ResponseCache, cache_key
@@ -85,14 +85,16 @@ def answer_requests(adapter: ModelAdapter, unique: dict, journal: Journal, cache
         bar.close()
 
 
-def _computed(adapter: ModelAdapter, unique: dict, keys: list[str]) -> tuple[dict, PartialAnswers | None]:
+def _computed(adapter: ModelAdapter, unique: dict, keys: list[str]) -> tuple[dict, UserError | None]:
     """-> (the batch's answers by key, serialised; the failure that stopped part of it, or None)."""
     op = unique[keys[0]][0].op
     try:
         results = dict(enumerate(call_model(adapter, op, [unique[k][1] for k in keys], [unique[k][0] for k in keys])))
         failure = None
-    except PartialAnswers as exc:
-        results, failure = exc.answers, exc
+    except UserError as exc:
+        if partial_answers(exc) is None:
+            raise
+        results, failure = partial_answers(exc), exc
     return {keys[i]: serialise(op, r) for i, r in sorted(results.items())}, failure
 
 

@@ -73,7 +73,7 @@ def llama_upstream(tmp_path_factory):
 
 def _run(proxy: FailingProxy, shared_data, out, env):
     # concurrency=1: requests go one at a time, so "the first 20 answered" is exact.
-    spec = f"openai:smollm2,base_url={proxy.base_url},concurrency=1,max_retries=0"
+    spec = f"openai:smollm2,base_url={proxy.base_url},concurrency=1,max_retries=0,timeout=600"
     return run_cli(["run", "--model", spec, "--tasks", "distributional_moralchoice_small", "--limit", "24", "--data-dir",
                     str(shared_data), "--output", str(out), "--no-progress"], env=env)
 

@@ -28,3 +28,15 @@ class DataError(UserError):
         if field is not None:
             where += f" field {field!r}"
         super().__init__(f"{where}: {message}")
+
+
+def with_answers(error: UserError, answers: dict) -> UserError:
+    """`error` (a request of a batch that failed for good), carrying the answers the rest of its batch did get,
+    by position, so the run keeps them (journal first) and a rerun asks only for the others."""
+    error.answers = answers
+    return error
+
+
+def partial_answers(error: Exception) -> dict | None:
+    """The answers a failed batch did get (with_answers), or None for a failure that carries none."""
+    return getattr(error, "answers", None)

@@ -44,3 +44,17 @@ def sha256_files(paths: list[Path], root: Path) -> str:
         digest.update(os.fsencode(str(path.relative_to(root))))
         digest.update(bytes.fromhex(sha256_file(path)))
     return digest.hexdigest()
+
+
+# A run's result files, hashed into its manifest at completion so `validate` can tell an edit afterwards.
+RESULT_FILES = ("samples.jsonl", "metrics.json", "journal.jsonl", "requests.jsonl", "judgements.jsonl")
+
+
+def result_file_hashes(run_dir: Path) -> dict[str, str]:
+    """{name: sha256} of each result file the run directory holds, read afresh (no memo: edits must show)."""
+    hashes = {}
+    for name in RESULT_FILES:
+        path = Path(run_dir) / name
+        if path.is_file():
+            hashes[name] = hashlib.sha256(path.read_bytes()).hexdigest()
+    return hashes

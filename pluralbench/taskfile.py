@@ -16,6 +16,7 @@ from pathlib import Path
 
 import yaml
 
+from pluralbench import safe_yaml
 from pluralbench.data.loading import check_data_options
 from pluralbench.errors import UnknownName, UserError
 from pluralbench.registry import metrics, task_families, task_sources
@@ -78,6 +79,11 @@ def _plugin_dir(target) -> Path | None:
 
 
 def read_yaml(path: Path):
+    """(data, text) of a task file or leaderboard spec: safe YAML within safe_yaml's size, depth and alias limits."""
+    try:
+        safe_yaml.check_size(path)
+    except safe_yaml.YAMLLimitError as exc:
+        raise UserError(f"{path}: {exc}") from None
     raw = path.read_bytes()
     try:
         text = raw.decode("utf-8")
@@ -85,7 +91,9 @@ def read_yaml(path: Path):
         line = raw[:exc.start].count(b"\n") + 1
         raise UserError(f"{path}: not valid UTF-8 (byte {exc.start}, line {line})") from None
     try:
-        return yaml.safe_load(text), text
+        return safe_yaml.load(text), text
+    except safe_yaml.YAMLLimitError as exc:
+        raise UserError(f"{path}: {exc}") from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" at line {mark.line + 1} column {mark.column + 1}" if mark else ""

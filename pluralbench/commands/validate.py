@@ -4,12 +4,16 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+from pluralbench import settings
 from pluralbench.errors import UserError
 
 
 def register(sub) -> None:
     p = sub.add_parser("validate", help="check a run directory, task file or leaderboard spec")
     p.add_argument("paths", nargs="+", type=Path, metavar="PATH")
+    p.add_argument("--data-dir", default=None, metavar="DIR",
+                   help=f"local data directory (env {settings.ENV_DATA}): a run's metrics are then recomputed from "
+                        "its samples and compared")
     p.set_defaults(handler=handle)
 
 
@@ -32,7 +36,7 @@ def handle(args) -> int:
             task = load_task_file(path)
             print(f"{path}: valid task file ({task.name} v{task.version}, family {task.family})")
             continue
-        problems, facts = validate_run_dir(path)
+        problems, facts = validate_run_dir(path, settings.data_dir(args.data_dir))
         if problems:
             failed = True
             for problem in problems:
@@ -40,4 +44,6 @@ def handle(args) -> int:
         else:
             print(f"{path}: valid run directory {path.resolve().name} ({facts['task']}, {facts['model']}, "
                   f"{facts['samples']} samples)")
+            for note in facts["notes"]:
+                print(f"{path}: note: {note}")
     return 2 if failed else 0

@@ -6,6 +6,8 @@ an engine that saw the whole vocabulary can say how much mass the options got.
 """
 from __future__ import annotations
 
+import math
+
 from pluralbench.core.records import OptionOutput
 from pluralbench.data.distributions import check_distribution
 from pluralbench.elicitation.readout import option_distribution
@@ -31,14 +33,56 @@ def external_distribution(values, n_options: int, *, path, row: int, item_id, fi
     return {"distribution": dist, "covered_mass": None, "label_logprobs": None}
 
 
-def from_sample_fields(block: dict, n_options: int | None, *, path, row: int, item_id) -> dict:
-    """The prediction stored in a samples.jsonl record (or one of its per-style blocks)."""
+# Rounding room for numbers a model produced: a probability mass may exceed 1, a log-probability 0, by this.
+ROUNDING = 1e-6
+
+
+def from_sample_fields(block: dict, n_options: int, *, path, row: int, item_id) -> dict:
+    """The prediction stored in a samples.jsonl record (or one of its per-style blocks), every number
+    range-checked against the task's item (n_options): what `pluralbench score` reads is what a run writes."""
+    if not isinstance(block, dict):
+        raise DataError(path, f"expected an object, got {type(block).__name__}", row=row, item_id=item_id)
     dist = block.get("model_distribution")
     if dist is not None:
-        dist, _ = check_distribution(dist, n_options if n_options is not None else len(dist), path=path, row=row,
-                                     item_id=item_id, field="model_distribution")
-    return {"distribution": dist, "covered_mass": block.get("covered_mass"),
-            "label_logprobs": block.get("label_logprobs")}
+        dist, _ = check_distribution(dist, n_options, path=path, row=row, item_id=item_id, field="model_distribution")
+    return {"distribution": dist, "covered_mass": _covered_mass(block.get("covered_mass"), path, row, item_id),
+            "label_logprobs": _label_logprobs(block.get("label_logprobs"), n_options, path, row, item_id)}
+
+
+def _number(value) -> float | None:
+    """A finite float from a JSON number, else None (strings, booleans, NaN, Infinity, 10**400)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return None
+    try:
+        number = float(value)
+    except OverflowError:
+        return None
+    return number if math.isfinite(number) else None
+
+
+def _covered_mass(value, path, row, item_id) -> float | None:
+    if value is None:
+        return None
+    number = _number(value)
+    if number is None or not 0.0 <= number <= 1.0 + ROUNDING:
+        raise DataError(path, f"is {value!r}: the options' probability mass is a number from 0 to 1", row=row,
+                        item_id=item_id, field="covered_mass")
+    return number
+
+
+def _label_logprobs(values, n_options: int, path, row, item_id) -> list | None:
+    if values is None:
+        return None
+    if not isinstance(values, list) or len(values) != n_options:
+        got = f"{len(values)} values" if isinstance(values, list) else type(values).__name__
+        raise DataError(path, f"expected a list of {n_options} log-probabilities (the item has {n_options} options), "
+                              f"got {got}", row=row, item_id=item_id, field="label_logprobs")
+    for i, v in enumerate(values):
+        number = _number(v)
+        if v is not None and (number is None or number > ROUNDING):
+            raise DataError(path, f"value {i} is {v!r}: a log-probability is a number at most 0 (or null)", row=row,
+                            item_id=item_id, field="label_logprobs")
+    return values
 
 
 def sample_output_fields(pred: dict) -> dict:

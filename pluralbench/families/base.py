@@ -85,6 +85,7 @@ class TaskFamily(ABC):
         """A Modular-Pluralism-format row (`pred_distribution` / `output`) -> a prediction."""
         raise UserError(f"task family {self.name!r} cannot read Modular-Pluralism-format predictions")
 
-    def prediction_from_sample(self, task, sample: dict, *, path, index: int) -> dict:
-        """One line of this family's own samples.jsonl -> the prediction it was scored from."""
+    def prediction_from_sample(self, task, sample: dict, *, path, index: int, item: dict) -> dict:
+        """One line of this family's own samples.jsonl -> the prediction it was scored from, its numbers
+        range-checked against `item` (the task's item of the same id) by elicitation.predictions.from_sample_fields."""
         raise UserError(f"task family {self.name!r} cannot re-score its samples.jsonl")

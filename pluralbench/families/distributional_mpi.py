@@ -85,7 +85,7 @@ class DistributionalMPI(OneQueryPerItem):
         return external_distribution(row.get("pred_distribution"), N_OPTIONS, path=path, row=index,
                                      item_id=row.get("id"), field="pred_distribution")
 
-    def prediction_from_sample(self, task, sample, *, path, index):
+    def prediction_from_sample(self, task, sample, *, path, index, item):
         return from_sample_fields(sample, N_OPTIONS, path=path, row=index, item_id=sample.get("id"))
 
     def score_predictions(self, task, items, predictions, *, seed):

@@ -138,9 +138,8 @@ class MultipleChoiceDistribution(OneQueryPerItem):
         return external_distribution(row.get("pred_distribution"), len(row.get("options") or []), path=path, row=index,
                                      item_id=row.get("id"), field="pred_distribution")
 
-    def prediction_from_sample(self, task, sample, *, path, index):
-        return from_sample_fields(sample, len(sample.get("options") or []) or None, path=path, row=index,
-                                  item_id=sample.get("id"))
+    def prediction_from_sample(self, task, sample, *, path, index, item):
+        return from_sample_fields(sample, len(item["options"]), path=path, row=index, item_id=sample.get("id"))
 
     def score_predictions(self, task, items, predictions, *, seed):
         p = task.params

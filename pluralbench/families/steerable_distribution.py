@@ -165,8 +165,8 @@ class SteerableDistribution(TaskFamily):
                                      item_id=row.get("id"), field="pred_distribution")
         return {"styles": {EXTERNAL: dist}, UNSTEERED: None}
 
-    def prediction_from_sample(self, task, sample, *, path, index):
-        n = len(sample.get("options") or []) or None
+    def prediction_from_sample(self, task, sample, *, path, index, item):
+        n = len(item["options"])
 
         def read(block):
             return from_sample_fields(block, n, path=path, row=index, item_id=sample.get("id"))
@@ -185,8 +185,9 @@ class SteerableDistribution(TaskFamily):
         best = best_style_names(statistic, run.styles, len(items))
         clusters = [it["prompt"] for it in items]  # items sharing a question resample together
         overall = overall_blocks(run, statistic, clusters)
+        # No style answered on any item: nothing to score, and no blocks (as multiple_choice_distribution).
         groups = {"category": category_blocks(run, statistic, layout, clusters),
-                  "group": group_blocks(run, values.of, layout, best)}
+                  "group": group_blocks(run, values.of, layout, best)} if run.styles else {}
         attach_sample_metrics(samples, [best[k] for k in layout.group_of_item])
         metrics = {
             "headline": self._headline(task),
@@ -197,7 +198,7 @@ class SteerableDistribution(TaskFamily):
             "baselines": overall["baselines"],
             "groups": groups,
             "coverage": mass_summary(covered_masses(samples)),
-            "counts": counts_block(run, items, values.of, layout),
+            "counts": counts_block(run, items, samples, values.of, layout),
             "notes": notes_block(run),
         }
         return Scored(samples, metrics)
@@ -393,8 +394,11 @@ def covered_masses(samples: list[dict]) -> list[float | None]:
     return [a["covered_mass"] for s in samples for a in [*s["styles"].values(), s.get(UNSTEERED) or {}] if a]
 
 
-def counts_block(run: Scoring, items: list[dict], values: dict, layout: GroupLayout) -> dict:
-    return {"items": len(items), "groups": len(layout.groups), "categories": len(layout.categories),
+def counts_block(run: Scoring, items: list[dict], samples: list[dict], values: dict, layout: GroupLayout) -> dict:
+    """Items scored: those with a readable answer under some style or unsteered; the rest are excluded and counted."""
+    scored = sum(1 for s in samples if s["styles"] or s.get(UNSTEERED))
+    return {"items": len(items), "scored": scored, "excluded_no_option_mass": len(items) - scored,
+            "groups": len(layout.groups), "categories": len(layout.categories),
             "styles": len(run.styles), "questions": len({it["prompt"] for it in items}),
             "ordinal_undefined": int(np.isnan(values[run.styles[0]]["ordinal_similarity"]).sum()) if run.styles else 0}
 
@@ -402,5 +406,6 @@ def counts_block(run: Scoring, items: list[dict], values: dict, layout: GroupLay
 def notes_block(run: Scoring) -> list[str]:
     return (["overall averages categories, each the mean of its groups; a group's steered score uses its "
              f"best style by {run.select_by} (styles lists each style on its own)."]
+            + ([] if run.styles else ["No item has a readable answer under any style: nothing scored."])
             + ([] if run.has_unsteered else ["No unsteered answers: steering gain not computed."])
             + list(run.task.params.get("notes", [])))

@@ -131,7 +131,7 @@ class SteerableValence(TaskFamily):
                             field="output")
         return {"options": options, "text": text}
 
-    def prediction_from_sample(self, task, sample, *, path, index):
+    def prediction_from_sample(self, task, sample, *, path, index, item):
         modes = sample.get("modes") or {}
         opts = modes.get("options")
         gen = modes.get("generate")

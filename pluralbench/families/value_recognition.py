@@ -83,7 +83,7 @@ class ValueRecognition(TaskFamily):
     def score(self, task, items, outputs, *, seed, judgements=None):
         return self.score_predictions(task, items, [list(outs) for outs in outputs], seed=seed)
 
-    def prediction_from_sample(self, task, sample, *, path, index):
+    def prediction_from_sample(self, task, sample, *, path, index, item):
         blocks = sample.get("value_types") or {}
         return [from_sample_fields(blocks[t], len(LABELS), path=path, row=index, item_id=sample.get("id"))
                 if t in blocks else {"distribution": None, "covered_mass": None, "label_logprobs": None}

@@ -278,10 +278,13 @@ def _check_runtime(dtype: str, device: str, threads: int | None) -> None:
 def _weights_source(name: str, gguf_file: str | None, revision: str | None) -> tuple[dict, str, dict]:
     """-> (what identifies the weights, where transformers loads them from, extra loading arguments)."""
     path = Path(name).expanduser()
+    if _names_a_path(name) and not path.is_dir():
+        what = "is a file, not a model directory" if path.exists() else "no such directory"
+        raise UserError(f"model hf:{name}: {what} (a local model is a directory holding config.json and weights, "
+                        "or a GGUF file named with gguf_file=)")
     if gguf_file:
-        gguf_path = path / gguf_file if path.is_dir() else _download_gguf(name, gguf_file, revision)
-        if not gguf_path.is_file():
-            raise UserError(f"GGUF file {gguf_file!r} not found in {name!r}")
+        gguf_path = _gguf_in_dir(path, gguf_file) if path.is_dir() else _download_gguf(name, gguf_file, revision)
+        check_gguf_header(gguf_path)
         source = converted_gguf_dir(gguf_path)
         return {"gguf_sha256": sha256_file(gguf_path), "gguf_file": gguf_path.name}, str(source), {}
     if path.is_dir():
@@ -290,6 +293,33 @@ def _weights_source(name: str, gguf_file: str | None, revision: str | None) -> t
             raise UserError(f"{path} holds no model weights (*.safetensors or *.bin) or config.json")
         return {"local_dir_sha256": sha256_files(files, path)}, str(path), {}
     return {"hub_id": name, "revision": revision}, name, ({"revision": revision} if revision else {})
+
+
+def _names_a_path(name: str) -> bool:
+    """A local path, never a hub id: absolute, or starting with ./, ../ or ~ (hub ids are "org/name")."""
+    return name.startswith(("/", "./", "../", "~")) or name in (".", "..")
+
+
+def _gguf_in_dir(directory: Path, gguf_file: str) -> Path:
+    """gguf_file inside the model directory; a name that leads out of it (../, an absolute path) is refused.
+    Checked on the name, not the resolved path: a hub snapshot's files are links into its blob store."""
+    relative = os.path.normpath(gguf_file)
+    path = directory / relative
+    if os.path.isabs(relative) or relative == ".." or relative.startswith(".." + os.sep):
+        raise UserError(f"gguf_file {gguf_file!r} leads outside the model directory {directory}; name a file inside it")
+    if not path.is_file():
+        raise UserError(f"GGUF file {gguf_file!r} not found in {directory}")
+    return path
+
+
+def check_gguf_header(path: Path) -> None:
+    """Refuse an empty or non-GGUF file by name before any loader sees it."""
+    with path.open("rb") as fh:
+        magic = fh.read(4)
+    if not magic:
+        raise UserError(f"{path}: the GGUF file is empty")
+    if magic != b"GGUF":
+        raise UserError(f"{path}: not a GGUF file (it starts with {magic!r}, not b'GGUF')")
 
 
 def _load_pretrained(name: str, load_from: str, load_kwargs: dict, torch_dtype, trust_remote_code: bool):
@@ -338,8 +368,13 @@ def converted_gguf_dir(gguf_path: Path) -> Path:
         return target
     target.parent.mkdir(parents=True, exist_ok=True)
     print(f"converting {gguf_path.name} to safetensors once (kept in {target.parent}) ...", file=sys.stderr)
-    tokenizer = AutoTokenizer.from_pretrained(str(gguf_path.parent), gguf_file=gguf_path.name)
-    model = AutoModelForCausalLM.from_pretrained(str(gguf_path.parent), gguf_file=gguf_path.name, dtype=torch.float32)
+    try:
+        tokenizer = AutoTokenizer.from_pretrained(str(gguf_path.parent), gguf_file=gguf_path.name)
+        model = AutoModelForCausalLM.from_pretrained(str(gguf_path.parent), gguf_file=gguf_path.name,
+                                                     dtype=torch.float32)
+    except (ValueError, OSError, KeyError, IndexError) as exc:  # a truncated file: "cannot reshape array ..."
+        first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+        raise UserError(f"{gguf_path}: not a readable GGUF file (truncated or damaged?): {first[:200]}") from None
     # save_pretrained refuses a GGUF-quantised model until the quantizer is detached.
     model.hf_quantizer = None
     if hasattr(model.config, "quantization_config"):

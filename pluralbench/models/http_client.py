@@ -2,7 +2,9 @@
 
 A batch of requests is sent concurrently (at most `concurrency` in flight); a 429 or 5xx answer, a
 timeout or a dropped connection is retried with exponential backoff (honouring Retry-After), up to
-`max_retries` times; any other error status fails at once with the server's message.
+`max_retries` times; any other error status fails at once with the server's message. Once one request
+has failed for good, requests not yet sent are not sent, and the answers already received travel with
+the error (errors.with_answers): a failure costs only the requests it stopped, never the finished ones.
 """
 from __future__ import annotations
 
@@ -11,11 +13,15 @@ import random
 from dataclasses import dataclass, field
 from typing import Sequence
 
-from pluralbench.errors import UserError
+from pluralbench.errors import UserError, with_answers
 
 
 class ServerError(UserError):
     """A request that failed for good: a non-retryable status, or retries exhausted."""
+
+
+class _NotSent(Exception):
+    """A request left unsent because another of its batch had already failed for good."""
 
 
 @dataclass(frozen=True)
@@ -54,13 +60,24 @@ class JSONClient:
         self.stats = RequestStats()
 
     def get(self, path: str) -> dict:
-        return asyncio.run(self._gather([("GET", path, None)]))[0]
+        return self._answers([("GET", path, None)])[0]
 
     def post_many(self, path: str, payloads: Sequence[dict]) -> list[dict]:
-        """POST every payload to path concurrently; answers in the order of the payloads."""
+        """POST every payload to path concurrently; answers in the order of the payloads. If any fails,
+        raises the first failure carrying the answers that did arrive (errors.with_answers)."""
         if not payloads:
             return []
-        return asyncio.run(self._gather([("POST", path, p) for p in payloads]))
+        return self._answers([("POST", path, p) for p in payloads])
+
+    def _answers(self, calls) -> list[dict]:
+        results = asyncio.run(self._gather(calls))
+        failures = [r for r in results if isinstance(r, BaseException) and not isinstance(r, _NotSent)]
+        if not failures:
+            return results
+        if not isinstance(failures[0], UserError):
+            raise failures[0]
+        answered = {i: r for i, r in enumerate(results) if not isinstance(r, BaseException)}
+        raise with_answers(failures[0], answered)
 
     async def _gather(self, calls):
         import httpx2
@@ -68,12 +85,20 @@ class JSONClient:
         s = self.settings
         limits = httpx2.Limits(max_connections=s.concurrency, max_keepalive_connections=s.concurrency)
         semaphore = asyncio.Semaphore(s.concurrency)
+        failed = asyncio.Event()  # set by the first request that fails for good: the unsent ones stay unsent
         async with httpx2.AsyncClient(base_url=s.base_url, headers=s.headers, timeout=httpx2.Timeout(s.timeout_s),
                                       limits=limits) as client:
-            tasks = [self._call(client, semaphore, method, path, payload) for method, path, payload in calls]
-            return await asyncio.gather(*tasks)
+            tasks = [self._call_once_failed(failed, client, semaphore, *call) for call in calls]
+            return await asyncio.gather(*tasks, return_exceptions=True)
 
-    async def _call(self, client, semaphore, method: str, path: str, payload):
+    async def _call_once_failed(self, failed: asyncio.Event, client, semaphore, method: str, path: str, payload):
+        try:
+            return await self._call(client, semaphore, method, path, payload, failed)
+        except Exception:
+            failed.set()
+            raise
+
+    async def _call(self, client, semaphore, method: str, path: str, payload, failed: asyncio.Event):
         import httpx2
 
         s = self.settings
@@ -81,6 +106,8 @@ class JSONClient:
         for attempt in range(s.max_retries + 1):
             wait = None
             async with semaphore:
+                if failed.is_set():
+                    raise _NotSent()
                 self.stats.requests += 1
                 try:
                     resp = await client.request(method, path.lstrip("/"), json=payload)

@@ -17,7 +17,7 @@ import os
 from typing import Sequence
 from urllib.parse import urlsplit
 
-from pluralbench.errors import UserError
+from pluralbench.errors import UserError, partial_answers, with_answers
 from pluralbench.models.base import (
     GenerationSettings,
     ModelAdapter,
@@ -116,8 +116,8 @@ class OpenAIAdapter(ModelAdapter):
         return out
 
     def option_distributions(self, prompts: Sequence[Rendered], labels: Sequence[Sequence[str]]) -> list[OptionOutput]:
-        answers = self._send(self.option_requests(prompts))
-        return [parse_option_answer(a, labs, self.top_logprobs) for a, labs in zip(answers, labels)]
+        return self._parsed(self.option_requests(prompts),
+                            lambda i, answer: parse_option_answer(answer, labels[i], self.top_logprobs))
 
     def generate(self, prompts: Sequence[Rendered], settings: GenerationSettings) -> list:
         common = {"max_tokens": settings.max_new_tokens, "temperature": settings.temperature,
@@ -132,21 +132,41 @@ class OpenAIAdapter(ModelAdapter):
                 calls.append(("chat/completions", self._chat_payload(p) | common | extra))
             else:
                 calls.append(("completions", {"model": self.model, "prompt": p.text} | common | extra))
-        return [parse_generation(a, settings.num_samples) for a in self._send(calls)]
+        return self._parsed(calls, lambda i, answer: parse_generation(answer, settings.num_samples))
 
     def loglikelihoods(self, contexts, continuations):
         raise UserError("model kind 'openai' does not score log-likelihoods: that needs echoed prompt logprobs, "
                         "which servers get wrong (llama-cpp-python's are shifted by one token, its issue #1983); "
                         "use a task that reads option distributions, or the hf/vllm/lmeval adapters")
 
-    def _send(self, calls: list[tuple[str, dict]]) -> list[dict]:
-        # Group by endpoint so each group goes out concurrently; answers return in the original order.
-        answers: list[dict | None] = [None] * len(calls)
+    def _parsed(self, calls: list[tuple[str, dict]], parse) -> list:
+        """parse(i, answer) for every call. If any request or parse failed, the parsed rest travel with the
+        error (errors.with_answers), so the run keeps them and a rerun asks only for the failures."""
+        answers, failure = self._send(calls)
+        parsed = {}
+        for i, answer in answers.items():
+            try:
+                parsed[i] = parse(i, answer)
+            except UserError as exc:
+                failure = failure or exc
+        if failure is None:
+            return [parsed[i] for i in range(len(calls))]
+        raise with_answers(failure, parsed)
+
+    def _send(self, calls: list[tuple[str, dict]]) -> tuple[dict[int, dict], UserError | None]:
+        """-> (answers by position, the first failure or None). Each endpoint's group goes out concurrently."""
+        answers: dict[int, dict] = {}
+        failure = None
         for path in sorted({c[0] for c in calls}):
             idx = [i for i, c in enumerate(calls) if c[0] == path]
-            for i, answer in zip(idx, self.client.post_many(path, [calls[i][1] for i in idx])):
-                answers[i] = answer
-        return answers  # type: ignore[return-value]
+            try:
+                got = dict(enumerate(self.client.post_many(path, [calls[i][1] for i in idx])))
+            except UserError as exc:
+                if partial_answers(exc) is None:
+                    raise
+                got, failure = partial_answers(exc), failure or exc
+            answers.update((idx[j], answer) for j, answer in got.items())
+        return answers, failure
 
 
 # response parsing (pure) ------------------------------------------------------------------------------

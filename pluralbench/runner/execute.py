@@ -15,6 +15,7 @@ from pluralbench.core.records import ModelRequest
 from pluralbench.data import Dataset, LoadContext, load_task_data
 from pluralbench.elicitation import Elicitation, get_method
 from pluralbench.errors import UserError
+from pluralbench.hashing import result_file_hashes
 from pluralbench.models.base import ModelAdapter
 from pluralbench.provenance import environment
 from pluralbench.runner.asks import expand, outputs_from_stored
@@ -197,7 +198,8 @@ def run_task(prepared: PreparedTask, adapter: ModelAdapter, model_spec: str, opt
         write_scored(run_dir, scored.samples, metrics)
         seconds["total"] = time.perf_counter() - t_start
         manifest.update(status="complete", finished_at=utc_now(), counts=counts,
-                        timings=_timings(seconds, model_load_seconds, counts, len(plan.dataset.items)))
+                        timings=_timings(seconds, model_load_seconds, counts, len(plan.dataset.items)),
+                        content_sha256=result_file_hashes(run_dir))
         write_json(run_dir / "manifest.json", manifest)
     return RunSummary(run_dir, metrics, counts, str(opts.shard) if opts.shard else None)
 

@@ -11,7 +11,7 @@ import sys
 from dataclasses import dataclass
 
 from pluralbench.core.records import ModelRequest, OptionOutput, Rendered
-from pluralbench.errors import UserError
+from pluralbench.errors import UserError, partial_answers
 from pluralbench.models.base import ModelAdapter
 from pluralbench.runner.batch_plan import plan_batches
 from pluralbench.runner.cache import ResponseCache, cache_key
@@ -71,17 +71,31 @@ def answer_requests(adapter: ModelAdapter, unique: dict, journal: Journal, cache
             to_compute = [k for k in batch if k not in journal.entries]
             if not to_compute:
                 continue
-            op = unique[to_compute[0]][0].op
-            results = call_model(adapter, op, [unique[k][1] for k in to_compute], [unique[k][0] for k in to_compute])
-            fresh = {k: serialise(op, r) for k, r in zip(to_compute, results)}
-            counts["model_calls"] += len(to_compute)
+            fresh, failure = _computed(adapter, unique, to_compute)
+            counts["model_calls"] += len(fresh)
             counts["model_batches"] += 1
             journal.append(fresh)  # journal first: an answer is kept the moment it exists
-            if cache is not None and not _cached(cache, fresh):
+            if cache is not None and fresh and not _cached(cache, fresh):
                 cache = None  # one warning, not one 60-second wait per batch
+            if failure is not None:
+                raise UserError(f"{failure}; the batch's {len(fresh)} other answer(s) are kept in the run's journal: "
+                                f"rerunning asks only for the {len(to_compute) - len(fresh)} missing") from None
             bar.update(len(to_compute))
     finally:
         bar.close()
+
+
+def _computed(adapter: ModelAdapter, unique: dict, keys: list[str]) -> tuple[dict, UserError | None]:
+    """-> (the batch's answers by key, serialised; the failure that stopped part of it, or None)."""
+    op = unique[keys[0]][0].op
+    try:
+        results = dict(enumerate(call_model(adapter, op, [unique[k][1] for k in keys], [unique[k][0] for k in keys])))
+        failure = None
+    except UserError as exc:
+        if partial_answers(exc) is None:
+            raise
+        results, failure = partial_answers(exc), exc
+    return {keys[i]: serialise(op, r) for i, r in sorted(results.items())}, failure
 
 
 def _cached(cache: ResponseCache, fresh: dict) -> bool:

@@ -17,6 +17,7 @@ from pluralbench.core.output_set import write_output_set
 from pluralbench.data import Dataset
 from pluralbench.elicitation import get_method
 from pluralbench.errors import UserError
+from pluralbench.hashing import result_file_hashes
 from pluralbench.runner.asks import expand, outputs_from_stored
 from pluralbench.runner.documents import (
     REQUESTS_FILE,
@@ -90,7 +91,7 @@ def check_compatible(shards: list[ShardRun]) -> None:
         raise UserError(f"shard(s) {', '.join(missing)} missing: a merged run needs all {count} shards")
 
 
-def _resolve_task(manifest: dict) -> Task:
+def resolve_recorded_task(manifest: dict) -> Task:
     """The installed task of that name, or the recorded file; either way its hash must match."""
     recorded = manifest["task"]
     candidates = []
@@ -103,8 +104,8 @@ def _resolve_task(manifest: dict) -> Task:
     for task in candidates:
         if task.file_sha256 == recorded["file_sha256"]:
             return task
-    raise UserError(f"task {recorded['name']!r}: no task file with the hash the shards recorded "
-                    f"({recorded['file_sha256'][:12]}...) is available; the task file changed since the shards ran")
+    raise UserError(f"task {recorded['name']!r}: no task file with the hash the run recorded "
+                    f"({recorded['file_sha256'][:12]}...) is available; the task file changed since it ran")
 
 
 def merge_shards(paths: list[Path], output: Path, data_dir: Path | None, argv: list[str]) -> Path:
@@ -129,7 +130,7 @@ def merge_shards(paths: list[Path], output: Path, data_dir: Path | None, argv: l
         write_jsonl(staging / "journal.jsonl", [{"key": k, "output": v} for k, v in stored.items()])
         write_requests(staging, dataset.items, [keys_of[it["id"]] for it in dataset.items])
         write_scored(staging, scored.samples, metrics)
-        write_json(staging / "manifest.json", manifest)
+        write_json(staging / "manifest.json", manifest | {"content_sha256": result_file_hashes(staging)})
         return {}
 
     run_dir = make_run_dir(output, rid)
@@ -149,7 +150,7 @@ def _refuse_long_prompt_shards(shards: list[ShardRun]) -> None:
 
 def _shards_data(first: dict, output: Path, data_dir: Path | None) -> tuple[Task, Dataset]:
     """The task and its (limited) data as the shards recorded them, or a refusal if the data changed."""
-    task = _resolve_task(first)
+    task = resolve_recorded_task(first)
     prepared = prepare_task(task, RunOptions(output=output, data_dir=data_dir, cache_dir=None,
                                              limit=first["data"]["limit"]))
     dataset = prepared.dataset

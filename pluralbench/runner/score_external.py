@@ -16,7 +16,7 @@ from pluralbench.data import load_task_data
 from pluralbench.data.files import read_json, read_text
 from pluralbench.data.loading import call_loader
 from pluralbench.errors import DataError, UserError
-from pluralbench.hashing import sha256_file
+from pluralbench.hashing import result_file_hashes, sha256_file
 from pluralbench.provenance import environment
 from pluralbench.runner.documents import (
     data_record,
@@ -107,7 +107,7 @@ def load_predictions(task: Task, path: Path, data_dir: Path | None):
                                   f"samples.jsonl from another task?", row=lineno, item_id=stray[0], field="id")
         items = [it for it in dataset.items if it["id"] in samples]
         predictions = [family.prediction_from_sample(task, samples[it["id"]][1], path=path,
-                                                     index=samples[it["id"]][0]) for it in items]
+                                                     index=samples[it["id"]][0], item=it) for it in items]
         manifest = path.parent / "manifest.json"
         if manifest.is_file():  # a run directory: say which model produced the samples
             try:
@@ -159,5 +159,6 @@ def score_file(task: Task, path: Path, *, output: Path, data_dir: Path | None, s
             "timings": {"scoring_s": round(score_s, 3), "total_s": round(time.perf_counter() - t0, 3)},
         }
         write_scored(run_dir, scored.samples, metrics)
+        manifest["content_sha256"] = result_file_hashes(run_dir)
         write_json(run_dir / "manifest.json", manifest)
     return RunSummary(run_dir, metrics, manifest["counts"])

@@ -217,7 +217,8 @@ def test_value_profiles_and_rescoring_from_samples(fulcra, tmp_path):
                 assert block[side]["mean_sign"]["value"] == pytest.approx(signs.mean(), abs=1e-12)
                 assert block[side]["promote"]["value"] == pytest.approx((signs == 1).mean(), abs=1e-12)
                 assert block[side]["oppose"]["value"] == pytest.approx((signs == -1).mean(), abs=1e-12)
-    again = [family.prediction_from_sample(task, s, path=tmp_path, index=i) for i, s in enumerate(scored.samples)]
+    again = [family.prediction_from_sample(task, s, path=tmp_path, index=i, item=it)
+             for i, (s, it) in enumerate(zip(scored.samples, items))]
     assert family.score_predictions(task, items, again, seed=0).metrics == scored.metrics
 
 

@@ -170,3 +170,15 @@ def test_spec_errors_are_user_errors():
     with FlakyServer([], completion_answer(TOP)) as server:
         with pytest.raises(UserError, match="does not serve model 'other'; it serves: flaky"):
             load_model(f"openai:other,base_url={server.base_url}")
+
+
+def test_a_failed_request_carries_the_answers_before_it_and_stops_the_rest():
+    from pluralbench.errors import partial_answers
+
+    with FlakyServer([None, 400], completion_answer(TOP)) as server:
+        adapter = _adapter(server, concurrency=1)
+        with pytest.raises(ServerError, match="HTTP 400") as info:
+            adapter.option_distributions([Rendered(text=f"Q{i}?") for i in range(4)], [("A", "B")] * 4)
+        assert server.posts == 2  # the two after the failure were never sent
+    kept = partial_answers(info.value)
+    assert list(kept) == [0] and kept[0].covered_mass == pytest.approx(0.9)

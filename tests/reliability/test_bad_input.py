@@ -288,6 +288,40 @@ def case_unknown_welfare_function_in_task_file(ctx):
     return ["validate", path], [str(path), "$.welfare[1].function", "unknown metric 'builtins.eval'", "welfare_nash"]
 
 
+def alias_bomb(levels: int = 9) -> str:
+    """A few hundred bytes that expand to 10**levels values: each anchor lists the previous one ten times."""
+    lines = ["a0: &a0 [x, x, x, x, x, x, x, x, x, x]"]
+    lines += [f"a{i}: &a{i} [" + ", ".join([f"*a{i - 1}"] * 10) + "]" for i in range(1, levels + 1)]
+    return "\n".join(lines) + "\n"
+
+
+@case()
+def case_task_file_alias_bomb_under_metric_params(ctx):
+    bomb = "".join("  " + line + "\n" for line in alias_bomb().splitlines())
+    path = ctx.task_file(TASK_OK + "params:\n  metrics: [{name: jsd, metric: js_distance, params: {base: 2}}]\n"
+                         "  extra:\n" + bomb)
+    return ["validate", path], [str(path), "more than 100,000 values once its aliases are expanded", "alias bomb"]
+
+
+@case()
+def case_task_file_nested_too_deep(ctx):
+    path = ctx.task_file(TASK_OK + "params: " + "[" * 1000 + "]" * 1000 + "\n")
+    return ctx.run("--tasks", path, "--data-dir", ctx.tmp), [str(path), "nested more than 64 levels deep"]
+
+
+@case()
+def case_task_file_too_large(ctx):
+    path = ctx.task_file(TASK_OK + "# " + "x" * 1_100_000 + "\n")
+    return ["validate", path], [str(path), "is 1,100,", "bytes; a configuration file may hold at most 1,000,000"]
+
+
+@case()
+def case_leaderboard_spec_alias_bomb(ctx):
+    path = ctx.file("bomb_board.yaml", "name: bomb\n" + alias_bomb())
+    return ["leaderboard", ctx.runs, "--spec", path, "--out", ctx.results / "board"], [
+        str(path), "once its aliases are expanded"]
+
+
 @case()
 def case_unknown_model_kind(ctx):
     return ctx.run_task(good_rows(), "--model", "foo:bar"), ["unknown model kind 'foo'", "embedded, hf"]
@@ -297,6 +331,25 @@ def case_unknown_model_kind(ctx):
 def case_unknown_embedded_model(ctx):
     return ctx.run_task(good_rows(), "--model", "embedded:gpt5"), [
         "unknown embedded model 'gpt5'", "gemma3-270m, smollm2-135m-instruct"]
+
+
+@case()
+def case_hf_gguf_file_outside_the_model_directory(ctx):
+    (ctx.tmp / "model").mkdir()
+    return ctx.run_task(good_rows(), "--model", f"hf:{ctx.tmp / 'model'},gguf_file=../../../etc/passwd"), [
+        "gguf_file '../../../etc/passwd' leads outside the model directory", str(ctx.tmp / "model")]
+
+
+@case()
+def case_hf_local_directory_missing(ctx):
+    return ctx.run_task(good_rows(), "--model", "hf:/nonexistent"), ["model hf:/nonexistent: no such directory"]
+
+
+@case()
+def case_hf_gguf_file_not_gguf(ctx):
+    ctx.file("m.gguf", "<html>404</html>")
+    return ctx.run_task(good_rows(), "--model", f"hf:{ctx.tmp},gguf_file=m.gguf"), [
+        str(ctx.tmp / "m.gguf"), "not a GGUF file"]
 
 
 @case()
@@ -407,6 +460,58 @@ def case_predictions_row_without_prediction(ctx):
     preds = write_mc_file(ctx.tmp / "preds.json", rows)
     return ["score", "--task", TASK, "--predictions", preds, "--output", ctx.runs], [
         str(preds), "row 2", "(id 3)", "'pred_distribution'", "is null: this row has no prediction"]
+
+
+def score_edited_samples(ctx: Ctx, **fields) -> tuple[list, Path]:
+    """`score` of the earlier run's samples.jsonl with its second sample's fields replaced."""
+    lines = [json.loads(line) for line in (ctx.run_dir / "samples.jsonl").read_text().splitlines()]
+    lines[1].update(fields)
+    path = ctx.file("samples.jsonl", "".join(json.dumps(line) + "\n" for line in lines))
+    return ["score", "--task", TASK, "--predictions", path, "--output", ctx.runs, "--data-dir",
+            ctx.data(good_rows())], path
+
+
+@case()
+def case_sample_covered_mass_above_one(ctx):
+    args, path = score_edited_samples(ctx, covered_mass=7.5)
+    return args, [str(path), "row 2", "(id 2)", "field 'covered_mass'", "is 7.5", "a number from 0 to 1"]
+
+
+@case()
+def case_sample_label_logprobs_not_numbers(ctx):
+    args, path = score_edited_samples(ctx, label_logprobs="x")
+    return args, [str(path), "row 2", "field 'label_logprobs'", "a list of 3 log-probabilities", "got str"]
+
+
+@case()
+def case_sample_positive_label_logprob(ctx):
+    args, path = score_edited_samples(ctx, label_logprobs=[-0.1, 2.0, -3.0])
+    return args, [str(path), "row 2", "field 'label_logprobs'", "value 1 is 2.0", "at most 0"]
+
+
+@case()
+def case_sample_more_options_than_the_item(ctx):
+    """The sample claims 7 options; the message counts the task item's 3."""
+    args, path = score_edited_samples(ctx, options=list("abcdefg"), model_distribution=[1 / 7] * 7)
+    return args, [str(path), "row 2", "field 'model_distribution'", "has 7 values but there are 3 options"]
+
+
+@case()
+def case_sample_negative_probability(ctx):
+    args, path = score_edited_samples(ctx, model_distribution=[0.7, -0.2, 0.5])
+    return args, [str(path), "row 2", "field 'model_distribution'", "value 1 is negative (-0.2)"]
+
+
+@case()
+def case_sample_nan_probability(ctx):
+    args, path = score_edited_samples(ctx, model_distribution=[0.5, float("nan"), 0.5])
+    return args, [str(path), "row 2", "field 'model_distribution'", "value 1 is nan, not finite"]
+
+
+@case()
+def case_sample_nan_covered_mass(ctx):
+    args, path = score_edited_samples(ctx, covered_mass=float("nan"))
+    return args, [str(path), "row 2", "field 'covered_mass'", "is nan"]
 
 
 @case(pytest.mark.model)

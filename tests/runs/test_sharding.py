@@ -71,6 +71,10 @@ def test_three_shards_merge_to_the_unsharded_run(shard_runs, shared_data, capsys
     assert (merged / "samples.jsonl").read_text() == (full / "samples.jsonl").read_text()
     manifest = json.loads((merged / "manifest.json").read_text())
     assert "shard" not in manifest and [m["shard"]["index"] for m in manifest["merged_from"]] == [1, 2, 3]
+    # merge records content hashes like a run: the same result files hash as the unsharded run's
+    full_hashes = json.loads((full / "manifest.json").read_text())["content_sha256"]
+    assert set(manifest["content_sha256"]) == {"samples.jsonl", "metrics.json", "journal.jsonl", "requests.jsonl"}
+    assert all(manifest["content_sha256"][n] == full_hashes[n] for n in ("samples.jsonl", "metrics.json"))
     assert manifest["data"]["items_used"] == int(LIMIT)
     assert main(["validate", str(merged)]) == 0
 

@@ -298,3 +298,22 @@ def test_wave_loader_quirks(tmp_path):
     (wave / "POLPARTY_data.json").write_text(json.dumps(data))
     with pytest.raises(DataError, match=r"POLPARTY_data.json \(id GUN_W99\) field 'Democrat'"):
         load_waves(tmp_path / "atp", {})
+
+
+def test_steerable_with_no_readable_answer_scores_nothing_and_counts_it():
+    """No item has option mass under any style: an unscored result with counted exclusions (as
+    multiple_choice_distribution gives), not a crash in the best-style statistic."""
+    fam = OQA.family_impl()
+    no_mass = from_option_output(OptionOutput((None, None, None), 0.0))  # no option in the top K
+    assert no_mass["distribution"] is None
+    scored = fam.score(OQA, OQA_ITEMS, [[no_mass] * 4 for _ in OQA_ITEMS], seed=0)
+    m = scored.metrics
+    assert m["overall"] == {} and m["groups"] == {} and m["styles"] == {}
+    assert m["counts"]["scored"] == 0 and m["counts"]["excluded_no_option_mass"] == len(OQA_ITEMS)
+    assert set(m["best_styles"].values()) == {None}
+    assert "nothing scored" in " ".join(m["notes"])
+    assert all(s["metrics"] is None for s in scored.samples)
+
+    answered = [[opt(np.log([0.5, 0.3, 0.2]))] * 4] + [[no_mass] * 4] * (len(OQA_ITEMS) - 1)
+    counts = fam.score(OQA, OQA_ITEMS, answered, seed=0).metrics["counts"]
+    assert counts["scored"] == 1 and counts["excluded_no_option_mass"] == len(OQA_ITEMS) - 1

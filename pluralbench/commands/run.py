@@ -28,9 +28,15 @@ def register(sub) -> None:
     p.add_argument("--no-cache", action="store_true", help="do not read or write the shared response cache")
     p.add_argument("--batch-size", type=positive_int, default=None, metavar="N", help="prompts per forward pass")
     p.add_argument("--seed", type=non_negative_int, default=0, help="seed for bootstrap, baselines and sampling (default 0)")
-    p.add_argument("--elicitation", choices=["auto", "completion", "chat"], default="auto",
-                   help="completion: the task prompt as is; chat: the model's chat template with the answer primed; "
-                        "auto (default): chat when the model has a template")
+    p.add_argument("--prompt-format", "--elicitation", dest="prompt_format", choices=["auto", "completion", "chat"],
+                   default="auto",
+                   help="how the prompt is rendered: completion: the task prompt as is; chat: the model's chat "
+                        "template with the answer primed; auto (default): chat when the model has a template. "
+                        "--elicitation is the older name of this option (recorded as `elicitation` in results)")
+    p.add_argument("--elicit", default="logprob", metavar="M[,M...]",
+                   help="how a distribution over options is read out (default logprob): logprob, logprob_calibrated, "
+                        "sequence, verbalized, sampled:N; several methods, comma-separated, make one run each and "
+                        "an elicitation report; see docs/elicitation.md")
     p.add_argument("--shard", default=None, metavar="I/N",
                    help="evaluate only shard I of N (1-based; items split by a hash of their id, the same on every "
                         "machine); combine the N runs with `pluralbench merge`")
@@ -57,7 +63,11 @@ def handle(args) -> int:
     from pluralbench.runner.shard import parse_shard
     from pluralbench.taskfile import expand_tasks, get_task
 
+    from pluralbench.commands._methods import run_methods
+    from pluralbench.runner.method_axis import parse_methods
+
     shard = parse_shard(args.shard) if args.shard is not None else None
+    methods = parse_methods(args.elicit, seed=args.seed)  # an unknown method or bad argument fails first
     names, suite_limit = expand_tasks(args.tasks)
     tasks = [get_task(n) for n in names]  # every task file is validated before the model loads
     spec = parse_model_spec(args.model)
@@ -67,7 +77,7 @@ def handle(args) -> int:
         data_dir=settings.data_dir(args.data_dir),
         cache_dir=None if args.no_cache else settings.response_cache_dir(args.cache_dir),
         seed=args.seed,
-        elicitation=args.elicitation,
+        elicitation=args.prompt_format,
         limit=args.limit if args.limit is not None else suite_limit,
         batch_size=args.batch_size,
         judge_direction=args.judge_direction,
@@ -87,12 +97,16 @@ def handle(args) -> int:
     adapter = load_model(args.model)
     load_s = time.perf_counter() - t0
     print(f"loaded {adapter.describe()} in {load_s:.1f}s (fingerprint {adapter.fingerprint_id()})", file=sys.stderr)
-    for item in prepared:
-        summary = run_task(item, adapter, spec.identity(), opts, model_load_seconds=load_s,
+
+    def run_one(item, item_opts):
+        summary = run_task(item, adapter, spec.identity(), item_opts, model_load_seconds=load_s,
                            judge=judge_for.get(item.task.name))
         print(_summary_line(item.task.name, summary))
         for note in _notes(item, summary):
             print(f"{item.task.name}: note: {note}", file=sys.stderr)
+        return summary
+
+    run_methods(methods, prepared, adapter, opts, spec.identity(), run_one)
     return 0
 
 
@@ -152,6 +166,9 @@ def _summary_line(name: str, summary) -> str:
     if judged:
         shown += f" [judge {judged['spec']}, {judged['direction']}]"
     shard = f" [shard {summary.shard}]" if summary.shard else ""
+    method = (m.get("elicitation_method") or {}).get("spec", "logprob")
+    if method != "logprob":  # several methods make several runs of one task: say which line is which
+        shard += f" [{method}]"
     return (f"{name}{shard}: {head} = {shown}  ({c['items']} items, {c['unique_requests']} prompts: "
             f"{c['model_calls']} model calls, {c['cache_hits']} cache hits, {c['journal_hits']} resumed)  "
             f"-> {summary.run_dir}")

@@ -64,7 +64,7 @@ def handle(args) -> int:
     from pluralbench.taskfile import expand_tasks, get_task
 
     from pluralbench.commands._methods import run_methods
-    from pluralbench.runner.method_axis import parse_methods
+    from pluralbench.runner.method_axis import check_references, parse_methods
 
     shard = parse_shard(args.shard) if args.shard is not None else None
     methods = parse_methods(args.elicit, seed=args.seed)  # an unknown method or bad argument fails first
@@ -92,6 +92,7 @@ def handle(args) -> int:
         check_cache(opts.cache_dir)
     judge_specs = _judge_specs(tasks, args.judge)  # judge names are checked before any data is read
     prepared = [prepare_task(task, opts) for task in tasks]  # data is checked before the model loads
+    check_references(methods, prepared, args.seed)
     judge_for = _load_judges(judge_specs)  # a judge that cannot load fails before generation starts
     t0 = time.perf_counter()
     adapter = load_model(args.model)

@@ -31,7 +31,7 @@ from pluralbench.runner.documents import (
 from pluralbench.runner.inference import UniqueRequests, answer_requests, unique_requests
 from pluralbench.runner.journal import Journal
 from pluralbench.runner.long_prompts import DEFAULT_POLICY, LongPromptReport, apply_long_prompt_policy
-from pluralbench.runner.method_axis import check_references, method_identity, method_record
+from pluralbench.runner.method_axis import method_identity, method_record
 from pluralbench.runner.rundir import RunLock, make_run_dir, run_id
 from pluralbench.runner.shard import Shard
 from pluralbench.taskfile import Task
@@ -144,7 +144,6 @@ def plan_run(prepared: PreparedTask, adapter: ModelAdapter, model_spec: str, opt
     dataset, asks, sizes, per_item, long_prompts = _fitting_requests(prepared, family, method, adapter, elicitation,
                                                                      opts.on_long_prompt)
     references = family.references(prepared.task, dataset.items)
-    check_references(prepared.task.name, method, references)
     identity = run_identity(fingerprint, prepared.task, dataset.sha256, opts.limit, elicitation, opts.seed, opts.shard,
                             method_identity(opts.method, method))
     if long_prompts.acted:  # a different set of items (or prompts) is a different run

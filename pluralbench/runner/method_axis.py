@@ -52,9 +52,15 @@ def method_from_record(record: dict | None, seed: int) -> tuple[str, Elicitation
     return spec, get_method(spec, seed=seed)
 
 
-def check_references(task_name: str, method: Elicitation, references: Sequence[Sequence]) -> None:
-    """A method fitted to the human distributions refuses a task that gives none, before any model work."""
-    if getattr(method, "needs_references", False) and not any(r is not None for row in references for r in row):
-        raise UserError(f"task {task_name}: elicitation method {method.name!r} fits to human reference "
-                        "distributions, and this task gives none")
+def check_references(specs: Sequence[str], prepared: Sequence, seed: int) -> None:
+    """A method fitted to the human distributions refuses, before the model loads, a task that gives none."""
+    for spec in specs:
+        method = get_method(spec, seed=seed)
+        if not method.needs_references:
+            continue
+        for item in prepared:
+            references = item.task.family_impl().references(item.task, item.dataset.items)
+            if not any(r is not None for row in references for r in row):
+                raise UserError(f"task {item.task.name}: elicitation method {method.name!r} fits to human "
+                                "reference distributions, and this task gives none")
 

@@ -48,6 +48,8 @@ def sample_output_fields(pred: dict) -> dict:
         out["label_logprobs"] = pred["label_logprobs"]
     if pred.get("topk") is not None:
         out["topk"] = pred["topk"]
+    if pred.get("calibration") is not None:  # logprob_calibrated: the item's fold and that fold's temperature
+        out["calibration"] = pred["calibration"]
     return out
 
 

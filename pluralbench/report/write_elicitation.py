@@ -31,9 +31,9 @@ def _method_rows(section: dict) -> list[str]:
     for m in section["methods"]:
         b = section["by_method"][m]
         cost = b["cost"]
+        calls = MISSING if cost["model_calls"] is None else cost["model_calls"]
         lines.append(f"| {code_span(m)} | {_ci(b['tv'])} | {_ci(b['jsd'])} | {_ci(b['simbench_score'], 2)} | "
-                     f"{b['scored_rows']} | {fmt(b['parse_rate'], 3)} | {cost['model_calls'] if cost['model_calls'] is not None else MISSING} | "
-                     f"{_seconds(cost)} |")
+                     f"{b['scored_rows']} | {fmt(b['parse_rate'], 3)} | {calls} | {_seconds(cost)} |")
     return lines
 
 
@@ -64,7 +64,8 @@ def to_markdown(report: dict) -> str:
 def _figure(report: dict, path: Path) -> None:
     from pluralbench.report.figures import group_bars
 
-    groups = [f"{s['task']} ({s['model']})" for s in report["sections"]]
+    models = {s["model"] for s in report["sections"]}
+    groups = [s["task"] if len(models) == 1 else f"{s['task']} ({s['model']})" for s in report["sections"]]
     methods = sorted({m for s in report["sections"] for m in s["methods"]})
     series = {}
     for m in methods:
@@ -73,8 +74,8 @@ def _figure(report: dict, path: Path) -> None:
             tv = s["by_method"].get(m, {}).get("tv")
             bars.append((tv["value"], tv.get("ci_low"), tv.get("ci_high")) if tv else None)
         series[m] = bars
-    group_bars(groups, series, "Total variation to the human distributions, by read-out method",
-               "mean TV (lower is closer)", path)
+    title = "TV to the humans by read-out" + (f": {next(iter(models))}" if len(models) == 1 else "")
+    group_bars(groups, series, title, "mean TV (lower is closer)", path)
 
 
 def write_elicitation_report(run_dirs: list[Path], target: Path, *, seed: int = 0) -> tuple[dict[str, Path], dict]:

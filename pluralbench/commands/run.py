@@ -125,8 +125,9 @@ def _notes(prepared, summary) -> list[str]:
                      "(metrics.json long_prompts)")
     excluded = summary.metrics.get("counts", {}).get("excluded_no_option_mass")
     if excluded:
-        notes.append(f"{excluded} items excluded: the model put no probability on any option (covered mass 0; "
-                     "not replaced by a uniform guess; metrics.json counts.excluded_no_option_mass)")
+        notes.append(f"{excluded} items excluded: the model put no probability on any option (covered mass 0), or "
+                     "its generated answer named none (samples.jsonl parse_failure); not replaced by a uniform "
+                     "guess; metrics.json counts.excluded_no_option_mass")
     return notes
 def _judge_specs(tasks, judge_flag: str | None) -> dict[str, str]:
     """task name -> judge spec, for the tasks scored by a judge; every spec parsed and its kind known."""

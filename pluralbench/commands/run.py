@@ -55,16 +55,15 @@ def register(sub) -> None:
 
 
 def handle(args) -> int:
+    from pluralbench.commands._methods import run_methods
     from pluralbench.core.files import ensure_writable_dir
     from pluralbench.models import load_model, parse_model_spec
     from pluralbench.registry import model_kinds
     from pluralbench.runner.cache import check_cache
     from pluralbench.runner.execute import RunOptions, prepare_task, run_task
+    from pluralbench.runner.method_axis import check_references, parse_methods
     from pluralbench.runner.shard import parse_shard
     from pluralbench.taskfile import expand_tasks, get_task
-
-    from pluralbench.commands._methods import run_methods
-    from pluralbench.runner.method_axis import check_references, parse_methods
 
     shard = parse_shard(args.shard) if args.shard is not None else None
     methods = parse_methods(args.elicit, seed=args.seed)  # an unknown method or bad argument fails first

@@ -139,3 +139,23 @@ def test_calibration_refuses_a_task_without_human_distributions(shared_data, iso
                     "--data-dir", str(shared_data), "--output", str(tmp_path / "out")], env=isolated_env)
     assert_user_error(done, "dailydilemmas_actions", "'logprob_calibrated' fits to human reference distributions")
     assert "loaded" not in done.stderr  # refused before the model loads
+
+
+def test_calibrated_shards_merge_to_the_unsharded_run(two_methods, shared_data, tmp_path):
+    """merge refits the temperatures on every shard's items together, as the unsharded run fitted them."""
+    root, env, _ = two_methods
+    for shard in ("1/2", "2/2"):
+        done = run_cli(run_args(shared_data, tmp_path / "shards", "--elicit", "logprob_calibrated", "--shard", shard),
+                       env=env)
+        assert done.returncode == 0, done.stderr
+        assert "0 model calls" in done.stdout
+    shards = sorted(p for p in (tmp_path / "shards").iterdir() if p.is_dir())
+    merged = run_cli(["merge", *map(str, shards), "--output", str(tmp_path / "merged"), "--data-dir", str(shared_data)],
+                     env=env)
+    assert merged.returncode == 0, merged.stderr
+    full = runs_by_method(root / "out")["logprob_calibrated"]
+    (merged_dir,) = [p for p in (tmp_path / "merged").iterdir() if p.is_dir()]
+    assert merged_dir.name == full.name
+    assert (merged_dir / "metrics.json").read_text() == (full / "metrics.json").read_text()
+    assert (merged_dir / "samples.jsonl").read_text() == (full / "samples.jsonl").read_text()
+    assert json.loads((merged_dir / "manifest.json").read_text())["elicitation_method"]["fitted"]["k_folds"] == 5

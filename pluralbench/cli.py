@@ -18,12 +18,16 @@ from pluralbench.errors import UserError
 def build_parser() -> argparse.ArgumentParser:
     import pluralbench.commands as commands
 
-    parser = argparse.ArgumentParser(prog="pluralbench", description="Measure how pluralistic a language model is.")
+    parser = argparse.ArgumentParser(prog="pluralbench", description="Measure how pluralistic a language model is.",
+                                     allow_abbrev=False)
     parser.add_argument("--version", action="version", version=f"pluralbench {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for info in sorted(pkgutil.iter_modules(commands.__path__), key=lambda m: m.name):
         if not info.name.startswith("_"):
             importlib.import_module(f"pluralbench.commands.{info.name}").register(sub)
+    for command in sub.choices.values():
+        # No prefix matching: `--elicit x` must never be taken as another option (`--elicitation x`).
+        command.allow_abbrev = False
     return parser
 
 

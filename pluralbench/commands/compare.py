@@ -22,6 +22,14 @@ def register(sub) -> None:
     p.set_defaults(handler=handle)
 
 
+def default_labels(result: dict) -> tuple[str, str]:
+    """Each run's model spec, and its read-out method where the two differ (one model read out two ways)."""
+    a, b = result["a"], result["b"]
+    if a["elicitation_method"] == b["elicitation_method"]:
+        return a["model"], b["model"]
+    return f"{a['model']} [{a['elicitation_method']}]", f"{b['model']} [{b['elicitation_method']}]"
+
+
 def handle(args) -> int:
     from pluralbench.core.output_set import refuse_foreign_files, write_output_set
     from pluralbench.errors import UserError
@@ -33,8 +41,8 @@ def handle(args) -> int:
     if args.resamples < 0:
         raise UserError(f"--resamples must be 0 or more, got {args.resamples}")
     result = compare_runs(args.run_a, args.run_b, test=args.test, seed=args.seed, resamples=args.resamples)
-    label_a = args.label_a or result["a"]["model"]
-    label_b = args.label_b or result["b"]["model"]
+    label_a, label_b = default_labels(result)
+    label_a, label_b = args.label_a or label_a, args.label_b or label_b
     for line in summary_lines(result, label_a, label_b):
         print(line)
     for warning in result["warnings"]:

@@ -28,9 +28,15 @@ def register(sub) -> None:
     p.add_argument("--no-cache", action="store_true", help="do not read or write the shared response cache")
     p.add_argument("--batch-size", type=positive_int, default=None, metavar="N", help="prompts per forward pass")
     p.add_argument("--seed", type=non_negative_int, default=0, help="seed for bootstrap, baselines and sampling (default 0)")
-    p.add_argument("--elicitation", choices=["auto", "completion", "chat"], default="auto",
-                   help="completion: the task prompt as is; chat: the model's chat template with the answer primed; "
-                        "auto (default): chat when the model has a template")
+    p.add_argument("--prompt-format", "--elicitation", dest="prompt_format", choices=["auto", "completion", "chat"],
+                   default="auto",
+                   help="how the prompt is rendered: completion: the task prompt as is; chat: the model's chat "
+                        "template with the answer primed; auto (default): chat when the model has a template. "
+                        "--elicitation is the older name of this option (recorded as `elicitation` in results)")
+    p.add_argument("--elicit", default="logprob", metavar="M[,M...]",
+                   help="how a distribution over options is read out (default logprob): logprob, logprob_calibrated, "
+                        "sequence, verbalized, sampled:N; several methods, comma-separated, make one run each and "
+                        "an elicitation report; see docs/elicitation.md")
     p.add_argument("--shard", default=None, metavar="I/N",
                    help="evaluate only shard I of N (1-based; items split by a hash of their id, the same on every "
                         "machine); combine the N runs with `pluralbench merge`")
@@ -49,15 +55,18 @@ def register(sub) -> None:
 
 
 def handle(args) -> int:
+    from pluralbench.commands._methods import run_methods
     from pluralbench.core.files import ensure_writable_dir
     from pluralbench.models import load_model, parse_model_spec
     from pluralbench.registry import model_kinds
     from pluralbench.runner.cache import check_cache
     from pluralbench.runner.execute import RunOptions, prepare_task, run_task
+    from pluralbench.runner.method_axis import check_references, parse_methods
     from pluralbench.runner.shard import parse_shard
     from pluralbench.taskfile import expand_tasks, get_task
 
     shard = parse_shard(args.shard) if args.shard is not None else None
+    methods = parse_methods(args.elicit, seed=args.seed)  # an unknown method or bad argument fails first
     names, suite_limit = expand_tasks(args.tasks)
     tasks = [get_task(n) for n in names]  # every task file is validated before the model loads
     spec = parse_model_spec(args.model)
@@ -67,7 +76,7 @@ def handle(args) -> int:
         data_dir=settings.data_dir(args.data_dir),
         cache_dir=None if args.no_cache else settings.response_cache_dir(args.cache_dir),
         seed=args.seed,
-        elicitation=args.elicitation,
+        elicitation=args.prompt_format,
         limit=args.limit if args.limit is not None else suite_limit,
         batch_size=args.batch_size,
         judge_direction=args.judge_direction,
@@ -82,17 +91,22 @@ def handle(args) -> int:
         check_cache(opts.cache_dir)
     judge_specs = _judge_specs(tasks, args.judge)  # judge names are checked before any data is read
     prepared = [prepare_task(task, opts) for task in tasks]  # data is checked before the model loads
+    check_references(methods, prepared, args.seed)
     judge_for = _load_judges(judge_specs)  # a judge that cannot load fails before generation starts
     t0 = time.perf_counter()
     adapter = load_model(args.model)
     load_s = time.perf_counter() - t0
     print(f"loaded {adapter.describe()} in {load_s:.1f}s (fingerprint {adapter.fingerprint_id()})", file=sys.stderr)
-    for item in prepared:
-        summary = run_task(item, adapter, spec.identity(), opts, model_load_seconds=load_s,
+
+    def run_one(item, item_opts):
+        summary = run_task(item, adapter, spec.identity(), item_opts, model_load_seconds=load_s,
                            judge=judge_for.get(item.task.name))
         print(_summary_line(item.task.name, summary))
         for note in _notes(item, summary):
             print(f"{item.task.name}: note: {note}", file=sys.stderr)
+        return summary
+
+    run_methods(methods, prepared, adapter, opts, spec.identity(), run_one)
     return 0
 
 
@@ -110,8 +124,9 @@ def _notes(prepared, summary) -> list[str]:
                      "(metrics.json long_prompts)")
     excluded = summary.metrics.get("counts", {}).get("excluded_no_option_mass")
     if excluded:
-        notes.append(f"{excluded} items excluded: the model put no probability on any option (covered mass 0; "
-                     "not replaced by a uniform guess; metrics.json counts.excluded_no_option_mass)")
+        notes.append(f"{excluded} items excluded: the model put no probability on any option (covered mass 0), or "
+                     "its generated answer named none (samples.jsonl parse_failure); not replaced by a uniform "
+                     "guess; metrics.json counts.excluded_no_option_mass")
     return notes
 def _judge_specs(tasks, judge_flag: str | None) -> dict[str, str]:
     """task name -> judge spec, for the tasks scored by a judge; every spec parsed and its kind known."""
@@ -152,6 +167,9 @@ def _summary_line(name: str, summary) -> str:
     if judged:
         shown += f" [judge {judged['spec']}, {judged['direction']}]"
     shard = f" [shard {summary.shard}]" if summary.shard else ""
+    method = (m.get("elicitation_method") or {}).get("spec", "logprob")
+    if method != "logprob":  # several methods make several runs of one task: say which line is which
+        shard += f" [{method}]"
     return (f"{name}{shard}: {head} = {shown}  ({c['items']} items, {c['unique_requests']} prompts: "
             f"{c['model_calls']} model calls, {c['cache_hits']} cache hits, {c['journal_hits']} resumed)  "
             f"-> {summary.run_dir}")

@@ -48,6 +48,7 @@ class Elicitation(ABC):
     # Adapter kinds (ModelAdapter.kind) that can answer this method's requests; embedded models are "hf".
     adapter_kinds: frozenset[str] = frozenset({"hf", "vllm", "openai", "lmeval"})
     unsupported_reason: str = ""  # why the other kinds cannot, for the one-line refusal
+    needs_references: bool = False  # fitted to the human distributions in finalize (refused without them)
 
     @classmethod
     def from_argument(cls, argument: str | None, *, seed: int = 0) -> "Elicitation":

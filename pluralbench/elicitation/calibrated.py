@@ -25,6 +25,7 @@ def _has_mass(pred: dict) -> bool:
 @elicitation_methods.register("logprob_calibrated")
 class LogProbCalibrated(LogProb):
     name = "logprob_calibrated"
+    needs_references = True
 
     def __init__(self, k_folds: int = K_FOLDS, seed: int = 0):
         if k_folds < 2:

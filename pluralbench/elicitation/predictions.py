@@ -92,12 +92,20 @@ def sample_output_fields(pred: dict) -> dict:
         out["label_logprobs"] = pred["label_logprobs"]
     if pred.get("topk") is not None:
         out["topk"] = pred["topk"]
+    if pred.get("calibration") is not None:  # logprob_calibrated: the item's fold and that fold's temperature
+        out["calibration"] = pred["calibration"]
+    if pred.get("parse_failure"):  # verbalized, sampled: why the generated text named no distribution
+        out["parse_failure"] = pred["parse_failure"]
     return out
 
 
 NO_OPTION_MASS = "no probability mass on any option"
+NO_READABLE_ANSWER = "no readable answer (parse_failure)"
 
 
 def exclude_sample(sample: dict, reason: str = NO_OPTION_MASS) -> None:
-    """Mark an item the model did not answer: counted, never given a uniform stand-in."""
+    """Mark an item the model did not answer: counted, never given a uniform stand-in. A generated answer
+    that could not be read is said to be that, not a lack of option mass."""
+    if sample.get("parse_failure") and reason == NO_OPTION_MASS:
+        reason = NO_READABLE_ANSWER
     sample.update(model_distribution=None, metrics=None, excluded=reason)

@@ -56,6 +56,12 @@ class TaskFamily(ABC):
         """Parameters that define the numbers (log bases, bootstrap), recorded in the manifest."""
         return {}
 
+    def references(self, task, items: list[dict]) -> list[list]:
+        """For each item, aligned with requests(task, items): the human distribution an option query's
+        prediction is compared with, or None (no such distribution, or not an option query). What a
+        read-out fitted to the humans (logprob_calibrated) fits on; the default gives none."""
+        return [[None] * len(asks) for asks in self.requests(task, items)]
+
     # Judged families -------------------------------------------------------------------------------
     def judge_pairs(self, task, items: list[dict], outputs: list[list]) -> list[list[tuple[str, str]]]:
         """For each item, the (premise, hypothesis) pairs the judge scores."""

@@ -49,6 +49,7 @@ def keyed_score(distribution, key: int) -> float:
 
 @task_families.register("distributional_mpi")
 class DistributionalMPI(OneQueryPerItem):
+    reference_field = "human"  # present only when a human distribution file is given
     name = "distributional_mpi"
 
     def headline_metric(self, task) -> tuple[str | None, str | None]:

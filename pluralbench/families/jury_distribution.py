@@ -159,6 +159,10 @@ class JuryDistribution(TaskFamily):
         prefix = task.prompt.get("answer_prefix")
         return [[OptionQuery(self.prompt(task, it), tuple(self.options(task, it)), prefix)] for it in items]
 
+    def references(self, task, items):
+        # The pooled human distribution: one target for the item, where welfare has one per juror.
+        return [[it["pooled"]] for it in items]
+
     def metric_parameters(self, task) -> dict:
         p = task.params
         return {

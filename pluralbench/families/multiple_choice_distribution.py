@@ -63,6 +63,7 @@ def _prompt_rng(seed: int, prompt_sha: str) -> np.random.Generator:
 @task_families.register("multiple_choice_distribution")
 class MultipleChoiceDistribution(OneQueryPerItem):
     name = "multiple_choice_distribution"
+    reference_field = "gold"
     metric_slots = {"$.metrics[*].metric": MetricSlot("distribution_pair")}
     params_schema = {
         "type": "object",

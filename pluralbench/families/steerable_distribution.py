@@ -119,6 +119,10 @@ class SteerableDistribution(TaskFamily):
             out.append([OptionQuery(p, tuple(it["options"]), prefix) for p in prompts])
         return out
 
+    def references(self, task, items):
+        # Every prompt of an item, steered or not, is scored against the item's group distribution.
+        return [[it["gold"]] * (len(self._styles(task)) + 1) for it in items]
+
     def metric_parameters(self, task) -> dict:
         p = task.params
         return {

@@ -206,6 +206,19 @@ class TradeoffSteering(TaskFamily):
         return [[OptionQuery(self.prompt(task, it, w), tuple(it["options"]), prefix) for w in self.weights(task)]
                 for it in items]
 
+    def references(self, task, items):
+        """The mixture w * target_A + (1 - w) * target_B each steered prompt is compared with, for items whose
+        objectives are both target distributions; None for the others."""
+        out = []
+        for it in items:
+            objectives = it["objectives"][:2]
+            if all("target" in o for o in objectives):
+                pa, pb = (np.asarray(o["target"], dtype=np.float64) for o in objectives)
+                out.append([(w * pa + (1 - w) * pb).tolist() for w in self.weights(task)])
+            else:
+                out.append([None] * len(self.weights(task)))
+        return out
+
     def metric_parameters(self, task) -> dict:
         name, template = self.steering_template(task)
         p = task.params

@@ -52,10 +52,11 @@ class ModelAdapter(ABC):
         return self.render_chat(body, prefix, system) if system else self.render_chat(body, prefix)
 
     def render_request(self, request: ModelRequest, elicitation: str) -> Rendered:
-        """What the model receives for a request: its prompt, its system message (if any), and for an
-        option request the answer prefix (which chat moves into the assistant turn)."""
-        return self.render(request.prompt, elicitation, request.answer_prefix if request.op == "options" else None,
-                           request.system)
+        """What the model receives for a request: its prompt, its system message (if any), and its answer
+        prefix (which chat moves into the assistant turn). Every read-out of an option query carries the
+        task's prefix (logprob, sequence, sampled), so all of them continue the same assistant turn; the
+        generate requests families build themselves carry none."""
+        return self.render(request.prompt, elicitation, request.answer_prefix, request.system)
 
     @abstractmethod
     def render_chat(self, user_message: str, assistant_prefix: str | None, system: str | None = None) -> Rendered: ...

@@ -195,7 +195,7 @@ def compare_runs(dir_a: Path, dir_b: Path, *, test: str = "wilcoxon", seed: int 
     def side(run: RunResult) -> dict:
         return {"run_dir": str(run.path), "run_id": run.run_id, "model": run.model_spec,
                 "fingerprint_id": run.metrics["model"]["fingerprint_id"], "elicitation": run.metrics["elicitation"],
-                "items": run.metrics["counts"]["items"]}
+                "elicitation_method": run.method, "items": run.metrics["counts"]["items"]}
 
     return {
         "task": p.a.metrics["task"],
@@ -224,12 +224,15 @@ def compare_runs(dir_a: Path, dir_b: Path, *, test: str = "wilcoxon", seed: int 
 def _warnings(p: Paired) -> list[str]:
     out = []
     ea, eb = p.a.metrics["elicitation"], p.b.metrics["elicitation"]
+    ma, mb = p.a.method, p.b.method
     if ea != eb:
         out.append(f"A was elicited with {ea} and B with {eb}: differences mix the models with the elicitation")
+    if ma != mb and p.a.model_key != p.b.model_key:
+        out.append(f"A was read out with {ma} and B with {mb}: differences mix the models with the read-out method")
     if p.unpaired_a or p.unpaired_b:
         out.append(f"{p.unpaired_a} items only in A and {p.unpaired_b} only in B were left out (different --limit?)")
     if p.excluded:
         out.append(f"{p.excluded} paired items had no metrics in one run (no option mass) and were left out")
-    if p.a.model_key == p.b.model_key and ea == eb:
-        out.append("A and B are the same model with the same elicitation")
+    if p.a.model_key == p.b.model_key and ea == eb and ma == mb:
+        out.append("A and B are the same model with the same elicitation and read-out method")
     return out

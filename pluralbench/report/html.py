@@ -143,21 +143,21 @@ def _value_cell(cell: Cell | None) -> str:
     ci = ""
     if cell.ci_low is not None and cell.ci_high is not None:
         ci = f'<span class="ci">[{fmt(cell.ci_low)}, {fmt(cell.ci_high)}]</span>'
-    tip = f"n={cell.n} · {cell.provenance['elicitation']} · run {cell.run_id}"
+    tip = f"n={cell.n} · {cell.provenance['elicitation']} · {cell.provenance['method']} · run {cell.run_id}"
     return f'<td data-sort="{cell.value!r}" title="{_attr(tip)}">{fmt(cell.value)}{ci}</td>'
 
 
 def _objectives_table(columns: list[Column]) -> list[str]:
     out = ['<h2>Objectives</h2><table class="meta"><thead>'
            "<tr><th>objective</th><th>task</th><th>metric</th><th>better</th>"
-           "<th>elicitation</th><th>data</th><th>judge</th></tr></thead><tbody>"]
+           "<th>elicitation</th><th>read-out</th><th>data</th><th>judge</th></tr></thead><tbody>"]
     for c in columns:
         o, p = c.objective, c.provenance
         mixed = f" (mixed: {', '.join(c.mixed)})" if c.mixed else ""
         judges = ", ".join(v for v in p["judge"] if v != "None") or "none"
         out.append("<tr>" + "".join(f'<td class="model">{escape(x)}</td>' for x in (
             o.label + mixed, o.task, o.metric_path, o.direction, ", ".join(p["elicitation"]) or MISSING,
-            ", ".join(p["data"]) or MISSING, judges)) + "</tr>")
+            ", ".join(p["method"]) or MISSING, ", ".join(p["data"]) or MISSING, judges)) + "</tr>")
     out.append("</tbody></table>")
     return out
 

@@ -1,6 +1,6 @@
 """Build a leaderboard from finished runs and a spec: cells with CIs, Pareto layers, re-rankings.
 
-A column never mixes runs whose provenance differs (elicitation, judge, task version, data) unless
+A column never mixes runs whose provenance differs (elicitation, read-out method, judge, task version, data) unless
 the spec allows it; a model lacking an objective gets a missing cell, which is never read as zero.
 """
 from __future__ import annotations
@@ -15,7 +15,9 @@ from pluralbench.report.pareto import pareto_layers
 from pluralbench.report.results import RunResult
 from pluralbench.report.spec import Commensurator, LeaderboardSpec, Objective
 
-PROVENANCE_KEYS = ("elicitation", "judge", "task_version", "data")
+# The read-out method is provenance like the prompt format: one model's runs of one task read out two
+# ways are two candidates for a cell (refused unless `where:` picks one), never merged into one.
+PROVENANCE_KEYS = ("elicitation", "method", "judge", "task_version", "data")
 
 
 @dataclass
@@ -61,7 +63,7 @@ class Board:
 def _matches(run: RunResult, where: dict) -> bool:
     prov = run.provenance()
     for key, want in where.items():
-        if key == "elicitation" and prov["elicitation"] != want:
+        if key in ("elicitation", "method") and prov[key] != want:
             return False
         if key == "judge" and prov["judge"] != want and not (prov["judge"] or "").startswith(want + " ("):
             return False

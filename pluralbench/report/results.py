@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from pluralbench.core.files import strict_json_loads
+from pluralbench.elicitation import DEFAULT_METHOD
 from pluralbench.errors import UserError
 from pluralbench.hashing import sha256_json
 from pluralbench.schemas import IncompatibleResults, check_schema_version, validate
@@ -30,6 +31,11 @@ class RunResult:
         return self.metrics["model"]["spec"]
 
     @property
+    def method(self) -> str:
+        """The read-out method (`--elicit`); runs made before the method axis used the default, logprob."""
+        return (self.metrics.get("elicitation_method") or {}).get("spec", DEFAULT_METHOD)
+
+    @property
     def model_key(self) -> tuple[str, str]:
         return (self.metrics["model"]["spec"], self.metrics["model"]["fingerprint_id"])
 
@@ -38,6 +44,7 @@ class RunResult:
         judge = self.metrics.get("parameters", {}).get("judge")
         return {
             "elicitation": self.metrics["elicitation"],
+            "method": self.method,
             "judge": judge_label(judge),
             "task_version": self.metrics["task"]["version"],
             "data": f"{self.metrics['task']['data_sha256'][:12]} x{self.metrics['counts']['items']}",

@@ -56,7 +56,7 @@ def to_csv(board: Board) -> str:
     header = ["model", "fingerprint_id", "pareto_layer"]
     for c in board.columns:
         o = c.objective.name
-        header += [o, f"{o}_ci_low", f"{o}_ci_high", f"{o}_n", f"{o}_elicitation", f"{o}_run_id"]
+        header += [o, f"{o}_ci_low", f"{o}_ci_high", f"{o}_n", f"{o}_elicitation", f"{o}_method", f"{o}_run_id"]
     for f in board.spec.commensurating:
         header += [f"{f.name}_score", f"{f.name}_rank"]
     writer.writerow(csv_row(header))
@@ -65,10 +65,10 @@ def to_csv(board: Board) -> str:
         for c in board.columns:
             cell = r.cells[c.objective.name]
             if cell is None:
-                line += ["", "", "", "", "", ""]
+                line += ["", "", "", "", "", "", ""]
             else:
                 line += [csv_number(cell.value), csv_number(cell.ci_low), csv_number(cell.ci_high), cell.n,
-                         cell.provenance["elicitation"], cell.run_id]
+                         cell.provenance["elicitation"], cell.provenance["method"], cell.run_id]
         for f in board.spec.commensurating:
             line += [csv_number(r.scores.get(f.name)), "" if r.ranks.get(f.name) is None else r.ranks[f.name]]
         writer.writerow(csv_row(line))
@@ -99,15 +99,16 @@ def to_markdown(board: Board) -> str:
               "was not measured on (never counted as zero). Pareto layer 1: no other model is at least as good on "
               "every objective and better on one; layers compare point estimates, and models measured on different "
               "objectives are not compared.", ""]
-    lines += ["## Objectives", "", "| objective | task | metric | better | elicitation | data | judge |",
-              "|---|---|---|---|---|---|---|"]
+    lines += ["## Objectives", "", "| objective | task | metric | better | elicitation | read-out | data | judge |",
+              "|---|---|---|---|---|---|---|---|"]
     for c in board.columns:
         o = c.objective
         prov = c.provenance
         mixed = f" (mixed: {', '.join(c.mixed)}, allowed by the spec)" if c.mixed else ""
         lines.append("| " + " | ".join([
             md_escape(o.label) + mixed, md_escape(o.task), md_escape(o.metric_path), o.direction,
-            md_escape(", ".join(prov["elicitation"]) or MISSING), md_escape(", ".join(prov["data"]) or MISSING),
+            md_escape(", ".join(prov["elicitation"]) or MISSING), md_escape(", ".join(prov["method"]) or MISSING),
+            md_escape(", ".join(prov["data"]) or MISSING),
             md_escape(", ".join(v for v in prov["judge"] if v != "None") or "none")]) + " |")
     if spec.commensurating:
         lines += ["", "## Commensurating functions", ""]

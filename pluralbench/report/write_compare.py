@@ -70,9 +70,9 @@ def _md_header(result: dict, label_a: str, label_b: str) -> list[str]:
     a, b, task = result["a"], result["b"], result["task"]
     out = [f"# Comparison on {md_escape(task['name'])} (v{task['version']})", "",
            f"- **A**: {md_escape(label_a)} — {code_span(a['model'])}, elicitation {a['elicitation']}, "
-           f"run {code_span(a['run_id'])}",
+           f"read-out {code_span(a['elicitation_method'])}, run {code_span(a['run_id'])}",
            f"- **B**: {md_escape(label_b)} — {code_span(b['model'])}, elicitation {b['elicitation']}, "
-           f"run {code_span(b['run_id'])}",
+           f"read-out {code_span(b['elicitation_method'])}, run {code_span(b['run_id'])}",
            f"- data sha256 `{task['data_sha256'][:16]}…`; {result['pairing']['paired_rows']} paired items",
            f"- differences are **B − A**; 95% CIs bootstrap {result['parameters']['bootstrap']['resamples']} "
            f"resamples over prompts; p-values: {result['parameters']['test']} signed-rank/paired test over prompts "

@@ -21,14 +21,16 @@ def utc_now() -> str:
 
 def metrics_document(rid: str, task: Task, data_sha256: str, model_spec: str, fingerprint_id: str, elicitation: str,
                      parameters: dict, scored_metrics: dict, *, judge: dict | None = None,
-                     source: dict | None = None) -> dict:
-    """metrics.json: what was run, who judged it or where its predictions came from, then the numbers."""
+                     source: dict | None = None, method: dict | None = None) -> dict:
+    """metrics.json: what was run (the prompt format as `elicitation`, the read-out method and what it
+    fitted as `elicitation_method`), who judged it or where its predictions came from, then the numbers."""
     head = {
         "schema_version": SCHEMA_VERSION,
         "run_id": rid,
         "task": {"name": task.name, "version": task.version, "family": task.family, "data_sha256": data_sha256},
         "model": {"spec": model_spec, "fingerprint_id": fingerprint_id},
         "elicitation": elicitation,
+        "elicitation_method": method,
         "parameters": parameters,
     }
     if judge is not None:

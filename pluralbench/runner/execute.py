@@ -13,12 +13,12 @@ from typing import Any
 from pluralbench.core.files import write_json
 from pluralbench.core.records import ModelRequest
 from pluralbench.data import Dataset, LoadContext, load_task_data
-from pluralbench.elicitation import Elicitation, get_method
+from pluralbench.elicitation import DEFAULT_METHOD, Elicitation, get_method
 from pluralbench.errors import UserError
 from pluralbench.hashing import result_file_hashes
 from pluralbench.models.base import ModelAdapter
 from pluralbench.provenance import environment
-from pluralbench.runner.asks import expand, outputs_from_stored
+from pluralbench.runner.asks import expand, finalize, outputs_from_stored
 from pluralbench.runner.cache import ResponseCache
 from pluralbench.runner.documents import (
     data_record,
@@ -32,6 +32,7 @@ from pluralbench.runner.documents import (
 from pluralbench.runner.inference import UniqueRequests, answer_requests, unique_requests
 from pluralbench.runner.journal import Journal
 from pluralbench.runner.long_prompts import DEFAULT_POLICY, LongPromptReport, apply_long_prompt_policy
+from pluralbench.runner.method_axis import method_identity, method_record
 from pluralbench.runner.rundir import RunLock, make_run_dir, run_id
 from pluralbench.runner.shard import Shard
 from pluralbench.taskfile import Task
@@ -43,7 +44,8 @@ class RunOptions:
     data_dir: Path | None
     cache_dir: Path | None  # None disables the shared response cache (the run's journal still resumes)
     seed: int = 0
-    elicitation: str = "auto"
+    elicitation: str = "auto"  # the prompt format (--prompt-format): auto, completion or chat
+    method: str = DEFAULT_METHOD  # the read-out (--elicit), `name[:argument]`
     limit: int | None = None
     batch_size: int | None = None
     judge_direction: str | None = None  # overrides a judged task's `direction` param
@@ -101,10 +103,13 @@ def prepare_task(task: Task, opts: RunOptions) -> PreparedTask:
 
 
 def run_identity(fingerprint: dict, task: Task, data_sha256: str, limit, elicitation: str, seed: int,
-                 shard: Shard | None) -> dict:
-    """What the run id hashes. An unsharded run's identity is unchanged by the shard feature."""
+                 shard: Shard | None, method: dict | None = None) -> dict:
+    """What the run id hashes. An unsharded run's identity is unchanged by the shard feature, and a
+    `logprob` run's by the method axis (method_axis.method_identity is None for it)."""
     identity = {"model": fingerprint, "task": [task.name, task.version, task.file_sha256], "data": data_sha256,
                 "limit": limit, "elicitation": elicitation, "seed": seed}
+    if method is not None:
+        identity["elicitation_method"] = method
     if shard is not None:
         identity["shard"] = [shard.index, shard.count]
     return identity
@@ -119,7 +124,9 @@ class RunPlan:
     dataset: Dataset  # the items the long-prompt policy kept
     elicitation: str  # resolved: chat or completion
     fingerprint: dict
-    method: Elicitation  # how option distributions are read out (log-prob)
+    method: Elicitation  # how option distributions are read out (--elicit)
+    method_spec: str  # its `name[:argument]`
+    references: list[list]  # each kept ask's human distribution or None (family.references), for finalize
     asks: list[list]  # each kept item's asks
     sizes: list[list[int]]  # how many requests each ask took
     per_item: list[list[ModelRequest]]  # each kept item's requests, truncated if the policy did so
@@ -133,18 +140,21 @@ def plan_run(prepared: PreparedTask, adapter: ModelAdapter, model_spec: str, opt
     family = prepared.task.family_impl()
     elicitation = resolve_elicitation(opts.elicitation, adapter)
     fingerprint = adapter.fingerprint()
-    method = get_method()
+    method = get_method(opts.method, seed=opts.seed)
+    method.supports(adapter)  # refused in one line before any model work
     dataset, asks, sizes, per_item, long_prompts = _fitting_requests(prepared, family, method, adapter, elicitation,
                                                                      opts.on_long_prompt)
-    identity = run_identity(fingerprint, prepared.task, dataset.sha256, opts.limit, elicitation, opts.seed, opts.shard)
+    references = family.references(prepared.task, dataset.items)
+    identity = run_identity(fingerprint, prepared.task, dataset.sha256, opts.limit, elicitation, opts.seed, opts.shard,
+                            method_identity(opts.method, method))
     if long_prompts.acted:  # a different set of items (or prompts) is a different run
         identity["long_prompts"] = long_prompts.identity()
     task, judge_info = _judged_task(family, prepared.task, judge, opts.judge_direction)
     if judge_info is not None:
         # Scores from different judges or directions are different numbers: never one run directory.
         identity["judge"] = {"fingerprint": judge.fingerprint(), "direction": judge_info["direction"]}
-    return RunPlan(task, family, dataset, elicitation, fingerprint, method, asks, sizes, per_item, long_prompts,
-                   judge_info, run_id(task.name, model_spec, identity))
+    return RunPlan(task, family, dataset, elicitation, fingerprint, method, opts.method, references, asks, sizes,
+                   per_item, long_prompts, judge_info, run_id(task.name, model_spec, identity))
 
 
 def _fitting_requests(prepared: PreparedTask, family, method: Elicitation, adapter: ModelAdapter, elicitation: str,
@@ -191,9 +201,11 @@ def run_task(prepared: PreparedTask, adapter: ModelAdapter, model_spec: str, opt
         outputs, judgements, seconds = _item_outputs(plan, requests, journal, cache, counts, adapter, opts, judge,
                                                      run_dir, progress_stream)
         t_score = time.perf_counter()
+        outputs, fitted = finalize(plan.asks, outputs, plan.references, plan.method)  # calibration fits here
+        manifest["elicitation_method"] = method_record(plan.method_spec, plan.method, fitted)
         scored = plan.family.score(plan.task, plan.dataset.items, outputs, seed=opts.seed, judgements=judgements)
         seconds["scoring"] = time.perf_counter() - t_score
-        metrics = _metrics(plan, model_spec, adapter, manifest["metric_parameters"], scored.metrics)
+        metrics = _metrics(plan, model_spec, adapter, manifest, scored.metrics)
         write_requests(run_dir, plan.dataset.items, requests.keys)
         write_scored(run_dir, scored.samples, metrics)
         seconds["total"] = time.perf_counter() - t_start
@@ -218,6 +230,7 @@ def _running_manifest(plan: RunPlan, prepared: PreparedTask, adapter: ModelAdapt
         "data": data_record(plan.dataset, prepared.total_items, len(plan.dataset.items), opts.limit),
         "elicitation": {"requested": opts.elicitation, "resolved": plan.elicitation,
                         "answer_prefix": plan.task.prompt.get("answer_prefix")},
+        "elicitation_method": method_record(plan.method_spec, plan.method, None),
         "seed": opts.seed,
         "batch_size": opts.batch_size or adapter.default_batch_size,
         "metric_parameters": metric_params,
@@ -278,9 +291,10 @@ def _judge(plan: RunPlan, outputs, judge, run_dir: Path, cache, counts: dict, op
     return Judgements(scores, plan.judge_info, judge_counts)
 
 
-def _metrics(plan: RunPlan, model_spec: str, adapter: ModelAdapter, parameters: dict, scored_metrics: dict) -> dict:
+def _metrics(plan: RunPlan, model_spec: str, adapter: ModelAdapter, manifest: dict, scored_metrics: dict) -> dict:
     metrics = metrics_document(plan.rid, plan.task, plan.dataset.sha256, model_spec, adapter.fingerprint_id(),
-                               plan.elicitation, parameters, scored_metrics, judge=plan.judge_info)
+                               plan.elicitation, manifest["metric_parameters"], scored_metrics, judge=plan.judge_info,
+                               method=manifest["elicitation_method"])
     if plan.long_prompts.acted:  # never silent: the numbers cover fewer (or shortened) items
         metrics["long_prompts"] = plan.long_prompts.to_json()
     return metrics

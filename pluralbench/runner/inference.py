@@ -16,17 +16,13 @@ from pluralbench.models.base import ModelAdapter
 from pluralbench.runner.batch_plan import plan_batches
 from pluralbench.runner.cache import ResponseCache, cache_key
 from pluralbench.runner.journal import Journal
-from pluralbench.runner.model_calls import call_model
+from pluralbench.runner.model_calls import call_model, render_request
 
 
 @dataclass
 class UniqueRequests:
     keys: list[list[str]]  # each item's request keys, in request order
     unique: dict[str, tuple[ModelRequest, Rendered]]  # one entry per key, in first-asked order
-
-
-def render(adapter: ModelAdapter, req: ModelRequest, elicitation: str) -> Rendered:
-    return adapter.render_request(req, elicitation)
 
 
 def unique_requests(adapter: ModelAdapter, per_item: list[list[ModelRequest]], elicitation: str,
@@ -37,7 +33,7 @@ def unique_requests(adapter: ModelAdapter, per_item: list[list[ModelRequest]], e
         for req in reqs:
             if req in key_of:
                 continue
-            rendered = render(adapter, req, elicitation)
+            rendered = render_request(adapter, req, elicitation)
             key = cache_key(fingerprint, elicitation, rendered.key(), req.params_key())
             key_of[req] = key
             unique.setdefault(key, (req, rendered))

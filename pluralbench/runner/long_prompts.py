@@ -13,7 +13,7 @@ from dataclasses import dataclass, field, replace
 from pluralbench.core.records import ModelRequest
 from pluralbench.errors import UserError
 from pluralbench.models.base import ModelAdapter, Rendered
-from pluralbench.runner.inference import render
+from pluralbench.runner.model_calls import render_request
 
 POLICIES = ("skip", "truncate", "error")
 DEFAULT_POLICY = "skip"
@@ -63,7 +63,7 @@ def _truncate(adapter, req: ModelRequest, elicitation: str, limit: int) -> Model
     """The request with the fewest leading characters of its prompt removed that fits; None if none does."""
     def fits(cut: int) -> bool:
         shorter = replace(req, prompt=req.prompt[cut:])
-        n = _needed(adapter, shorter, render(adapter, shorter, elicitation))
+        n = _needed(adapter, shorter, render_request(adapter, shorter, elicitation))
         return n is not None and n <= limit
 
     lo, hi = 1, len(req.prompt)
@@ -92,7 +92,7 @@ def apply_long_prompt_policy(adapter: ModelAdapter, elicitation: str, task_name:
     for reqs in per_item:
         for req in reqs:
             if req not in sizes:
-                sizes[req] = _needed(adapter, req, render(adapter, req, elicitation))
+                sizes[req] = _needed(adapter, req, render_request(adapter, req, elicitation))
     known = [n for n in sizes.values() if n is not None]
     report.checked = len(known) == len(sizes)
     report.longest_tokens = max(known) if known else None

@@ -15,10 +15,10 @@ from pathlib import Path
 from pluralbench.core.files import write_json, write_jsonl
 from pluralbench.core.output_set import write_output_set
 from pluralbench.data import Dataset
-from pluralbench.elicitation import get_method
+from pluralbench.elicitation import DEFAULT_METHOD
 from pluralbench.errors import UserError
 from pluralbench.hashing import result_file_hashes
-from pluralbench.runner.asks import expand, outputs_from_stored
+from pluralbench.runner.asks import expand, finalize, outputs_from_stored
 from pluralbench.runner.documents import (
     REQUESTS_FILE,
     metrics_document,
@@ -29,6 +29,7 @@ from pluralbench.runner.documents import (
 )
 from pluralbench.runner.execute import RunOptions, prepare_task, run_identity
 from pluralbench.runner.journal import Journal
+from pluralbench.runner.method_axis import method_from_record, method_identity, method_record
 from pluralbench.runner.rundir import RunLock, make_run_dir, run_id
 from pluralbench.runner.shard import Shard
 from pluralbench.schemas import check_schema_version
@@ -41,6 +42,7 @@ _MUST_AGREE = {
     "data": lambda m: m["data"]["sha256"],
     "limit": lambda m: m["data"]["limit"],
     "elicitation": lambda m: m["elicitation"]["resolved"],
+    "elicitation method": lambda m: (m.get("elicitation_method") or {}).get("spec", DEFAULT_METHOD),
     "seed": lambda m: m["seed"],
     "shard count": lambda m: m["shard"]["count"],
     "metric parameters": lambda m: m["metric_parameters"],
@@ -115,16 +117,18 @@ def merge_shards(paths: list[Path], output: Path, data_dir: Path | None, argv: l
     first = shards[0].manifest
     task, dataset = _shards_data(first, output, data_dir)
     keys_of, stored = _stored_answers(shards, dataset)
-    scored = _rescore(task, dataset, keys_of, stored, first["seed"])
+    spec, method = method_from_record(first.get("elicitation_method"), first["seed"])
+    scored, fitted = _rescore(task, dataset, keys_of, stored, first["seed"], method)
 
     model = first["model"]
     elicitation = first["elicitation"]["resolved"]
     identity = run_identity(model["fingerprint"], task, dataset.sha256, first["data"]["limit"], elicitation,
-                            first["seed"], None)
+                            first["seed"], None, method_identity(spec, method))
     rid = run_id(task.name, model["spec"], identity)
+    record = method_record(spec, method, fitted)
     metrics = metrics_document(rid, task, dataset.sha256, model["spec"], model["fingerprint_id"], elicitation,
-                               first["metric_parameters"], scored.metrics)
-    manifest = _merged_manifest(rid, shards, len(dataset.items), argv)
+                               first["metric_parameters"], scored.metrics, method=record)
+    manifest = _merged_manifest(rid, shards, len(dataset.items), argv) | {"elicitation_method": record}
 
     def write(staging: Path) -> dict[str, Path]:
         write_jsonl(staging / "journal.jsonl", [{"key": k, "output": v} for k, v in stored.items()])
@@ -188,18 +192,19 @@ def _damage_note(journal: Journal) -> str:
     return f" ({journal.path} line {lines} is damaged: not a journal record)"
 
 
-def _rescore(task: Task, dataset: Dataset, keys_of: dict[str, list[str]], stored: dict, seed: int):
-    """The family's score over all items, from the stored answers, as an unsharded run scores them."""
+def _rescore(task: Task, dataset: Dataset, keys_of: dict[str, list[str]], stored: dict, seed: int, method):
+    """-> (the family's score over all items, from the stored answers, as an unsharded run scores them; what
+    the method fitted on all items together, as an unsharded run fits it)."""
     family = task.family_impl()
     if family.uses_judge:
         # Judge scores live in each shard's own judgement journal; rescoring them together is not built yet.
         raise UserError(f"task {task.name} is scored by a judge: merging its shards is not supported; run it unsharded")
-    method = get_method()
     asks = family.requests(task, dataset.items)
     per_item, sizes = expand(asks, method)
     outputs = outputs_from_stored(asks, sizes, per_item, [keys_of[item["id"]] for item in dataset.items], stored,
                                   method)
-    return family.score(task, dataset.items, outputs, seed=seed)
+    outputs, fitted = finalize(asks, outputs, family.references(task, dataset.items), method)
+    return family.score(task, dataset.items, outputs, seed=seed), fitted
 
 
 def _merged_manifest(rid: str, shards: list[ShardRun], items: int, argv: list[str]) -> dict:

@@ -17,7 +17,8 @@ from pluralbench.runner.batch_plan import plan_batches
 
 
 def render_request(adapter: ModelAdapter, req: ModelRequest, elicitation: str) -> Rendered:
-    return adapter.render(req.prompt, elicitation, req.answer_prefix)
+    """One rendering rule for runs and in-memory answers (models/base.py ModelAdapter.render_request)."""
+    return adapter.render_request(req, elicitation)
 
 
 def call_model(adapter: ModelAdapter, op: str, rendered: list[Rendered], requests: list[ModelRequest]) -> list:

@@ -15,6 +15,7 @@ from pluralbench.core.files import write_json
 from pluralbench.data import load_task_data
 from pluralbench.data.files import read_json, read_text
 from pluralbench.data.loading import call_loader
+from pluralbench.elicitation import DEFAULT_METHOD
 from pluralbench.errors import DataError, UserError
 from pluralbench.hashing import result_file_hashes, sha256_file
 from pluralbench.provenance import environment
@@ -121,6 +122,17 @@ def load_predictions(task: Task, path: Path, data_dir: Path | None):
     return dataset, items, predictions, facts
 
 
+def external_method(facts: dict, path: Path) -> dict:
+    """The read-out of scored predictions: the original run's (its samples are already read out, and
+    calibrated if it was; nothing is fitted again), else `external` (made elsewhere, method unknown)."""
+    if not facts.get("original_run"):
+        return {"spec": "external", "name": "external", "settings": {}, "fitted": None}
+    recorded = json.loads((path.parent / "manifest.json").read_text(encoding="utf-8")).get("elicitation_method")
+    # A run made before the method axis used the default.
+    return recorded or {"spec": DEFAULT_METHOD, "name": DEFAULT_METHOD, "settings": {"method": DEFAULT_METHOD},
+                        "fitted": {}}
+
+
 def score_file(task: Task, path: Path, *, output: Path, data_dir: Path | None, seed: int = 0,
                argv: list[str] | None = None) -> RunSummary:
     t0 = time.perf_counter()
@@ -140,8 +152,9 @@ def score_file(task: Task, path: Path, *, output: Path, data_dir: Path | None, s
         params = family.metric_parameters(task)
         source = {"kind": "predictions", "path": str(path.resolve()), "sha256": sha} | facts
         elicitation = (facts.get("original_run") or {}).get("elicitation") or "external"
+        method = external_method(facts, path)
         metrics = metrics_document(rid, task, dataset.sha256, f"predictions:{path.name}", sha[:24], elicitation, params,
-                                   scored.metrics, source=source)
+                                   scored.metrics, source=source, method=method)
         now = utc_now()
         manifest = manifest_head(rid) | {
             "status": "complete",
@@ -152,6 +165,7 @@ def score_file(task: Task, path: Path, *, output: Path, data_dir: Path | None, s
             "task": task_record(task),
             "data": data_record(dataset, len(dataset.items), len(items), None),
             "elicitation": {"requested": "external", "resolved": elicitation, "answer_prefix": None},
+            "elicitation_method": method,
             "seed": seed,
             "metric_parameters": params,
             "environment": environment(),

@@ -116,3 +116,18 @@ def test_generation_through_the_server(server_adapter):
     # A stop sequence is honoured by the server: cut at the first space after the first word.
     [short] = server_adapter.generate([chat], GenerationSettings(max_new_tokens=12, stop=(" ",)))
     assert " " not in short.strip() and texts[0].lstrip().startswith(short.strip())
+
+
+def test_a_read_out_the_server_cannot_serve_is_refused_before_any_request(llama_server, shared_data, tmp_path,
+                                                                           monkeypatch, capsys):
+    """`sequence` needs the log-probabilities of given text, which an OpenAI-compatible server does not report:
+    refused in one line, exit 2, with no run directory and no request sent."""
+    monkeypatch.setenv("PLURALBENCH_CACHE", str(tmp_path / "cache"))
+    spec = f"openai:smollm2,base_url={llama_server.base_url}"
+    code = main(["run", "--model", spec, "--tasks", TASK, "--limit", "2", "--elicit", "logprob,sequence",
+                 "--data-dir", str(shared_data), "--output", str(tmp_path / "out"), "--no-progress"])
+    errors = [line for line in capsys.readouterr().err.splitlines() if line.startswith("pluralbench: error:")]
+    assert code == 2 and len(errors) == 1
+    assert "elicitation method 'sequence' is not supported by model kind 'openai'" in errors[0]
+    assert "prompt log-probabilities" in errors[0] or "log-probabilities of given text" in errors[0]
+    assert not (tmp_path / "out").exists() or not any((tmp_path / "out").iterdir())  # not even the logprob run

@@ -583,6 +583,31 @@ def case_bad_shard(ctx):
 
 
 @case()
+def case_elicit_unknown_method(ctx):
+    return ctx.run_task(good_rows(), "--elicit", "logprob,nope"), ["unknown elicitation method 'nope'", "sampled"]
+
+
+@case()
+def case_elicit_sampled_zero(ctx):
+    return ctx.run_task(good_rows(), "--elicit", "sampled:0"), ["sampled:0", "at least 2 samples"]
+
+
+@case()
+def case_elicit_sampled_not_a_number(ctx):
+    return ctx.run_task(good_rows(), "--elicit", "sampled:x"), ["sampled:x", "number of samples"]
+
+
+@case()
+def case_elicit_argument_to_a_method_without_one(ctx):
+    return ctx.run_task(good_rows(), "--elicit", "logprob:3"), ["'logprob' takes no argument"]
+
+
+@case()
+def case_elicit_method_named_twice(ctx):
+    return ctx.run_task(good_rows(), "--elicit", "sampled:20, sampled: 20"), ["sampled:20 named twice"]
+
+
+@case()
 def case_cache_is_not_a_database(ctx):
     cache = ctx.tmp / "cache"
     cache.mkdir()

@@ -1,0 +1,58 @@
+"""A `sampled:N` run killed with SIGKILL mid-way resumes without drawing a finished prompt's samples
+again: every journalled prompt is answered from the journal, each key is journalled once."""
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections import Counter
+
+import pytest
+
+from conftest import run_cli
+
+
+def command(shared_data, output):
+    return ["run", "--model", "embedded:smollm2-135m-instruct", "--tasks", "distributional_globalopinionqa",
+            "--elicit", "sampled:3", "--limit", "8", "--batch-size", "1", "--data-dir", str(shared_data),
+            "--output", str(output), "--no-progress"]
+
+
+def journal_keys(output) -> list[str]:
+    found = list(output.glob("*/journal.jsonl"))
+    if not found:
+        return []
+    return [json.loads(line)["key"] for line in found[0].read_text().splitlines() if line.strip()]
+
+
+@pytest.mark.model
+@pytest.mark.shared_data
+def test_sigkill_in_a_sampled_run_then_resume(tmp_path, isolated_env, shared_data):
+    env = dict(isolated_env, OMP_NUM_THREADS="1")
+    output = tmp_path / "killed"
+    proc = subprocess.Popen([sys.executable, "-m", "pluralbench", *command(shared_data, output)], env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL)
+    deadline = time.time() + 600
+    while len(journal_keys(output)) < 2 and time.time() < deadline and proc.poll() is None:
+        time.sleep(0.05)
+    assert proc.poll() is None, "the run finished before it could be killed"
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    finished = journal_keys(output)
+    assert len(finished) >= 2
+    run_dir = next(output.iterdir())
+    assert json.loads((run_dir / "manifest.json").read_text())["status"] == "running"
+
+    # A fresh response cache: only the journal can spare the finished prompts.
+    resumed = run_cli(command(shared_data, output), env=dict(env, PLURALBENCH_CACHE=str(tmp_path / "cache2")))
+    assert resumed.returncode == 0, resumed.stderr
+    manifest = json.loads((run_dir / "manifest.json").read_text())
+    counts = manifest["counts"]
+    assert counts["journal_hits"] == len(finished)
+    assert counts["model_calls"] == counts["unique_requests"] - len(finished)
+    per_key = Counter(journal_keys(output))
+    assert len(per_key) == counts["unique_requests"] and set(per_key.values()) == {1}  # no prompt sampled twice
+    assert manifest["elicitation_method"]["spec"] == "sampled:3"
+    fitted = manifest["elicitation_method"]["fitted"]
+    assert fitted["samples"] == 3 * counts["unique_requests"]

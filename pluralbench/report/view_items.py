@@ -46,23 +46,26 @@ def human_series(sample: dict) -> dict[str, list]:
 
 def model_series(sample: dict) -> tuple[dict[str, list], dict[str, float]]:
     """The model's distributions by name, and the option mass each covered: the row's own, per weight
-    (trade-offs), and per block of nested predictions (steering styles, answer modes)."""
+    (trade-offs), and each nested prediction (the unsteered answer, steering styles, answer modes)."""
     dists, mass = {}, {}
-    if _is_distribution(sample.get("model_distribution")):
-        dists["model"] = sample["model_distribution"]
-    if isinstance(sample.get("covered_mass"), (int, float)):
-        mass["model"] = sample["covered_mass"]
+    _add_prediction(dists, mass, "model", sample)
     if isinstance(sample.get("model_distributions"), dict):
         dists.update({str(k): v for k, v in sample["model_distributions"].items() if _is_distribution(v)})
     for key, block in sample.items():
         if not isinstance(block, dict) or key in _SHOWN:
             continue
+        _add_prediction(dists, mass, str(key), block)
         for name, inner in block.items():
-            if isinstance(inner, dict) and _is_distribution(inner.get("model_distribution")):
-                dists[str(name)] = inner["model_distribution"]
-                if isinstance(inner.get("covered_mass"), (int, float)):
-                    mass[str(name)] = inner["covered_mass"]
+            if isinstance(inner, dict):
+                _add_prediction(dists, mass, str(name), inner)
     return dists, mass
+
+
+def _add_prediction(dists: dict, mass: dict, name: str, block: dict) -> None:
+    if _is_distribution(block.get("model_distribution")):
+        dists[name] = block["model_distribution"]
+        if isinstance(block.get("covered_mass"), (int, float)):
+            mass[name] = block["covered_mass"]
 
 
 def numeric_metrics(sample: dict) -> dict[str, float]:
@@ -76,7 +79,9 @@ def extras(sample: dict) -> dict:
     for key, value in sample.items():
         if key in _SHOWN or key in _NOISE:
             continue
-        out[key] = _without_noise(value)
+        kept = _without_noise(value)
+        if kept != {}:  # a nested prediction whose every field is drawn as bars
+            out[key] = kept
     metrics = sample.get("metrics") or {}
     other = {k: v for k, v in metrics.items() if k not in numeric_metrics(sample)}
     if other:

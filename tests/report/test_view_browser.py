@@ -121,7 +121,7 @@ def test_lists_worst_first_searches_filters_and_draws_bars(runs, browser, shared
 
     # One item: its question, its options, and bars as wide as the numbers; both prompt formats shown together.
     target = expected[0]
-    browser.find_element(By.CSS_SELECTOR, f"#items tbody tr[data-item] td.id").click()
+    browser.find_element(By.CSS_SELECTOR, "#items tbody tr[data-item] td.id").click()
     panel = browser.find_element(By.ID, "item")
     assert data[target["id"]]["question"].split("\n")[0] in panel.find_element(By.CSS_SELECTOR, ".question").text
     assert [e.text.split(". ", 1)[1] for e in panel.find_elements(By.CSS_SELECTOR, ".option-text")] == target["options"]

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from pluralbench.report.results import RunResult, read_samples
-from pluralbench.report.view_items import extras, human_series, model_series, numeric_metrics, rounded
+from pluralbench.report.view_items import extras, human_series, item_options, model_series, numeric_metrics, rounded
 from pluralbench.report.view_questions import question_of, question_texts
 
 
@@ -89,12 +89,12 @@ def _item(data: BrowserData, task: str, sample: dict, questions: dict[str, str])
     key = (task, str(sample["id"]))
     if key not in data.item_index:
         question = question_of(sample) or questions.get(str(sample["id"]))
-        options = sample.get("options") if isinstance(sample.get("options"), list) else []
+        options = item_options(sample)
         group = sample.get("group")
         data.item_index[key] = len(data.items)
         data.items.append({"id": str(sample["id"]), "task": task, "group": None if group is None else str(group),
                            "q": None if question is None else data.texts(question),
-                           "o": data.option_sets([str(o) for o in options]), "h": rounded(human_series(sample))})
+                           "o": data.option_sets(options), "h": rounded(human_series(sample))})
     return data.item_index[key]
 
 

@@ -44,28 +44,52 @@ def human_series(sample: dict) -> dict[str, list]:
     return series
 
 
-def model_series(sample: dict) -> tuple[dict[str, list], dict[str, float]]:
-    """The model's distributions by name, and the option mass each covered: the row's own, per weight
-    (trade-offs), and each nested prediction (the unsteered answer, steering styles, answer modes)."""
-    dists, mass = {}, {}
-    _add_prediction(dists, mass, "model", sample)
-    if isinstance(sample.get("model_distributions"), dict):
-        dists.update({str(k): v for k, v in sample["model_distributions"].items() if _is_distribution(v)})
+def item_options(sample: dict) -> list[str]:
+    """The row's options, or (families that ask in several orders) those of its first nested prediction."""
+    if isinstance(sample.get("options"), list):
+        return [str(o) for o in sample["options"]]
+    for block in _nested_predictions(sample):
+        if isinstance(block[1].get("options"), list):
+            return [str(o) for o in block[1]["options"]]
+    return []
+
+
+def _nested_predictions(sample: dict) -> list[tuple[str, dict]]:
+    """(name, block) of each nested prediction: the unsteered answer, steering styles, answer modes, orders."""
+    found = []
     for key, block in sample.items():
         if not isinstance(block, dict) or key in _SHOWN:
             continue
-        _add_prediction(dists, mass, str(key), block)
-        for name, inner in block.items():
-            if isinstance(inner, dict):
-                _add_prediction(dists, mass, str(name), inner)
+        found.append((str(key), block))
+        found.extend((str(name), inner) for name, inner in block.items() if isinstance(inner, dict))
+    return found
+
+
+def model_series(sample: dict) -> tuple[dict[str, list], dict[str, float]]:
+    """The model's distributions by name, in the order of item_options, and the option mass each covered:
+    the row's own, per weight (trade-offs), and each nested prediction."""
+    dists, mass = {}, {}
+    options = item_options(sample)
+    _add_prediction(dists, mass, "model", sample, options)
+    if isinstance(sample.get("model_distributions"), dict):
+        dists.update({str(k): v for k, v in sample["model_distributions"].items() if _is_distribution(v)})
+    for name, block in _nested_predictions(sample):
+        _add_prediction(dists, mass, name, block, options)
     return dists, mass
 
 
-def _add_prediction(dists: dict, mass: dict, name: str, block: dict) -> None:
-    if _is_distribution(block.get("model_distribution")):
-        dists[name] = block["model_distribution"]
-        if isinstance(block.get("covered_mass"), (int, float)):
-            mass[name] = block["covered_mass"]
+def _add_prediction(dists: dict, mass: dict, name: str, block: dict, options: list[str]) -> None:
+    dist = block.get("model_distribution")
+    if not _is_distribution(dist):
+        return
+    own = block.get("options")
+    if isinstance(own, list) and [str(o) for o in own] != options:
+        if sorted(map(str, own)) != sorted(options) or len(own) != len(dist):
+            return  # options of its own that are not the item's: no bars can line up with them
+        dist = [dist[[str(o) for o in own].index(option)] for option in options]  # asked in another order
+    dists[name] = dist
+    if isinstance(block.get("covered_mass"), (int, float)):
+        mass[name] = block["covered_mass"]
 
 
 def numeric_metrics(sample: dict) -> dict[str, float]:

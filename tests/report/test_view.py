@@ -83,3 +83,14 @@ def test_no_runs_is_one_line_error(tmp_path):
     assert_user_error(run_cli(["view", str(tmp_path / "empty"), "--out", str(tmp_path / "page")]),
                       str(tmp_path / "empty"), "holds no run directories")
     assert not (tmp_path / "page").exists()
+
+
+def test_a_prediction_asked_in_another_order_is_drawn_in_the_items_order():
+    from pluralbench.report.view_items import item_options, model_series
+
+    row = {"id": "55", "orders": {
+        "to_do_first": {"options": ["Yes", "No"], "model_distribution": [0.6, 0.4], "covered_mass": 0.85},
+        "not_to_do_first": {"options": ["No", "Yes"], "model_distribution": [0.49, 0.51], "covered_mass": 0.9}}}
+    assert item_options(row) == ["Yes", "No"]
+    assert model_series(row) == ({"to_do_first": [0.6, 0.4], "not_to_do_first": [0.51, 0.49]},
+                                 {"to_do_first": 0.85, "not_to_do_first": 0.9})

@@ -73,6 +73,7 @@ def run_summary(run: RunResult, index: int) -> dict:
             "task": run.task, "task_version": m["task"]["version"], "family": m["task"]["family"],
             "model": run.model_spec, "fingerprint": m["model"]["fingerprint_id"],
             "prompt_format": m["elicitation"], "method": method_name(m), "headline": m["headline"],
+            "headline_value": overall.get(m["headline"]) if is_metric_value(overall.get(m["headline"])) else None,
             "overall": [(name, overall[name]) for name in names if is_metric_value(overall[name])],
             "counts": m.get("counts") or {}, "references": reference_blocks(m), "groups": group_tables(m),
             "data": m["task"]["data_sha256"][:12], "seed": run.manifest.get("seed")}

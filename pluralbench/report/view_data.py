@@ -58,14 +58,15 @@ def method_name(metrics: dict) -> str | None:
 
 
 def sort_metrics(run: RunResult, samples: list[dict]) -> list[tuple[str, str]]:
-    """(metric, direction) of every per-item number, the headline first: the list the browser sorts by."""
+    """(metric, direction) of every per-item number, the headline first: the list the browser sorts by. A
+    metric with no better direction (descriptive) is sorted like a lower-is-better one: largest first."""
     names: dict[str, None] = {}
     for sample in samples:
         names.update(dict.fromkeys(numeric_metrics(sample)))
     headline = run.metrics["headline"]
     ordered = ([headline] if headline in names else []) + [n for n in names if n != headline]
     overall = run.metrics.get("overall", {})
-    return [(n, (overall.get(n) or {}).get("direction") or "lower") for n in ordered]
+    return [(n, (overall.get(n) or {}).get("direction")) for n in ordered]
 
 
 def add_run(data: BrowserData, run: RunResult, data_dir: Path | None) -> str | None:

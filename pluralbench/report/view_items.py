@@ -55,13 +55,20 @@ def item_options(sample: dict) -> list[str]:
 
 
 def _nested_predictions(sample: dict) -> list[tuple[str, dict]]:
-    """(name, block) of each nested prediction: the unsteered answer, steering styles, answer modes, orders."""
+    """(name, block) of each nested mapping that may hold a prediction (the unsteered answer, steering styles,
+    answer modes, orders, conditions), named by its keys without the outermost container's."""
     found = []
+
+    def walk(block: dict, path: tuple, depth: int) -> None:
+        found.append((" · ".join(path[1:] or path), block))
+        if depth < 4:
+            for name, inner in block.items():
+                if isinstance(inner, dict):
+                    walk(inner, path + (str(name),), depth + 1)
+
     for key, block in sample.items():
-        if not isinstance(block, dict) or key in _SHOWN:
-            continue
-        found.append((str(key), block))
-        found.extend((str(name), inner) for name, inner in block.items() if isinstance(inner, dict))
+        if isinstance(block, dict) and key not in _SHOWN:
+            walk(block, (str(key),), 1)
     return found
 
 

@@ -44,7 +44,7 @@
     var names = Object.keys(groups).sort();
     fillSelect($('group'), [''].concat(names), ['all groups'].concat(names));
     fillSelect($('sort'), run.metrics.map(function(_, i){ return i; }),
-               run.metrics.map(function(m, i){ return m + (run.directions[i] === 'higher' ? ' (higher is better)' : ' (lower is better)'); }));
+               run.metrics.map(function(m, i){ var d = run.directions[i]; return m + (d ? ' (' + d + ' is better)' : ' (descriptive)'); }));
     $('metric-head').textContent = run.metrics.length ? run.metrics[0] : 'metric';
   }
 

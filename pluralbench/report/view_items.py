@@ -113,8 +113,8 @@ def extras(sample: dict) -> dict:
         kept = _without_noise(value)
         if kept != {}:  # a nested prediction whose every field is drawn as bars
             out[key] = kept
-    metrics = sample.get("metrics") or {}
-    other = {k: v for k, v in metrics.items() if k not in numeric_metrics(sample)}
+    numeric = numeric_metrics(sample)
+    other = {k: v for k, v in (sample.get("metrics") or {}).items() if k not in numeric}
     if other:
         out["metrics (other)"] = other
     _name_best_sentences(out, sample)

@@ -1,7 +1,6 @@
 """pluralbench view: one self-contained HTML page to browse finished runs item by item (opens from file://)."""
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 
@@ -27,8 +26,7 @@ def handle(args) -> int:
 
     refuse_foreign_files(args.out, "--out")
     runs, notes = discover_runs(args.paths)
-    data_dir = args.data_dir or (Path(os.environ["PLURALBENCH_DATA"]) if os.environ.get("PLURALBENCH_DATA") else None)
-    browser, question_notes = browser_data(runs, data_dir)
+    browser, question_notes = browser_data(runs, args.data_dir)
     page = render_view([run_summary(run, i) for i, run in enumerate(runs)], browser, notes + question_notes,
                        [str(p) for p in args.paths])
 

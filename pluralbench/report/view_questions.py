@@ -3,6 +3,7 @@ text is read back from the run's task data, found where the manifest says it was
 task file and the data still hash to what the run recorded (otherwise the text could be another item's)."""
 from __future__ import annotations
 
+import os
 from functools import lru_cache
 from pathlib import Path
 
@@ -34,9 +35,13 @@ def question_texts(run: RunResult, data_dir: Path | None) -> tuple[dict[str, str
 
 
 def _data_dir(source: dict, given: Path | None) -> Path | None:
-    """The data directory the run used: --data-dir when given, else the recorded file path less the task's
-    relative path (resolved later against the task file)."""
-    return given if given is not None else (Path(source["path"]) if source.get("path") else None)
+    """The data directory to read: --data-dir when given, else where the run read its data (the recorded
+    path, less the task's relative path: see _texts), else $PLURALBENCH_DATA."""
+    if given is not None:
+        return given
+    if source.get("path") and Path(source["path"]).exists():
+        return Path(source["path"])
+    return Path(os.environ["PLURALBENCH_DATA"]) if os.environ.get("PLURALBENCH_DATA") else None
 
 
 @lru_cache(maxsize=8)

@@ -136,7 +136,7 @@ def discover_runs(paths: list[Path]) -> tuple[list[RunResult], list[str]]:
 def read_samples(run_dir: Path) -> list[dict]:
     path = run_dir / "samples.jsonl"
     if not path.is_file():
-        raise UserError(f"{path}: missing (compare needs per-item samples)")
+        raise UserError(f"{path}: missing (reports need per-item samples)")
     rows = []
     for lineno, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
         try:

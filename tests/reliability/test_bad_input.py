@@ -376,6 +376,23 @@ def case_unknown_leaderboard_spec(ctx):
 
 
 @case()
+def case_view_no_runs(ctx):
+    (ctx.tmp / "empty").mkdir()
+    return ["view", ctx.tmp / "empty", "--out", ctx.tmp / "page"], [
+        str(ctx.tmp / "empty"), "holds no run directories"]
+
+
+@case()
+def case_view_samples_line_not_json(ctx):
+    run = ctx.tmp / "broken" / ctx.run_dir.name
+    shutil.copytree(ctx.run_dir, run)
+    lines = (run / "samples.jsonl").read_text().splitlines()
+    lines[1] = lines[1][:20]
+    (run / "samples.jsonl").write_text("\n".join(lines) + "\n")
+    return ["view", run, "--out", ctx.results / "board"], [str(run / "samples.jsonl"), "line 2", "not valid JSON"]
+
+
+@case()
 def case_distribution_negative(ctx):
     return ctx.run_task(bad_gold((0.6, -0.1, 0.5))), [GOQA, "row 1", "(id 2)", "field 'gold_distribution'",
                                                       "value 1 is negative (-0.1)"]

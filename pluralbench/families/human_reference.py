@@ -32,3 +32,8 @@ def variation_columns(models: list, humans: list) -> dict[str, np.ndarray]:
 def pair_scorer(fn, name: str, params: dict):
     """A declared distribution_pair metric as a reference-point scorer (vectorised where it can be)."""
     return lambda models, refs: evaluate_pairs(fn, name, models, refs, params)
+
+
+def joint_scorer(scorers: dict):
+    """{metric: (models, refs) -> values} as the reference-points block's one scorer."""
+    return lambda models, refs, rows: {name: scorer(models, refs) for name, scorer in scorers.items()}

@@ -25,6 +25,7 @@ from pluralbench.families.human_reference import (
     ASSUMED_RESPONDENTS_SCHEMA,
     REFERENCE_POINTS_RECORD,
     VARIATION_DIRECTIONS,
+    joint_scorer,
     pair_scorer,
     variation_scorers,
 )
@@ -136,7 +137,8 @@ class MultipleChoiceDistribution(OneQueryPerItem):
             "shuffled": "the model's own distribution under a random derangement of the options, seeded per prompt",
             "standard_metrics": _standard_record(p["metrics"]),
             "reference_points": REFERENCE_POINTS_RECORD,
-        } | ({"assumed_respondents": p["assumed_respondents"]} if "assumed_respondents" in p else {}) | {k: p[k] for k in ("prompt_style", "refusals") if k in p} | (
+        } | ({"assumed_respondents": p["assumed_respondents"]} if "assumed_respondents" in p else {}) | {
+            k: p[k] for k in ("prompt_style", "refusals") if k in p} | (
             {"separation": p["separation"]} if "separation" in p else {}) | (
             {"reference": p["reference"]} if "reference" in p else {})
 
@@ -172,7 +174,8 @@ class MultipleChoiceDistribution(OneQueryPerItem):
         all_baselines = blocks.baselines(list(range(len(rows))), True, baselines) if rows else {}
         metrics = _metrics_document(p, overall, all_baselines, groups, samples, n_items=len(items), n_scored=len(rows))
         metrics["reference_points"] = reference_points(
-            Humans([r.human for r in rows], assumed_respondents=p.get("assumed_respondents")), scorers, directions,
+            Humans([r.human for r in rows], assumed_respondents=p.get("assumed_respondents")), joint_scorer(scorers),
+            directions,
             resolution=resolution, clusters=[r.prompt_sha for r in rows], bootstrap=bootstrap_settings(p), seed=seed)
         metrics["counts"]["human_modal_ties"] = sum(_tied_top(r.human) for r in rows)
         return Scored(samples, metrics)
@@ -213,7 +216,8 @@ def _rows(items, predictions) -> tuple[list[dict], list[_Row]]:
 def _scorers(specs, fns, humans) -> dict:
     """The task's metrics, then the standard ones it does not name itself: (models, humans) -> value per row."""
     scorers = {m["name"]: pair_scorer(fns[m["name"]], m["metric"], m.get("params", {})) for m in specs}
-    standard = variation_scorers(humans) | {"most_likely_match": pair_scorer(most_likely_match, "most_likely_match", {})}
+    standard = variation_scorers(humans) | {
+        "most_likely_match": pair_scorer(most_likely_match, "most_likely_match", {})}
     return scorers | {k: v for k, v in standard.items() if k not in scorers}
 
 

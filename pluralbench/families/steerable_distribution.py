@@ -28,18 +28,23 @@ from pluralbench.elicitation.predictions import (
 from pluralbench.errors import UserError
 from pluralbench.families.base import Scored, TaskFamily
 from pluralbench.families.common import BOOTSTRAP_SCHEMA, NOTES_SCHEMA, bootstrap_settings
+from pluralbench.families.human_reference import VARIATION_DIRECTIONS
 from pluralbench.families.steering_statistic import Column, GroupLayout, SteeringStatistic, metric_blocks
 from pluralbench.hashing import sha256_text
 from pluralbench.metrics.declared import direction_of
 from pluralbench.metrics.divergence import js_distance, most_likely_match
 from pluralbench.metrics.ordinal import ordinal_similarity
+from pluralbench.metrics.reference_block import Humans, point_values, with_labels
 from pluralbench.metrics.summary import defined_mean_with_ci, index_by, statistics_with_ci
+from pluralbench.metrics.variation import simbench_norm, simbench_scores, total_variation
 from pluralbench.registry import task_families
 
-METRICS = ("most_likely_match", "js_distance", "ordinal_similarity")  # each one's direction comes from the registry
+# Each one's direction comes from the registry (simbench_score's, which needs the task's norm, from VARIATION_DIRECTIONS).
+METRICS = ("most_likely_match", "js_distance", "ordinal_similarity", "tv", "simbench_score")
 EXTERNAL = "external"  # the one style of predictions made elsewhere (their steering is unknown)
 BASELINE = "population_marginal"
 UNSTEERED = "unsteered"  # the row kind (and sample key) of the question asked without steering
+REFERENCE = "reference:"  # the row kinds of the human reference points ("reference:modal", ...)
 
 
 def ordinal_score(pred, gold, positions) -> float | None:
@@ -53,9 +58,12 @@ def ordinal_score(pred, gold, positions) -> float | None:
     return ordinal_similarity(p, g, [positions[i] for i in keep])
 
 
-def item_metrics(pred, gold, positions, js_base) -> dict:
+def item_metrics(pred, gold, positions, js_base, norm: float) -> dict:
+    """`norm`: the SimBench norm, mean TV(human, uniform) over the task's items."""
+    tv = total_variation(pred, gold)
     return {"most_likely_match": most_likely_match(pred, gold), "js_distance": js_distance(pred, gold, js_base),
-            "ordinal_similarity": ordinal_score(pred, gold, positions)}
+            "ordinal_similarity": ordinal_score(pred, gold, positions), "tv": tv,
+            "simbench_score": float(simbench_scores(tv, [norm]))}
 
 
 @task_families.register("steerable_distribution")
@@ -152,11 +160,6 @@ class SteerableDistribution(TaskFamily):
         return list(task.params.get("refusal_options", ["Refused"]))
 
     # predictions -----------------------------------------------------------------------------------
-    def score(self, task, items, outputs, *, seed, judgements=None):
-        styles = self._styles(task)
-        preds = [{"styles": dict(zip(styles, outs[: len(styles)])), UNSTEERED: outs[len(styles)]} for outs in outputs]
-        return self.score_predictions(task, items, preds, seed=seed)
-
     def prediction_from_row(self, task, row, *, path, index):
         dist = external_distribution(row.get("pred_distribution"), len(row.get("options") or []), path=path, row=index,
                                      item_id=row.get("id"), field="pred_distribution")
@@ -173,8 +176,13 @@ class SteerableDistribution(TaskFamily):
                 UNSTEERED: read(unsteered) if unsteered else None}
 
     # scoring ---------------------------------------------------------------------------------------
-    def score_predictions(self, task, items, predictions, *, seed):
-        run = self._scoring(task, predictions, seed)
+    def score(self, task, items, outputs, *, seed, judgements=None, resolution: int | None = None):
+        styles = self._styles(task)
+        preds = [{"styles": dict(zip(styles, outs[: len(styles)])), UNSTEERED: outs[len(styles)]} for outs in outputs]
+        return self.score_predictions(task, items, preds, seed=seed, resolution=resolution)
+
+    def score_predictions(self, task, items, predictions, *, seed, resolution: int | None = None):
+        run = self._scoring(task, items, predictions, seed, resolution)
         samples, values = self._score_items(run, items, predictions)
         layout = self._layout(task, items)
         statistic = SteeringStatistic(values.of, run.columns, run.styles, run.select_by,
@@ -196,14 +204,21 @@ class SteerableDistribution(TaskFamily):
             "coverage": mass_summary(covered_masses(samples)),
             "counts": counts_block(run, items, values.of, layout),
             "notes": notes_block(run),
+            "reference_points": with_labels(overall.get("reference_points", {}), run.humans, run.resolution),
         }
         return Scored(samples, metrics)
 
-    def _scoring(self, task, predictions, seed) -> Scoring:
+    def _scoring(self, task, items, predictions, seed, resolution: int | None) -> Scoring:
         styles = answered_styles(self._styles(task), predictions)
         has_unsteered = any(_answered(p.get(UNSTEERED)) for p in predictions)
-        return Scoring(task, styles, has_unsteered, statistic_columns(styles, has_unsteered), self._select_by(task),
-                       task.params.get("js_base", 2), set(self._refusals(task)), bootstrap_settings(task.params), seed)
+        humans = Humans([it["gold"] for it in items], respondents=[it.get("respondents") for it in items])
+        norm = simbench_norm(humans.distributions)
+        refusals, js_base = set(self._refusals(task)), task.params.get("js_base", 2)
+        points = point_values(humans, reference_scorer(items, refusals, js_base, norm), resolution=resolution,
+                              seed=seed) if items else {}
+        columns = statistic_columns(styles, has_unsteered) + reference_columns(points)
+        return Scoring(task, styles, has_unsteered, columns, self._select_by(task), js_base, refusals,
+                       bootstrap_settings(task.params), seed, norm, humans, resolution, points)
 
     def _layout(self, task, items) -> GroupLayout:
         groups = sorted({it["group"] for it in items})
@@ -217,6 +232,8 @@ class SteerableDistribution(TaskFamily):
     # per item ------------------------------------------------------------------------------------------
     def _score_items(self, run: Scoring, items, predictions) -> tuple[list[dict], PerItemValues]:
         values = PerItemValues([*run.styles, UNSTEERED, BASELINE], len(items))
+        for point, by_metric in run.points.items():  # reference points: row kinds aggregated like the model's
+            values.of[REFERENCE + point] = by_metric
         same_question = index_by(it["prompt"] for it in items)
         samples = [self._item_sample(run, items, i, prediction, same_question, values)
                    for i, (_, prediction) in enumerate(zip(items, predictions))]
@@ -233,7 +250,7 @@ class SteerableDistribution(TaskFamily):
                   "prompt_sha256": sha256_text(item["prompt"]), "options": item["options"],
                   "human_distribution": item["gold"], "ordinal_positions": positions, "styles": {}}
         for kind, answer in answers_of(prediction, run.styles):
-            metrics = item_metrics(answer["distribution"], gold, positions, run.js_base)
+            metrics = item_metrics(answer["distribution"], gold, positions, run.js_base, run.norm)
             values.record(kind, i, metrics)
             block = self._answer_block(run.task, item, kind, answer, metrics)
             if kind == UNSTEERED:
@@ -241,7 +258,7 @@ class SteerableDistribution(TaskFamily):
             else:
                 sample["styles"][kind] = block
         if baseline is not None:
-            values.record(BASELINE, i, item_metrics(baseline, gold, positions, run.js_base))
+            values.record(BASELINE, i, item_metrics(baseline, gold, positions, run.js_base, run.norm))
             sample[BASELINE] = baseline
         return sample
 
@@ -272,6 +289,10 @@ class Scoring:
     refusals: set[str]
     bootstrap: dict
     seed: int
+    norm: float  # the SimBench norm: mean TV(human, uniform) over the items
+    humans: Humans
+    resolution: int | None  # the read-out's (Elicitation.resolution), for its resolution floor
+    points: dict  # reference point -> metric -> value per item (reference_block.point_values)
 
 
 class PerItemValues:
@@ -304,7 +325,25 @@ def answers_of(prediction: dict, styles: list[str]) -> list[tuple[str, dict]]:
 
 
 def _column(name: str, metric: str, block: str, kind: str | None = None, minus: str | None = None) -> Column:
-    return Column(name, metric, direction_of(metric), block, kind, minus)
+    return Column(name, metric, VARIATION_DIRECTIONS.get(metric) or direction_of(metric), block, kind, minus)
+
+
+def reference_columns(points: dict) -> list[Column]:
+    """The reference points' columns, after every other (so adding them changes no other column's draws)."""
+    return [_column(f"reference_{point}_{m}", m, "reference_points", REFERENCE + point)
+            for point, by_metric in points.items() for m in by_metric]
+
+
+def reference_scorer(items: list[dict], refusals: set[str], js_base, norm: float):
+    """The reference-points scorer: every metric of METRICS for stand-ins of the items at `rows`."""
+    positions = [ordinal_positions(it, refusals) for it in items]
+
+    def score(stand_ins, refs, rows) -> dict:
+        per_row = [item_metrics(s, r, positions[i], js_base, norm) for s, r, i in zip(stand_ins, refs, rows)]
+        return {m: np.asarray([np.nan if v[m] is None else v[m] for v in per_row], dtype=np.float64)
+                for m in METRICS}
+
+    return score
 
 
 def statistic_columns(styles: list[str], has_unsteered: bool) -> list[Column]:

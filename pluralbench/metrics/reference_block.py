@@ -9,8 +9,11 @@ human distributions and with the same bootstrap as the model's number:
               "sampling_floor": ... (only where rows carry respondent counts, or a count is assumed),
               "split_half": ... (only where rows carry per-rater answers)}}
 
-A family passes its metrics as scorers, `(stand-ins, references) -> one value per row`, so a point is
-always computed with exactly the function behind the number it stands beside.
+A family passes its metrics as one scorer, `(stand-ins, references, rows) -> {metric: one value per row}`
+(`rows`: the positions of the rows scored, for metrics that need more of a row than its distribution), so a
+point is always computed with exactly the functions behind the numbers it stands beside. `point_values`
+gives the per-row values (a family with its own aggregate, e.g. steering's best style per group, aggregates
+them itself); `reference_points` aggregates them as means with bootstrap CIs.
 """
 from __future__ import annotations
 
@@ -22,7 +25,8 @@ import numpy as np
 from pluralbench.metrics.reference_points import least_chosen, modal, rounded_to_grid, uniform
 from pluralbench.metrics.summary import means_with_ci
 
-Scorer = Callable[[list, list], np.ndarray]  # (stand-in distributions, reference distributions) -> value per row
+# (stand-in distributions, reference distributions, row positions) -> {metric: value per row}
+Scorer = Callable[[list, list, list], dict]
 
 SAMPLING_DRAWS = 200  # multinomial resamples per row for the sampling floor
 SPLIT_HALF_DRAWS = 100  # random rater splits per row for split-half agreement
@@ -44,39 +48,53 @@ class Humans:
 
 
 def sampling_floor_rows(distributions: list, respondents: list, scorer: Scorer, *, draws: int = SAMPLING_DRAWS,
-                        seed: int = 0) -> np.ndarray:
+                        seed: int = 0) -> dict[str, np.ndarray]:
     """Per row, the mean over `draws` multinomial resamples of its respondents of scorer(observed, resample):
     what a model that knew the population exactly would still score. NaN where the count is unknown."""
     rng = np.random.default_rng(seed)
     rows = [i for i, n in enumerate(respondents) if n and n >= 1]
-    out = np.full(len(distributions), np.nan)
     if not rows:
-        return out
+        return {}
     resampled = {i: rng.multinomial(int(respondents[i]), _normalised(distributions[i]), size=draws)
                  / int(respondents[i]) for i in rows}
     observed = [_normalised(distributions[i]) for i in rows]
-    totals = np.zeros(len(rows))
+    return _mean_over_draws(len(distributions), rows, draws,
+                            lambda d: scorer(observed, [resampled[i][d] for i in rows], rows))
+
+
+def _mean_over_draws(n: int, rows: list, draws: int, score_draw) -> dict[str, np.ndarray]:
+    """{metric: per-row mean of score_draw(d) over the draws}, NaN outside `rows`; a draw where a metric is
+    undefined for a row (NaN) is left out of that row's mean."""
+    sums: dict = {}
+    counts: dict = {}
     for d in range(draws):
-        totals += scorer(observed, [resampled[i][d] for i in rows])
-    out[rows] = totals / draws
+        for metric, values in score_draw(d).items():
+            values = np.asarray(values, dtype=np.float64)
+            ok = ~np.isnan(values)
+            sums[metric] = sums.get(metric, 0.0) + np.where(ok, values, 0.0)
+            counts[metric] = counts.get(metric, 0) + ok
+    out = {}
+    for metric in sums:
+        out[metric] = np.full(n, np.nan)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            out[metric][rows] = np.where(counts[metric] > 0, sums[metric] / np.maximum(counts[metric], 1), np.nan)
     return out
 
 
 def split_half_rows(ratings: list, n_options: list, scorer: Scorer, *, draws: int = SPLIT_HALF_DRAWS,
-                    seed: int = 0) -> np.ndarray:
+                    seed: int = 0) -> dict[str, np.ndarray]:
     """Per row, the mean over random splits of its raters into two halves of scorer(half A's distribution,
     half B's): how far people are from people. NaN where a row has fewer than two raters."""
     rng = np.random.default_rng(seed)
     rows = [i for i, r in enumerate(ratings) if r is not None and len(r) >= 2]
-    out = np.full(len(ratings), np.nan)
     if not rows:
-        return out
-    totals = np.zeros(len(rows))
-    for _ in range(draws):
+        return {}
+
+    def score_draw(_):
         halves = [_halves(np.asarray(ratings[i], dtype=np.int64), n_options[i], rng) for i in rows]
-        totals += scorer([a for a, _ in halves], [b for _, b in halves])
-    out[rows] = totals / draws
-    return out
+        return scorer([a for a, _ in halves], [b for _, b in halves], rows)
+
+    return _mean_over_draws(len(ratings), rows, draws, score_draw)
 
 
 def _halves(ratings: np.ndarray, k: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
@@ -91,18 +109,20 @@ def _normalised(p) -> np.ndarray:
     return p / p.sum()
 
 
-def point_values(humans: Humans, scorer: Scorer, *, resolution: int | None, seed: int) -> dict[str, np.ndarray]:
-    """Each reference point's value per row under one metric (NaN where the point is undefined for a row)."""
+def point_values(humans: Humans, scorer: Scorer, *, resolution: int | None, seed: int) -> dict[str, dict]:
+    """{point: {metric: value per row}} (NaN where a point is undefined for a row); points that need what
+    the rows do not carry (a resolution, counts, per-rater answers) are left out."""
     refs = [_normalised(h) for h in humans.distributions]
-    values = {name: scorer([stand_in(h) for h in refs], refs) for name, stand_in in BOUNDS.items()}
+    everyone = list(range(len(refs)))
+    values = {name: scorer([stand_in(h) for h in refs], refs, everyone) for name, stand_in in BOUNDS.items()}
     if resolution:
-        values["resolution_floor"] = scorer([rounded_to_grid(h, resolution) for h in refs], refs)
+        values["resolution_floor"] = scorer([rounded_to_grid(h, resolution) for h in refs], refs, everyone)
     counts = humans.counts()
     if counts is not None:
         values["sampling_floor"] = sampling_floor_rows(refs, counts, scorer, seed=seed)
-    if humans.ratings is not None and any(r is not None for r in humans.ratings):
+    if humans.ratings is not None:
         values["split_half"] = split_half_rows(humans.ratings, [len(h) for h in refs], scorer, seed=seed)
-    return values
+    return {point: by_metric for point, by_metric in values.items() if by_metric}
 
 
 def _labels(humans: Humans, resolution: int | None) -> dict[str, dict]:
@@ -114,19 +134,32 @@ def _labels(humans: Humans, resolution: int | None) -> dict[str, dict]:
             "split_half": {"draws": SPLIT_HALF_DRAWS}}
 
 
-def reference_points(humans: Humans, scorers: dict[str, Scorer], directions: dict[str, str | None], *,
+def reference_points(humans: Humans, scorer: Scorer, directions: dict[str, str | None], *,
                      resolution: int | None = None, clusters=None, bootstrap: dict, seed: int) -> dict:
     """The block: {metric: {point: mean with CI}}; points undefined on every row are left out."""
     if not humans.distributions:
         return {}
-    columns = {(metric, point): col for metric, scorer in scorers.items()
-               for point, col in point_values(humans, scorer, resolution=resolution, seed=seed).items()}
-    blocks = _means_over_defined(columns, clusters, bootstrap, seed, directions)
-    labels = _labels(humans, resolution)
+    columns = {(metric, point): col
+               for point, by_metric in point_values(humans, scorer, resolution=resolution, seed=seed).items()
+               for metric, col in by_metric.items()}
+    return arrange(_means_over_defined(columns, clusters, bootstrap, seed, directions), humans, resolution)
+
+
+def arrange(blocks: dict, humans: Humans, resolution: int | None) -> dict:
+    """{(metric, point): aggregate} -> the block's {metric: {point: aggregate}} (with_labels)."""
     out: dict = {}
     for (metric, point), block in blocks.items():
-        out.setdefault(metric, {})[point] = block | labels.get(point, {})
-    return out
+        out.setdefault(metric, {})[point] = block
+    return with_labels(out, humans, resolution)
+
+
+def with_labels(block: dict, humans: Humans, resolution: int | None) -> dict:
+    """{metric: {point: aggregate}} with each floor's basis beside it (resolution, respondents, draws),
+    points in the order uniform, modal, least_chosen, then the floors."""
+    labels = _labels(humans, resolution)
+    order = [*BOUNDS, "resolution_floor", "sampling_floor", "split_half"]
+    return {metric: {point: points[point] | labels.get(point, {}) for point in order if point in points}
+            for metric, points in block.items()}
 
 
 def _means_over_defined(columns: dict, clusters, bootstrap: dict, seed: int, directions: dict) -> dict:

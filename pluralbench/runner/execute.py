@@ -17,7 +17,7 @@ from pluralbench.elicitation import Elicitation, get_method
 from pluralbench.errors import UserError
 from pluralbench.models.base import ModelAdapter
 from pluralbench.provenance import environment
-from pluralbench.runner.asks import expand, outputs_from_stored
+from pluralbench.runner.asks import expand, outputs_from_stored, scoring_options
 from pluralbench.runner.cache import ResponseCache
 from pluralbench.runner.documents import (
     data_record,
@@ -190,7 +190,8 @@ def run_task(prepared: PreparedTask, adapter: ModelAdapter, model_spec: str, opt
         outputs, judgements, seconds = _item_outputs(plan, requests, journal, cache, counts, adapter, opts, judge,
                                                      run_dir, progress_stream)
         t_score = time.perf_counter()
-        scored = plan.family.score(plan.task, plan.dataset.items, outputs, seed=opts.seed, judgements=judgements)
+        scored = plan.family.score(plan.task, plan.dataset.items, outputs, seed=opts.seed, judgements=judgements,
+                                   **scoring_options(plan.family, plan.method))
         seconds["scoring"] = time.perf_counter() - t_score
         metrics = _metrics(plan, model_spec, adapter, manifest["metric_parameters"], scored.metrics)
         write_requests(run_dir, plan.dataset.items, requests.keys)

@@ -17,7 +17,7 @@ from pluralbench.core.output_set import write_output_set
 from pluralbench.data import Dataset
 from pluralbench.elicitation import get_method
 from pluralbench.errors import UserError
-from pluralbench.runner.asks import expand, outputs_from_stored
+from pluralbench.runner.asks import expand, outputs_from_stored, scoring_options
 from pluralbench.runner.documents import (
     REQUESTS_FILE,
     metrics_document,
@@ -198,7 +198,7 @@ def _rescore(task: Task, dataset: Dataset, keys_of: dict[str, list[str]], stored
     per_item, sizes = expand(asks, method)
     outputs = outputs_from_stored(asks, sizes, per_item, [keys_of[item["id"]] for item in dataset.items], stored,
                                   method)
-    return family.score(task, dataset.items, outputs, seed=seed)
+    return family.score(task, dataset.items, outputs, seed=seed, **scoring_options(family, method))
 
 
 def _merged_manifest(rid: str, shards: list[ShardRun], items: int, argv: list[str]) -> dict:

@@ -91,6 +91,9 @@ def handle(args) -> int:
         summary = run_task(item, adapter, spec.identity(), opts, model_load_seconds=load_s,
                            judge=judge_for.get(item.task.name))
         print(_summary_line(item.task.name, summary))
+        reference = reference_line(summary.metrics)
+        if reference:
+            print(reference)
         for note in _notes(item, summary):
             print(f"{item.task.name}: note: {note}", file=sys.stderr)
     return 0
@@ -138,6 +141,13 @@ def _load_judges(specs: dict[str, str]) -> dict:
         print(f"loaded judge {judge.spec} in {time.perf_counter() - t0:.1f}s (fingerprint {judge.fingerprint_id()})",
               file=sys.stderr)
     return {name: loaded[text] for name, text in specs.items()}
+
+
+def reference_line(metrics: dict) -> str | None:
+    """The headline's human reference points, one line under the headline (docs/reference-points.md)."""
+    points = (metrics.get("reference_points") or {}).get(metrics.get("headline")) or {}
+    shown = [f"{name} {block['value']:.4f}" for name, block in points.items() if block.get("value") is not None]
+    return f"  human reference points ({metrics['headline']}): {', '.join(shown)}" if shown else None
 
 
 def _summary_line(name: str, summary) -> str:

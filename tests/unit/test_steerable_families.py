@@ -184,6 +184,18 @@ def test_mpi_human_file_compares_and_unflips(tmp_path):
     assert m["overall"]["jsd_base2"]["value"] == pytest.approx(np.mean(expected), abs=1e-12)
     assert m["groups"]["trait"]["N"]["metrics"]["score_human"]["value"] == pytest.approx(
         np.mean([np.dot(ds.items[0]["human"], [5, 4, 3, 2, 1]), 6 - np.dot(ds.items[1]["human"], [5, 4, 3, 2, 1])]))
+    # tv, the SimBench-style score and the reference points, against numpy; sampled:20's grid when passed.
+    humans = [np.asarray(ds.items[k]["human"]) for k in (0, 1)]
+    tv = [0.5 * np.abs(pred - h).sum() for h in humans]
+    norm = np.mean([0.5 * np.abs(h - 0.2).sum() for h in humans])
+    assert m["overall"]["tv"]["value"] == pytest.approx(np.mean(tv), abs=1e-12)
+    assert m["overall"]["simbench_score"]["value"] == pytest.approx(np.mean(100 * (1 - np.array(tv) / norm)))
+    assert m["reference_points"]["jsd_base2"]["modal"]["value"] == pytest.approx(
+        np.mean([jensenshannon(np.eye(5)[np.argmax(h)], h, base=2) for h in humans]), abs=1e-12)
+    assert "resolution_floor" not in m["reference_points"]["tv"]
+    sampled = MPI.family_impl().score(MPI, ds.items, outputs, seed=0, resolution=20).metrics["reference_points"]
+    assert sampled["tv"]["resolution_floor"]["resolution"] == 20
+    assert sampled["tv"]["resolution_floor"]["value"] == pytest.approx(0.0)  # these humans lie on the 1/20 grid
     human["items"][0]["distribution"] = [1, 2]
     (tmp_path / "human.json").write_text(json.dumps(human))
     with pytest.raises(DataError, match="human.json row 0.*distribution"):

@@ -218,11 +218,12 @@ def _scorers(specs, fns, humans) -> dict:
     scorers = {m["name"]: pair_scorer(fns[m["name"]], m["metric"], m.get("params", {})) for m in specs}
     standard = variation_scorers(humans) | {
         "most_likely_match": pair_scorer(most_likely_match, "most_likely_match", {})}
-    return scorers | {k: v for k, v in standard.items() if k not in scorers}
+    named = set(scorers) | {m["metric"] for m in specs}  # a task that names the metric already reports it
+    return scorers | {k: v for k, v in standard.items() if k not in named}
 
 
 def _standard_record(specs) -> dict:
-    named = {m["name"] for m in specs}
+    named = {m["name"] for m in specs} | {m["metric"] for m in specs}
     about = {"tv": "total variation 0.5 * sum |model - human|",
              "simbench_score": "100 * (1 - TV / mean TV(human, uniform)); the mean over all scored rows of the task "
                                "is the norm, for groups and reference points too (SimBench)",

@@ -101,3 +101,38 @@ def test_steerable_reports_the_survey_sampling_floor(tmp_path, isolated_env, sha
             answer = s["styles"][s["metrics"]["best_style"]]
             assert s["metrics"]["tv"] == pytest.approx(numpy_tv(answer["model_distribution"],
                                                                 s["human_distribution"]), abs=1e-12)
+
+
+@pytest.mark.model
+def test_jury_distributions_report_tv_and_per_rater_floors(tmp_path, isolated_env, shared_data):
+    """The golden runs' stored SmolLM2 answers (zero model calls) for the three distribution juries."""
+    from golden.golden import ANSWERS, load_answers
+
+    cache = tmp_path / "cache"
+    load_answers(ANSWERS, cache)
+    tasks = ["jury_popquorn", "jury_nyt_books", "jury_countries"]
+    result = run_cli(["run", "--tasks", ",".join(tasks), "--limit", "4", "--model", "embedded:smollm2-135m-instruct",
+                      "--seed", "0", "--data-dir", str(shared_data), "--output", str(tmp_path / "runs"),
+                      "--cache-dir", str(cache), "--no-progress"], env=isolated_env)
+    assert result.returncode == 0, result.stderr
+    assert "human reference points (utilitarian): uniform" in result.stdout
+    for task in tasks:
+        (run_dir,) = (tmp_path / "runs").glob(task + "__*")
+        assert validate_run_dir(run_dir)[0] == []
+        metrics = json.loads((run_dir / "metrics.json").read_text())
+        samples = [json.loads(line) for line in (run_dir / "samples.jsonl").read_text().splitlines()]
+        assert json.loads((run_dir / "manifest.json").read_text())["counts"]["model_calls"] == 0
+        # Per juror: tv of the model against the juror's own distribution, as numpy computes it.
+        groups = next(iter(metrics["groups"].values()))
+        juror = sorted(groups)[0]
+        tvs = [numpy_tv(s["model_distribution"], s["human_distributions"][juror]) for s in samples
+               if juror in (s.get("human_distributions") or {})]
+        assert groups[juror]["metrics"]["tv"]["value"] == pytest.approx(np.mean(tvs), abs=1e-12)
+        points = metrics["reference_points"]
+        assert points["utilitarian"]["uniform"]["value"] == pytest.approx(
+            metrics["baselines"]["uniform"]["utilitarian"]["value"], abs=1e-12)  # the uniform baseline, again
+        assert "sampling_floor" not in points["utilitarian"]  # welfare has none (docs/reference-points.md)
+        per_rater = task != "jury_countries"  # country juries hold survey shares, no raters
+        assert ("split_half" in points["tv"]) == per_rater and ("sampling_floor" in points["tv"]) == per_rater
+        if per_rater:
+            assert 0 < points["tv"]["sampling_floor"]["value"] < points["tv"]["split_half"]["value"]

@@ -106,15 +106,8 @@ def test_steerable_reports_the_survey_sampling_floor(tmp_path, isolated_env, sha
 @pytest.mark.model
 def test_jury_distributions_report_tv_and_per_rater_floors(tmp_path, isolated_env, shared_data):
     """The golden runs' stored SmolLM2 answers (zero model calls) for the three distribution juries."""
-    from golden.golden import ANSWERS, load_answers
-
-    cache = tmp_path / "cache"
-    load_answers(ANSWERS, cache)
     tasks = ["jury_popquorn", "jury_nyt_books", "jury_countries"]
-    result = run_cli(["run", "--tasks", ",".join(tasks), "--limit", "4", "--model", "embedded:smollm2-135m-instruct",
-                      "--seed", "0", "--data-dir", str(shared_data), "--output", str(tmp_path / "runs"),
-                      "--cache-dir", str(cache), "--no-progress"], env=isolated_env)
-    assert result.returncode == 0, result.stderr
+    result = golden_run(tmp_path, isolated_env, shared_data, tasks)
     assert "human reference points (utilitarian): uniform" in result.stdout
     for task in tasks:
         (run_dir,) = (tmp_path / "runs").glob(task + "__*")
@@ -136,3 +129,43 @@ def test_jury_distributions_report_tv_and_per_rater_floors(tmp_path, isolated_en
         assert ("split_half" in points["tv"]) == per_rater and ("sampling_floor" in points["tv"]) == per_rater
         if per_rater:
             assert 0 < points["tv"]["sampling_floor"]["value"] < points["tv"]["split_half"]["value"]
+
+
+def golden_run(tmp_path, env, data, tasks, limit=4):
+    """`pluralbench run` of the golden plan's tasks from its stored SmolLM2 answers."""
+    from golden.golden import ANSWERS, load_answers
+
+    cache = tmp_path / "cache"
+    load_answers(ANSWERS, cache)
+    result = run_cli(["run", "--tasks", ",".join(tasks), "--limit", str(limit), "--model",
+                      "embedded:smollm2-135m-instruct", "--seed", "0", "--data-dir", str(data), "--output",
+                      str(tmp_path / "runs"), "--cache-dir", str(cache), "--no-progress"], env=env)
+    assert result.returncode == 0, result.stderr
+    return result
+
+
+@pytest.mark.model
+def test_tradeoff_mixture_distances_and_their_reference_points(tmp_path, isolated_env, shared_data):
+    golden_run(tmp_path, isolated_env, shared_data, ["tradeoff_countries", "tradeoff_values"])
+    (countries,) = (tmp_path / "runs").glob("tradeoff_countries__*")
+    metrics = json.loads((countries / "metrics.json").read_text())
+    samples = [json.loads(line) for line in (countries / "samples.jsonl").read_text().splitlines()]
+    assert validate_run_dir(countries)[0] == []
+    # Targets: w * p_A + (1 - w) * p_B of the two countries, as the sample's matrix was made from.
+    from pluralbench.taskfile import get_task
+    from pluralbench.data import LoadContext, load_task_data
+
+    task = get_task("tradeoff_countries")
+    loaded = load_task_data(task.data, LoadContext(shared_data, task.prompt.get("template")))
+    items = {it["id"]: it for it in loaded.items}
+    per_item = []
+    for s in samples:
+        pa, pb = (np.asarray(o["target"]) for o in items[s["id"]]["objectives"])
+        per_item.append(np.mean([numpy_tv(s["model_distributions"][f"{w:g}"], w * pa + (1 - w) * pb)
+                                 for w in (0.0, 0.25, 0.5, 0.75, 1.0)]))
+    assert metrics["overall"]["mixture_tv"]["value"] == pytest.approx(np.mean(per_item), abs=1e-12)
+    points = metrics["reference_points"]
+    assert set(points) == {"mixture_jsd", "mixture_tv", "mixture_simbench_score"}
+    assert points["mixture_simbench_score"]["uniform"]["value"] == pytest.approx(0.0, abs=1e-9)
+    (values,) = (tmp_path / "runs").glob("tradeoff_values__*")  # agree-option objectives: no distributions
+    assert "reference_points" not in json.loads((values / "metrics.json").read_text())

@@ -24,7 +24,13 @@ from pluralbench.elicitation.predictions import (
 )
 from pluralbench.families.base import Scored
 from pluralbench.families.common import BOOTSTRAP_SCHEMA, LOG_BASE_SCHEMA, NOTES_SCHEMA, bootstrap_settings
-from pluralbench.families.human_reference import VARIATION_DIRECTIONS, joint_scorer, pair_scorer, variation_scorers
+from pluralbench.families.human_reference import (
+    VARIATION_DIRECTIONS,
+    VARIATION_RECORD,
+    joint_scorer,
+    pair_scorer,
+    variation_scorers,
+)
 from pluralbench.families.option_items import OneQueryPerItem
 from pluralbench.hashing import sha256_text
 from pluralbench.metrics.divergence import js_distance
@@ -71,6 +77,7 @@ class DistributionalMPI(OneQueryPerItem):
             "spread": "population standard deviation (ddof=0) of item scores within a trait",
             "human_distributions": task.data_options.get("human_distributions"),
             "bootstrap": bootstrap_settings(task.params) | {"unit": "item"},
+            "with_human_distributions": VARIATION_RECORD,
             "prompt_style": "the MPI paper's template (task file prompt.template), options (A)-(E), primed with "
                             + repr(task.prompt.get("answer_prefix")),
             "refusals": "none: the five options have no refusal; mass outside them is reported as covered_mass",

@@ -16,6 +16,10 @@ REFERENCE_POINTS_RECORD = ("uniform, modal (all mass on the most-chosen option),
                            "sampling_floor (multinomial resample of the respondents) where counts exist or are "
                            "assumed; split_half where per-rater answers exist: each scored with the metric it stands "
                            "beside (docs/reference-points.md)")
+SIMBENCH_RECORD = ("100 * (1 - TV / mean TV(human, uniform)); the mean over all scored rows of the task is the norm, "
+                   "for groups and reference points too (SimBench's calculate_simbench_score.py)")
+VARIATION_RECORD = {"tv": "total variation 0.5 * sum |model - human|", "simbench_score": SIMBENCH_RECORD,
+                    "reference_points": REFERENCE_POINTS_RECORD}
 
 
 def variation_scorers(humans: list) -> dict:

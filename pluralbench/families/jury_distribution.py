@@ -20,6 +20,7 @@ from pluralbench.families.base import Scored, TaskFamily
 from pluralbench.families.common import BOOTSTRAP_SCHEMA, NOTES_SCHEMA, bootstrap_settings
 from pluralbench.families.human_reference import (
     VARIATION_DIRECTIONS,
+    VARIATION_RECORD,
     joint_scorer,
     variation_columns,
     variation_scorers,
@@ -222,6 +223,9 @@ class JuryDistribution(TaskFamily):
             "over_juror_means": "each juror's mean utility over the items it judged, then welfare across jurors",
             "headline": self.headline(task),
             "bootstrap": bootstrap_settings(p) | {"unit": "item"},
+            **VARIATION_RECORD,
+            "variation": "tv and simbench_score against the pooled distribution (overall) and each juror's own "
+                         "(groups)",
         }
 
     # scoring ----------------------------------------------------------------------------------------

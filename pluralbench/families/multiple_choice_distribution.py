@@ -24,7 +24,9 @@ from pluralbench.families.common import BOOTSTRAP_SCHEMA, LOG_BASE_SCHEMA, NOTES
 from pluralbench.families.human_reference import (
     ASSUMED_RESPONDENTS_SCHEMA,
     REFERENCE_POINTS_RECORD,
+    SIMBENCH_RECORD,
     VARIATION_DIRECTIONS,
+    VARIATION_RECORD,
     joint_scorer,
     pair_scorer,
     variation_scorers,
@@ -224,9 +226,7 @@ def _scorers(specs, fns, humans) -> dict:
 
 def _standard_record(specs) -> dict:
     named = {m["name"] for m in specs} | {m["metric"] for m in specs}
-    about = {"tv": "total variation 0.5 * sum |model - human|",
-             "simbench_score": "100 * (1 - TV / mean TV(human, uniform)); the mean over all scored rows of the task "
-                               "is the norm, for groups and reference points too (SimBench)",
+    about = {"tv": VARIATION_RECORD["tv"], "simbench_score": SIMBENCH_RECORD,
              "most_likely_match": "1 when argmax(model) == argmax(human), ties to the first option on both sides "
                                   "(numpy argmax); counts.human_modal_ties says how many rows tie"}
     return {k: v for k, v in about.items() if k not in named}

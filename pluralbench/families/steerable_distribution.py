@@ -28,7 +28,7 @@ from pluralbench.elicitation.predictions import (
 from pluralbench.errors import UserError
 from pluralbench.families.base import Scored, TaskFamily
 from pluralbench.families.common import BOOTSTRAP_SCHEMA, NOTES_SCHEMA, bootstrap_settings
-from pluralbench.families.human_reference import VARIATION_DIRECTIONS
+from pluralbench.families.human_reference import VARIATION_DIRECTIONS, VARIATION_RECORD
 from pluralbench.families.steering_statistic import Column, GroupLayout, SteeringStatistic, metric_blocks
 from pluralbench.hashing import sha256_text
 from pluralbench.metrics.declared import direction_of
@@ -148,6 +148,7 @@ class SteerableDistribution(TaskFamily):
             "aggregation": "group = mean over its items under its best style; category = mean of its groups; "
                            "headline = mean of categories",
             "bootstrap": bootstrap_settings(task.params) | {"unit": "question (items sharing a question resample together)"},
+            **VARIATION_RECORD,
         }
 
     def _headline(self, task) -> str:

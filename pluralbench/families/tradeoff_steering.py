@@ -22,7 +22,7 @@ from pluralbench.elicitation.diagnostics import mass_summary
 from pluralbench.errors import UserError
 from pluralbench.families.base import Scored, TaskFamily
 from pluralbench.families.common import BOOTSTRAP_SCHEMA, NOTES_SCHEMA, bootstrap_settings
-from pluralbench.families.human_reference import joint_scorer, pair_scorer, variation_scorers
+from pluralbench.families.human_reference import VARIATION_RECORD, joint_scorer, pair_scorer, variation_scorers
 from pluralbench.families.jury_common import (
     SIMILARITY_SCHEMA,
     lettered,
@@ -256,6 +256,7 @@ class TradeoffSteering(TaskFamily):
             "spearman": "rank correlation between w and the achieved trade-off o_A - o_B, per item",
             "headline": self.headline(task),
             "bootstrap": bootstrap_settings(p) | {"unit": "item"},
+            "mixture_variation": VARIATION_RECORD,
         }
 
     # scoring ----------------------------------------------------------------------------------------

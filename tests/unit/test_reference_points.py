@@ -178,3 +178,14 @@ def test_read_out_resolution():
     assert get_method("sampled:20").resolution == 20
     assert get_method("verbalized").resolution == 100
     assert get_method("logprob").resolution is None
+
+
+def test_the_runner_passes_a_resolution_only_to_a_score_that_takes_it():
+    from pluralbench.runner.asks import scoring_options
+    from pluralbench.taskfile import get_task
+
+    goqa = get_task("distributional_globalopinionqa").family_impl()
+    valence = get_task("steerable_valueprism").family_impl()  # reports no reference points
+    assert scoring_options(goqa, get_method("sampled:20")) == {"resolution": 20}
+    assert scoring_options(goqa, get_method("logprob")) == {}
+    assert scoring_options(valence, get_method("sampled:20")) == {}

@@ -35,8 +35,9 @@ from pluralbench.metrics.declared import direction_of
 from pluralbench.metrics.divergence import js_distance, most_likely_match
 from pluralbench.metrics.ordinal import ordinal_similarity
 from pluralbench.metrics.reference_block import Humans, point_values, with_labels
+from pluralbench.metrics.rowwise import js_distance_rows, most_likely_match_rows
 from pluralbench.metrics.summary import defined_mean_with_ci, index_by, statistics_with_ci
-from pluralbench.metrics.variation import simbench_norm, simbench_scores, total_variation
+from pluralbench.metrics.variation import simbench_norm, simbench_scores, total_variation, total_variation_rows
 from pluralbench.registry import task_families
 
 # Each one's direction comes from the registry (simbench_score's, which needs the task's norm, from VARIATION_DIRECTIONS).
@@ -336,15 +337,43 @@ def reference_columns(points: dict) -> list[Column]:
 
 
 def reference_scorer(items: list[dict], refusals: set[str], js_base, norm: float):
-    """The reference-points scorer: every metric of METRICS for stand-ins of the items at `rows`."""
-    positions = [ordinal_positions(it, refusals) for it in items]
+    """The reference-points scorer: every metric of METRICS for stand-ins of the items at `rows`, equal to
+    item_metrics row by row (a test pins them) but vectorised over the rows that share ordinal positions:
+    the sampling floor scores every row 200 times."""
+    positions = [tuple(ordinal_positions(it, refusals)) for it in items]
 
     def score(stand_ins, refs, rows) -> dict:
-        per_row = [item_metrics(s, r, positions[i], js_base, norm) for s, r, i in zip(stand_ins, refs, rows)]
-        return {m: np.asarray([np.nan if v[m] is None else v[m] for v in per_row], dtype=np.float64)
-                for m in METRICS}
+        out = {m: np.full(len(rows), np.nan) for m in METRICS}
+        by_positions: dict[tuple, list[int]] = {}
+        for k, i in enumerate(rows):
+            by_positions.setdefault(positions[i], []).append(k)
+        for shared, idx in by_positions.items():
+            p, q = np.stack([stand_ins[k] for k in idx]), np.stack([refs[k] for k in idx])
+            tv = total_variation_rows(p, q)
+            for m, values in (("most_likely_match", most_likely_match_rows(p, q)),
+                              ("js_distance", js_distance_rows(p, q, js_base)),
+                              ("ordinal_similarity", ordinal_similarity_rows(p, q, shared)), ("tv", tv),
+                              ("simbench_score", simbench_scores(tv, [norm]))):
+                out[m][idx] = values
+        return out
 
     return score
+
+
+def ordinal_similarity_rows(p: np.ndarray, q: np.ndarray, positions: tuple) -> np.ndarray:
+    """ordinal_score for rows sharing their options' positions: NaN where it is undefined."""
+    keep = [i for i, x in enumerate(positions) if x is not None]
+    pos = np.asarray([positions[i] for i in keep], dtype=np.float64)
+    if len(set(pos.tolist())) < 2:
+        return np.full(len(p), np.nan)
+    p, q = p[:, keep], q[:, keep]
+    p_sum, q_sum = p.sum(axis=1, keepdims=True), q.sum(axis=1, keepdims=True)
+    ok = (p_sum[:, 0] > 0) & (q_sum[:, 0] > 0)
+    order = np.argsort(pos, kind="stable")
+    with np.errstate(invalid="ignore", divide="ignore"):
+        cdf_gap = np.cumsum(p[:, order] / p_sum, axis=1) - np.cumsum(q[:, order] / q_sum, axis=1)
+    distance = np.sum(np.abs(cdf_gap[:, :-1]) * np.diff(pos[order]), axis=1)
+    return np.where(ok, 1.0 - distance / float(pos.max() - pos.min()), np.nan)
 
 
 def statistic_columns(styles: list[str], has_unsteered: bool) -> list[Column]:

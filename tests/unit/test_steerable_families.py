@@ -310,3 +310,26 @@ def test_wave_loader_quirks(tmp_path):
     (wave / "POLPARTY_data.json").write_text(json.dumps(data))
     with pytest.raises(DataError, match=r"POLPARTY_data.json \(id GUN_W99\) field 'Democrat'"):
         load_waves(tmp_path / "atp", {})
+
+
+def test_reference_scorer_equals_item_metrics_row_by_row():
+    """The vectorised scorer behind the steering reference points gives item_metrics' values, refusals,
+    unpositioned options and all-equal positions included."""
+    from pluralbench.families.steerable_distribution import METRICS, item_metrics, ordinal_positions, reference_scorer
+
+    items = [{"options": ["a", "b", "c", "Refused"], "ordinal_positions": [1.0, 2.0, 1.5, 4.0]},
+             {"options": ["a", "b", "c"], "ordinal_positions": None},
+             {"options": ["a", "b"], "ordinal_positions": [1.0, 1.0]},
+             {"options": ["a", "b", "c", "Refused"], "ordinal_positions": [1.0, 2.0, 1.5, 4.0]}]
+    rng = np.random.default_rng(7)
+    stand_ins = [rng.dirichlet(np.ones(len(it["options"]))) for it in items]
+    refs = [rng.dirichlet(np.ones(len(it["options"]))) for it in items]
+    stand_ins[3] = np.array([0.0, 0.0, 0.0, 1.0])  # all mass on the refusal: the ordinal score is undefined
+    got = reference_scorer(items, {"Refused"}, 2, 0.3)(stand_ins, refs, [0, 1, 2, 3])
+    for k, it in enumerate(items):
+        want = item_metrics(stand_ins[k], refs[k], ordinal_positions(it, {"Refused"}), 2, 0.3)
+        for m in METRICS:
+            if want[m] is None:
+                assert np.isnan(got[m][k]), (k, m)
+            else:
+                assert got[m][k] == pytest.approx(want[m], abs=1e-12), (k, m)

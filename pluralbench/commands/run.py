@@ -7,6 +7,7 @@ from pathlib import Path
 
 from pluralbench import settings
 from pluralbench.commands._arguments import non_negative_int, positive_int
+from pluralbench.commands._summary import reference_line
 from pluralbench.judges.base import DIRECTIONS
 from pluralbench.models.embedded import DEFAULT_MODEL
 
@@ -141,13 +142,6 @@ def _load_judges(specs: dict[str, str]) -> dict:
         print(f"loaded judge {judge.spec} in {time.perf_counter() - t0:.1f}s (fingerprint {judge.fingerprint_id()})",
               file=sys.stderr)
     return {name: loaded[text] for name, text in specs.items()}
-
-
-def reference_line(metrics: dict) -> str | None:
-    """The headline's human reference points, one line under the headline (docs/reference-points.md)."""
-    points = (metrics.get("reference_points") or {}).get(metrics.get("headline")) or {}
-    shown = [f"{name} {block['value']:.4f}" for name, block in points.items() if block.get("value") is not None]
-    return f"  human reference points ({metrics['headline']}): {', '.join(shown)}" if shown else None
 
 
 def _summary_line(name: str, summary) -> str:

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from pluralbench import settings
 from pluralbench.commands._arguments import non_negative_int, positive_int
+from pluralbench.commands._summary import reference_line
 from pluralbench.judges.base import DIRECTIONS
 from pluralbench.models.embedded import DEFAULT_MODEL
 
@@ -102,6 +103,9 @@ def handle(args) -> int:
         summary = run_task(item, adapter, spec.identity(), item_opts, model_load_seconds=load_s,
                            judge=judge_for.get(item.task.name))
         print(_summary_line(item.task.name, summary))
+        reference = reference_line(summary.metrics)
+        if reference:
+            print(reference)
         for note in _notes(item, summary):
             print(f"{item.task.name}: note: {note}", file=sys.stderr)
         return summary

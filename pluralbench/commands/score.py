@@ -8,6 +8,7 @@ from pathlib import Path
 
 from pluralbench import settings
 from pluralbench.commands._arguments import non_negative_int
+from pluralbench.commands._summary import reference_line
 
 
 def register(sub) -> None:
@@ -38,6 +39,9 @@ def handle(args) -> int:
         shown = f"{value['value']:.4f} [{value['ci_low']:.4f}, {value['ci_high']:.4f}]"
     print(f"{task.name}: {head} = {shown}  ({summary.counts['items']} items scored from {args.predictions}) "
           f"-> {summary.run_dir}")
+    reference = reference_line(m)
+    if reference:
+        print(reference)
     checks = json.loads((summary.run_dir / "manifest.json").read_text(encoding="utf-8"))["data"].get("checks") or {}
     if checks.get("renormalised_rows"):  # said out loud, as `run` does
         print(f"{task.name}: note: {checks['renormalised_rows']} reference distributions did not sum to 1 and were "

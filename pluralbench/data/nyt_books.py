@@ -202,7 +202,9 @@ def load_nyt_annotators(path: Path, data_options: dict, context: LoadContext = N
             continue
         items.append({"id": title, **book_fields(title, book), "jurors": jurors,
                       "juror_sizes": {g: len(groups[g]) for g in jurors},
-                      "pooled": dist([k - 1 for k in ratings.values()]), "raters": len(ratings), "jury": None})
+                      "pooled": dist([k - 1 for k in ratings.values()]), "raters": len(ratings), "jury": None,
+                      # each annotator's option index: the sampling floor and split-half agreement need them
+                      "ratings": [k - 1 for k in ratings.values()]})
     if not items:
         raise DataError(ann_file, "no rated books")
     checks = {"books": len(books), "items": len(items), "annotators": len(people), "demographics": dims,

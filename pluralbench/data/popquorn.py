@@ -61,7 +61,9 @@ def load_popquorn_ratings(path: Path, data_options: dict, context: LoadContext =
             continue
         items.append({"id": iid, "text": entry["text"], "jurors": jurors,
                       "juror_sizes": {g: len(entry["groups"][g]) for g in jurors},
-                      "pooled": dist(entry["ratings"]), "jury": None})
+                      "pooled": dist(entry["ratings"]), "jury": None,
+                      # each rater's option index: the sampling floor and split-half agreement need them
+                      "ratings": list(entry["ratings"])})
     if not items:
         raise DataError(path, "no rated texts")
     checks = {"rows": len(rows), "texts": len(texts), "demographics": dims, "min_raters_per_group": min_raters}

@@ -49,6 +49,10 @@ class Elicitation(ABC):
     adapter_kinds: frozenset[str] = frozenset({"hf", "vllm", "openai", "lmeval"})
     unsupported_reason: str = ""  # why the other kinds cannot, for the one-line refusal
     needs_references: bool = False  # fitted to the human distributions in finalize (refused without them)
+    # The finest step a distribution read out this way can take, as 1/resolution (sampled:N -> N; a verbalized
+    # whole-number percentage -> 100); None for a continuous read-out. Families that take it report the
+    # human distribution rounded to that grid as a reference point (the method's resolution floor).
+    resolution: int | None = None
 
     @classmethod
     def from_argument(cls, argument: str | None, *, seed: int = 0) -> "Elicitation":

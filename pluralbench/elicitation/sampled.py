@@ -36,6 +36,7 @@ class Sampled(Elicitation):
             raise UserError(f"sampled needs a temperature above 0, got {temperature}")
         self.generation = GenerationSettings(max_new_tokens=max_new_tokens, temperature=temperature, seed=seed,
                                              stop=STOP, num_samples=n)
+        self.resolution = n
 
     @classmethod
     def from_argument(cls, argument: str | None, *, seed: int = 0) -> "Sampled":

@@ -31,6 +31,7 @@ class Verbalized(Elicitation):
     name = "verbalized"
     adapter_kinds = frozenset({"hf", "vllm", "openai"})
     unsupported_reason = "the lm-eval bridge serves the log-likelihood read-outs (logprob, sequence) only"
+    resolution = 100  # the template asks for whole-number percentages
 
     def __init__(self, template: str = TEMPLATE, generation: GenerationSettings = GENERATION,
                  tolerance: float = SUM_TOLERANCE):

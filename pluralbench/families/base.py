@@ -50,7 +50,10 @@ class TaskFamily(ABC):
 
     @abstractmethod
     def score(self, task, items: list[dict], outputs: list[list], *, seed: int, judgements=None) -> Scored:
-        """outputs[i][j] answers requests(task, items)[i][j]; `judgements` holds a judged family's judge scores."""
+        """outputs[i][j] answers requests(task, items)[i][j]; `judgements` holds a judged family's judge scores.
+
+        A family that reports the read-out's resolution floor also takes `resolution: int | None = None`
+        (Elicitation.resolution); the runner passes it only to a score() that names it."""
 
     def metric_parameters(self, task) -> dict:
         """Parameters that define the numbers (log bases, bootstrap), recorded in the manifest."""

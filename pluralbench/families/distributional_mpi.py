@@ -24,10 +24,18 @@ from pluralbench.elicitation.predictions import (
 )
 from pluralbench.families.base import Scored
 from pluralbench.families.common import BOOTSTRAP_SCHEMA, LOG_BASE_SCHEMA, NOTES_SCHEMA, bootstrap_settings
+from pluralbench.families.human_reference import (
+    VARIATION_DIRECTIONS,
+    VARIATION_RECORD,
+    joint_scorer,
+    pair_scorer,
+    variation_scorers,
+)
 from pluralbench.families.option_items import OneQueryPerItem
 from pluralbench.hashing import sha256_text
 from pluralbench.metrics.divergence import js_distance
 from pluralbench.metrics.information import entropy, normalised_entropy
+from pluralbench.metrics.reference_block import Humans, reference_points
 from pluralbench.metrics.summary import (
     group_blocks,
     index_by,
@@ -77,6 +85,7 @@ class DistributionalMPI(OneQueryPerItem):
             "spread": "population standard deviation (ddof=0) of item scores within a trait",
             "human_distributions": task.data_options.get("human_distributions"),
             "bootstrap": bootstrap_settings(task.params) | {"unit": "item"},
+            "with_human_distributions": VARIATION_RECORD,
             "prompt_style": "the MPI paper's template (task file prompt.template), options (A)-(E), primed with "
                             + repr(task.prompt.get("answer_prefix")),
             "refusals": "none: the five options have no refusal; mass outside them is reported as covered_mass",
@@ -89,9 +98,14 @@ class DistributionalMPI(OneQueryPerItem):
     def prediction_from_sample(self, task, sample, *, path, index, item):
         return from_sample_fields(sample, N_OPTIONS, path=path, row=index, item_id=sample.get("id"))
 
-    def score_predictions(self, task, items, predictions, *, seed):
+    def score(self, task, items, outputs, *, seed, judgements=None, resolution: int | None = None):
+        return self.score_predictions(task, items, [pred for (pred,) in outputs], seed=seed, resolution=resolution)
+
+    def score_predictions(self, task, items, predictions, *, seed, resolution: int | None = None):
         samples, rows = _samples_and_rows(items, predictions, task.params.get("entropy_base", 2))
-        human_rows = sum("jsd_base2" in r.values for r in rows)
+        compared = [r for r in rows if r.human is not None]
+        human_rows = len(compared)
+        scorers = _add_variation(compared)
         summary = _Summary(rows, ITEM_METRICS + (HUMAN_METRICS if human_rows else ()),
                            bootstrap_settings(task.params), seed)
         by_trait = index_by([r.trait for r in rows])
@@ -110,12 +124,17 @@ class DistributionalMPI(OneQueryPerItem):
             "notes": ([] if human_rows else ["Human comparison skipped: no human distribution file given."])
                      + list(task.params.get("notes", [])),
         }
+        if compared:
+            metrics["reference_points"] = reference_points(
+                Humans([r.human for r in compared]), joint_scorer(scorers), DIRECTIONS, resolution=resolution,
+                bootstrap=bootstrap_settings(task.params), seed=seed)
         return Scored(samples, metrics)
 
 
 ITEM_METRICS = ("entropy_model", "normalised_entropy")
-HUMAN_METRICS = ("jsd_base2", "jsd_natural", "entropy_human")  # only when a human distribution file is given
-DIRECTIONS = {"jsd_base2": "lower", "jsd_natural": "lower"}
+# only when a human distribution file is given
+HUMAN_METRICS = ("jsd_base2", "jsd_natural", "entropy_human", "tv", "simbench_score")
+DIRECTIONS = {"jsd_base2": "lower", "jsd_natural": "lower"} | VARIATION_DIRECTIONS
 
 
 class _Row(NamedTuple):
@@ -124,6 +143,8 @@ class _Row(NamedTuple):
     facet: str
     values: dict[str, float]  # its per-item metrics (the sample's "metrics")
     covered_mass: float | None
+    model: np.ndarray
+    human: np.ndarray | None  # the human answer distribution, when a file gives one
 
 
 def _samples_and_rows(items, predictions, base) -> tuple[list[dict], list[_Row]]:
@@ -142,8 +163,21 @@ def _samples_and_rows(items, predictions, base) -> tuple[list[dict], list[_Row]]
         if item.get("human") is not None:
             sample["human_distribution"] = item["human"]
         sample.update(model_distribution=dist.tolist(), metrics=values)
-        rows.append(_Row(item["trait"], item["facet"], values, pred.get("covered_mass")))
+        human = None if item.get("human") is None else np.asarray(item["human"], dtype=np.float64)
+        rows.append(_Row(item["trait"], item["facet"], values, pred.get("covered_mass"), dist, human))
     return samples, rows
+
+
+def _add_variation(compared: list[_Row]) -> dict:
+    """tv and simbench_score into each compared row's values (the task's norm needs every row first);
+    -> the scorers of the reference points, the two JS distances included."""
+    scorers = variation_scorers([r.human for r in compared])
+    humans, models = [r.human for r in compared], [r.model for r in compared]
+    for name, scorer in scorers.items():
+        for row, value in zip(compared, scorer(models, humans)):
+            row.values[name] = float(value)
+    return {"jsd_base2": pair_scorer(js_distance, "js_distance", {"base": 2}),
+            "jsd_natural": pair_scorer(js_distance, "js_distance", {"base": "e"})} | scorers
 
 
 def _item_values(item, dist: np.ndarray, base) -> dict[str, float]:

@@ -18,6 +18,13 @@ from pluralbench.elicitation.diagnostics import mass_summary
 from pluralbench.elicitation.predictions import exclude_sample
 from pluralbench.families.base import Scored, TaskFamily
 from pluralbench.families.common import BOOTSTRAP_SCHEMA, NOTES_SCHEMA, bootstrap_settings
+from pluralbench.families.human_reference import (
+    VARIATION_DIRECTIONS,
+    VARIATION_RECORD,
+    joint_scorer,
+    variation_columns,
+    variation_scorers,
+)
 from pluralbench.families.jury_common import (
     SIMILARITY_SCHEMA,
     WELFARE_SCHEMA,
@@ -33,6 +40,7 @@ from pluralbench.families.jury_common import (
     welfare_parameters,
 )
 from pluralbench.metrics.declared import MetricSlot
+from pluralbench.metrics.reference_block import Humans, reference_points
 from pluralbench.metrics.summary import (
     SERVED_GROUPS_MIN_N,
     excluded_count,
@@ -40,6 +48,7 @@ from pluralbench.metrics.summary import (
     group_values,
     index_by,
     mean_with_ci,
+    means_with_ci,
     served_groups,
 )
 from pluralbench.registry import task_families
@@ -59,6 +68,8 @@ class ItemWelfare(NamedTuple):
     jurors: list[str]
     utilities: dict[str, np.ndarray]  # system -> utility per juror
     welfare: dict[str, dict[str, float]]  # system -> welfare function -> value
+    model: np.ndarray  # the model's distribution
+    item: dict
 
 
 class JurorUtilities:
@@ -67,10 +78,50 @@ class JurorUtilities:
     def __init__(self, kept: list[ItemWelfare]):
         self.jurors = [name for row in kept for name in row.jurors]
         self.values = {s: np.array([u for row in kept for u in row.utilities[s]]) for s in SYSTEMS}
+        # tv and simbench_score of the model against each juror's own distribution (norm: all juror rows)
+        models = [row.model for row in kept for _ in row.jurors]
+        humans = [np.asarray(row.item["jurors"][name], dtype=np.float64) for row in kept for name in row.jurors]
+        self.variation = variation_columns(models, humans)
 
     def means(self, system: str) -> np.ndarray:
         """Each juror's mean utility over the items it judged, jurors sorted by name."""
         return np.array([np.mean(self.values[system][rows]) for rows in index_by(self.jurors).values()])
+
+
+def jury_welfare(setup: JurySetup, item: dict, utilities: np.ndarray) -> dict[str, float]:
+    """Each welfare function across an item's jurors' utilities (weighted by raters when the task says so)."""
+    weights = (np.array([item["juror_sizes"][n] for n in item["jurors"]], dtype=np.float64)
+               if setup.weigh_by_raters else None)
+    return {f: float(fn(utilities[:, None], weights)[0]) for f, fn in setup.welfare.items()}
+
+
+def pooled_variation(kept: list[ItemWelfare], bootstrap: dict, seed: int) -> dict:
+    """tv and simbench_score of the model against each item's pooled human distribution."""
+    pooled = [np.asarray(r.item["pooled"], dtype=np.float64) for r in kept]
+    return means_with_ci(variation_columns([r.model for r in kept], pooled), bootstrap=bootstrap, seed=seed,
+                         directions=VARIATION_DIRECTIONS) if kept else {}
+
+
+def jury_reference_points(kept: list[ItemWelfare], setup: JurySetup, bootstrap: dict, seed: int,
+                          resolution: int | None) -> dict:
+    """The welfare functions for stand-ins derived from each item's pooled distribution (every juror's utility
+    from it), and tv / simbench_score against the pooled distribution, where the raters' answers also give
+    the sampling floor and split-half agreement. Welfare has no sampling floor: resampling the pooled
+    distribution says nothing about how each juror's own distribution would move."""
+    pooled = [np.asarray(r.item["pooled"], dtype=np.float64) for r in kept]
+
+    def welfare(stand_ins, refs, rows):
+        per_row = [jury_welfare(setup, kept[i].item, np.array([setup.utility(s, np.asarray(kept[i].item["jurors"][n]))
+                                                               for n in kept[i].jurors]))
+                   for s, i in zip(stand_ins, rows)]
+        return {f: np.array([w[f] for w in per_row]) for f in setup.welfare}
+
+    ratings = [r.item.get("ratings") for r in kept]
+    per_rater = Humans(pooled, respondents=[len(x) if x else None for x in ratings],
+                       ratings=ratings if any(x is not None for x in ratings) else None)
+    common = {"resolution": resolution, "bootstrap": bootstrap, "seed": seed}
+    return (reference_points(Humans(pooled), welfare, dict.fromkeys(setup.welfare, "higher"), **common)
+            | reference_points(per_rater, joint_scorer(variation_scorers(pooled)), VARIATION_DIRECTIONS, **common))
 
 
 def sample_metrics(welfare: dict[str, dict[str, float]]) -> dict:
@@ -89,8 +140,12 @@ def juror_groups(jurors: JurorUtilities, bootstrap: dict, seed: int) -> dict:
     def utilities(rows, systems):
         return welfare_means({s: jurors.values[s][rows] for s in systems}, bootstrap=bootstrap, seed=seed)
 
+    def variation(rows):
+        return means_with_ci({k: v[rows] for k, v in jurors.variation.items()}, bootstrap=bootstrap, seed=seed,
+                             directions=VARIATION_DIRECTIONS)
+
     return group_blocks(index_by(jurors.jurors),
-                        metrics=lambda rows: {"utility": utilities(rows, SYSTEMS[:1])["model"]},
+                        metrics=lambda rows: {"utility": utilities(rows, SYSTEMS[:1])["model"]} | variation(rows),
                         baselines=lambda rows: {s: {"utility": ci} for s, ci in utilities(rows, SYSTEMS[1:]).items()})
 
 
@@ -175,14 +230,17 @@ class JuryDistribution(TaskFamily):
             "over_juror_means": "each juror's mean utility over the items it judged, then welfare across jurors",
             "headline": self.headline(task),
             "bootstrap": bootstrap_settings(p) | {"unit": "item"},
+            **VARIATION_RECORD,
+            "variation": "tv and simbench_score against the pooled distribution (overall) and each juror's own "
+                         "(groups)",
         }
 
     # scoring ----------------------------------------------------------------------------------------
-    def score(self, task, items, outputs, *, seed, judgements=None):
+    def score(self, task, items, outputs, *, seed, judgements=None, resolution: int | None = None):
         setup = self._setup(task)
         samples, kept = split_scored(self._score_item(task, setup, item, prediction)
                                      for item, (prediction,) in zip(items, outputs))
-        return Scored(samples, self._metrics(task, setup, items, samples, kept, seed))
+        return Scored(samples, self._metrics(task, setup, items, samples, kept, seed, resolution))
 
     def _score_item(self, task, setup: JurySetup, item: dict, prediction: dict) -> tuple[dict, ItemWelfare | None]:
         """The item's sample and, unless the model gave its options no mass, its welfare."""
@@ -205,14 +263,13 @@ class JuryDistribution(TaskFamily):
         dists = [np.asarray(item["jurors"][n], dtype=np.float64) for n in names]
         if any(d.size != k for d in dists):
             raise ValueError(f"item {item['id']}: a juror's distribution does not match the {k} options")
-        weights = np.array([item["juror_sizes"][n] for n in names], dtype=np.float64) if setup.weigh_by_raters else None
         systems = {"model": pi, "uniform": np.full(k, 1.0 / k), "pooled": np.asarray(item["pooled"])}
         utilities = {s: np.array([setup.utility(dist, d) for d in dists]) for s, dist in systems.items()}
-        welfare = {s: {f: float(fn(u[:, None], weights)[0]) for f, fn in setup.welfare.items()}
-                   for s, u in utilities.items()}
-        return ItemWelfare(names, utilities, welfare)
+        welfare = {s: jury_welfare(setup, item, u) for s, u in utilities.items()}
+        return ItemWelfare(names, utilities, welfare, pi, item)
 
-    def _metrics(self, task, setup: JurySetup, items, samples, kept: list[ItemWelfare], seed: int) -> dict:
+    def _metrics(self, task, setup: JurySetup, items, samples, kept: list[ItemWelfare], seed: int,
+                 resolution: int | None = None) -> dict:
         p = task.params
         boot = bootstrap_settings(p)
         jurors = JurorUtilities(kept)
@@ -222,6 +279,7 @@ class JuryDistribution(TaskFamily):
         overall["mean_juror_utility"] = mean_with_ci([np.mean(r.utilities["model"]) for r in kept], bootstrap=boot,
                                                      seed=seed, direction="higher")
         overall["covered_mass"] = mean_with_ci(masses, bootstrap=boot, seed=seed, direction="higher")
+        overall |= pooled_variation(kept, boot, seed)
         groups = juror_groups(jurors, boot, seed)
         min_n = int(p.get("served_groups_min_n", SERVED_GROUPS_MIN_N))
         best, worst = served_groups(group_values(groups, "utility"), True, min_n)
@@ -239,4 +297,5 @@ class JuryDistribution(TaskFamily):
             "counts": {"items": len(items), "scored": len(kept), "excluded_no_option_mass": excluded_count(samples),
                        "jurors": len(groups)},
             "notes": list(p.get("notes", [])),
+            "reference_points": jury_reference_points(kept, setup, boot, seed, resolution) if kept else {},
         }

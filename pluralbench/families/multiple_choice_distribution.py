@@ -21,11 +21,22 @@ from pluralbench.elicitation.predictions import (
 )
 from pluralbench.families.base import Scored
 from pluralbench.families.common import BOOTSTRAP_SCHEMA, LOG_BASE_SCHEMA, NOTES_SCHEMA, bootstrap_settings
+from pluralbench.families.human_reference import (
+    ASSUMED_RESPONDENTS_SCHEMA,
+    REFERENCE_POINTS_RECORD,
+    SIMBENCH_RECORD,
+    VARIATION_DIRECTIONS,
+    VARIATION_RECORD,
+    joint_scorer,
+    pair_scorer,
+    variation_scorers,
+)
 from pluralbench.families.option_items import OneQueryPerItem
 from pluralbench.hashing import sha256_text
 from pluralbench.metrics.declared import MetricSlot, direction_of
-from pluralbench.metrics.divergence import log_base
+from pluralbench.metrics.divergence import log_base, most_likely_match
 from pluralbench.metrics.ranking import auroc
+from pluralbench.metrics.reference_block import Humans, reference_points
 from pluralbench.metrics.rowwise import entropy_of, evaluate_pairs
 from pluralbench.metrics.summary import (
     SERVED_GROUPS_MIN_N,
@@ -40,6 +51,8 @@ from pluralbench.registry import metrics as metric_registry
 from pluralbench.registry import task_families
 
 BASELINES = ("uniform", "marginal_loo", "shuffled")
+# Reported for every task beside its own metrics (a task metric of the same name takes the place).
+STANDARD = VARIATION_DIRECTIONS | {"most_likely_match": "higher"}
 
 
 def _base_label(base) -> str:
@@ -91,6 +104,7 @@ class MultipleChoiceDistribution(OneQueryPerItem):
             "baselines": {"type": "array", "items": {"enum": list(BASELINES)}},
             "bootstrap": BOOTSTRAP_SCHEMA,
             "notes": NOTES_SCHEMA,
+            "assumed_respondents": ASSUMED_RESPONDENTS_SCHEMA,
             # Optional: how well a per-item value separates two groups (AUROC), e.g. entropy by ambiguity.
             "separation": {
                 "type": "array",
@@ -130,11 +144,17 @@ class MultipleChoiceDistribution(OneQueryPerItem):
             "bootstrap": bootstrap_settings(task.params) | {"unit": "prompt (rows sharing one model answer resample together)"},
             "marginal_loo": "mean of the other populations' distributions for the same question",
             "shuffled": "the model's own distribution under a random derangement of the options, seeded per prompt",
-        } | {k: p[k] for k in ("prompt_style", "refusals") if k in p} | (
+            "standard_metrics": _standard_record(p["metrics"]),
+            "reference_points": REFERENCE_POINTS_RECORD,
+        } | ({"assumed_respondents": p["assumed_respondents"]} if "assumed_respondents" in p else {}) | {
+            k: p[k] for k in ("prompt_style", "refusals") if k in p} | (
             {"separation": p["separation"]} if "separation" in p else {}) | (
             {"reference": p["reference"]} if "reference" in p else {})
 
     # scoring ----------------------------------------------------------------------------------------
+    def score(self, task, items, outputs, *, seed, judgements=None, resolution: int | None = None):
+        return self.score_predictions(task, items, [pred for (pred,) in outputs], seed=seed, resolution=resolution)
+
     def prediction_from_row(self, task, row, *, path, index):
         return external_distribution(row.get("pred_distribution"), len(row.get("options") or []), path=path, row=index,
                                      item_id=row.get("id"), field="pred_distribution")
@@ -142,22 +162,30 @@ class MultipleChoiceDistribution(OneQueryPerItem):
     def prediction_from_sample(self, task, sample, *, path, index, item):
         return from_sample_fields(sample, len(item["options"]), path=path, row=index, item_id=sample.get("id"))
 
-    def score_predictions(self, task, items, predictions, *, seed):
+    def score_predictions(self, task, items, predictions, *, seed, resolution: int | None = None):
         p = task.params
         specs = p["metrics"]
         fns = {m["name"]: metric_registry.get(m["metric"]) for m in specs}
         ent_base = p.get("entropy_base", 2)
         log_base(ent_base)  # validates the base early
         samples, rows = _rows(items, predictions)
-        columns = _item_columns(rows, specs, fns, ent_base)
+        scorers = _scorers(specs, fns, [r.human for r in rows])
+        columns = _item_columns(rows, scorers, ent_base)
         _record_item_metrics(rows, columns)
         baselines = _baselines(p.get("baselines", []), rows, specs, fns, seed)
-        blocks = _Blocks(rows, columns, {m["name"]: direction_of(m["metric"]) for m in specs}, bootstrap_settings(p), seed)
+        directions = {m["name"]: direction_of(m["metric"]) for m in specs}
+        directions |= {k: v for k, v in STANDARD.items() if k not in directions}
+        blocks = _Blocks(rows, columns, directions, bootstrap_settings(p), seed)
         groups = group_blocks(index_by([r.group for r in rows]), metrics=lambda ix: blocks.metrics(ix, False),
                               baselines=lambda ix: blocks.baselines(ix, False, baselines))
         overall = blocks.overall(p.get("separation", []))
         all_baselines = blocks.baselines(list(range(len(rows))), True, baselines) if rows else {}
         metrics = _metrics_document(p, overall, all_baselines, groups, samples, n_items=len(items), n_scored=len(rows))
+        metrics["reference_points"] = reference_points(
+            Humans([r.human for r in rows], assumed_respondents=p.get("assumed_respondents")), joint_scorer(scorers),
+            directions,
+            resolution=resolution, clusters=[r.prompt_sha for r in rows], bootstrap=bootstrap_settings(p), seed=seed)
+        metrics["counts"]["human_modal_ties"] = sum(_tied_top(r.human) for r in rows)
         return Scored(samples, metrics)
 
 
@@ -193,11 +221,31 @@ def _rows(items, predictions) -> tuple[list[dict], list[_Row]]:
     return samples, rows
 
 
-def _item_columns(rows, specs, fns, ent_base) -> dict[str, np.ndarray]:
+def _scorers(specs, fns, humans) -> dict:
+    """The task's metrics, then the standard ones it does not name itself: (models, humans) -> value per row."""
+    scorers = {m["name"]: pair_scorer(fns[m["name"]], m["metric"], m.get("params", {})) for m in specs}
+    standard = variation_scorers(humans) | {
+        "most_likely_match": pair_scorer(most_likely_match, "most_likely_match", {})}
+    named = set(scorers) | {m["metric"] for m in specs}  # a task that names the metric already reports it
+    return scorers | {k: v for k, v in standard.items() if k not in named}
+
+
+def _standard_record(specs) -> dict:
+    named = {m["name"] for m in specs} | {m["metric"] for m in specs}
+    about = {"tv": VARIATION_RECORD["tv"], "simbench_score": SIMBENCH_RECORD,
+             "most_likely_match": "1 when argmax(model) == argmax(human), ties to the first option on both sides "
+                                  "(numpy argmax); counts.human_modal_ties says how many rows tie"}
+    return {k: v for k, v in about.items() if k not in named}
+
+
+def _tied_top(p: np.ndarray) -> bool:
+    return int(np.sum(p == p.max())) > 1
+
+
+def _item_columns(rows, scorers, ent_base) -> dict[str, np.ndarray]:
     """Every metric and both entropies over all rows at once (vectorised per option count)."""
     models, humans = [r.model for r in rows], [r.human for r in rows]
-    columns = {m["name"]: evaluate_pairs(fns[m["name"]], m["metric"], models, humans, m.get("params", {}))
-               for m in specs}
+    columns = {name: scorer(models, humans) for name, scorer in scorers.items()}
     columns["entropy_model"] = entropy_of(models, ent_base)
     columns["entropy_human"] = entropy_of(humans, ent_base)
     return columns

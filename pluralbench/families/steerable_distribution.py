@@ -28,18 +28,24 @@ from pluralbench.elicitation.predictions import (
 from pluralbench.errors import UserError
 from pluralbench.families.base import Scored, TaskFamily
 from pluralbench.families.common import BOOTSTRAP_SCHEMA, NOTES_SCHEMA, bootstrap_settings
+from pluralbench.families.human_reference import VARIATION_DIRECTIONS, VARIATION_RECORD
 from pluralbench.families.steering_statistic import Column, GroupLayout, SteeringStatistic, metric_blocks
 from pluralbench.hashing import sha256_text
 from pluralbench.metrics.declared import direction_of
 from pluralbench.metrics.divergence import js_distance, most_likely_match
 from pluralbench.metrics.ordinal import ordinal_similarity
+from pluralbench.metrics.reference_block import Humans, point_values, with_labels
+from pluralbench.metrics.rowwise import js_distance_rows, most_likely_match_rows
 from pluralbench.metrics.summary import defined_mean_with_ci, index_by, statistics_with_ci
+from pluralbench.metrics.variation import simbench_norm, simbench_scores, total_variation, total_variation_rows
 from pluralbench.registry import task_families
 
-METRICS = ("most_likely_match", "js_distance", "ordinal_similarity")  # each one's direction comes from the registry
+# Each one's direction comes from the registry (simbench_score's, which needs the task's norm, from VARIATION_DIRECTIONS).
+METRICS = ("most_likely_match", "js_distance", "ordinal_similarity", "tv", "simbench_score")
 EXTERNAL = "external"  # the one style of predictions made elsewhere (their steering is unknown)
 BASELINE = "population_marginal"
 UNSTEERED = "unsteered"  # the row kind (and sample key) of the question asked without steering
+REFERENCE = "reference:"  # the row kinds of the human reference points ("reference:modal", ...)
 
 
 def ordinal_score(pred, gold, positions) -> float | None:
@@ -53,9 +59,12 @@ def ordinal_score(pred, gold, positions) -> float | None:
     return ordinal_similarity(p, g, [positions[i] for i in keep])
 
 
-def item_metrics(pred, gold, positions, js_base) -> dict:
+def item_metrics(pred, gold, positions, js_base, norm: float) -> dict:
+    """`norm`: the SimBench norm, mean TV(human, uniform) over the task's items."""
+    tv = total_variation(pred, gold)
     return {"most_likely_match": most_likely_match(pred, gold), "js_distance": js_distance(pred, gold, js_base),
-            "ordinal_similarity": ordinal_score(pred, gold, positions)}
+            "ordinal_similarity": ordinal_score(pred, gold, positions), "tv": tv,
+            "simbench_score": float(simbench_scores(tv, [norm]))}
 
 
 @task_families.register("steerable_distribution")
@@ -144,6 +153,7 @@ class SteerableDistribution(TaskFamily):
             "aggregation": "group = mean over its items under its best style; category = mean of its groups; "
                            "headline = mean of categories",
             "bootstrap": bootstrap_settings(task.params) | {"unit": "question (items sharing a question resample together)"},
+            **VARIATION_RECORD,
         }
 
     def _headline(self, task) -> str:
@@ -159,11 +169,6 @@ class SteerableDistribution(TaskFamily):
         return list(task.params.get("refusal_options", ["Refused"]))
 
     # predictions -----------------------------------------------------------------------------------
-    def score(self, task, items, outputs, *, seed, judgements=None):
-        styles = self._styles(task)
-        preds = [{"styles": dict(zip(styles, outs[: len(styles)])), UNSTEERED: outs[len(styles)]} for outs in outputs]
-        return self.score_predictions(task, items, preds, seed=seed)
-
     def prediction_from_row(self, task, row, *, path, index):
         dist = external_distribution(row.get("pred_distribution"), len(row.get("options") or []), path=path, row=index,
                                      item_id=row.get("id"), field="pred_distribution")
@@ -180,8 +185,13 @@ class SteerableDistribution(TaskFamily):
                 UNSTEERED: read(unsteered) if unsteered else None}
 
     # scoring ---------------------------------------------------------------------------------------
-    def score_predictions(self, task, items, predictions, *, seed):
-        run = self._scoring(task, predictions, seed)
+    def score(self, task, items, outputs, *, seed, judgements=None, resolution: int | None = None):
+        styles = self._styles(task)
+        preds = [{"styles": dict(zip(styles, outs[: len(styles)])), UNSTEERED: outs[len(styles)]} for outs in outputs]
+        return self.score_predictions(task, items, preds, seed=seed, resolution=resolution)
+
+    def score_predictions(self, task, items, predictions, *, seed, resolution: int | None = None):
+        run = self._scoring(task, items, predictions, seed, resolution)
         samples, values = self._score_items(run, items, predictions)
         layout = self._layout(task, items)
         statistic = SteeringStatistic(values.of, run.columns, run.styles, run.select_by,
@@ -204,14 +214,21 @@ class SteerableDistribution(TaskFamily):
             "coverage": mass_summary(covered_masses(samples)),
             "counts": counts_block(run, items, samples, values.of, layout),
             "notes": notes_block(run),
+            "reference_points": with_labels(overall.get("reference_points", {}), run.humans, run.resolution),
         }
         return Scored(samples, metrics)
 
-    def _scoring(self, task, predictions, seed) -> Scoring:
+    def _scoring(self, task, items, predictions, seed, resolution: int | None) -> Scoring:
         styles = answered_styles(self._styles(task), predictions)
         has_unsteered = any(_answered(p.get(UNSTEERED)) for p in predictions)
-        return Scoring(task, styles, has_unsteered, statistic_columns(styles, has_unsteered), self._select_by(task),
-                       task.params.get("js_base", 2), set(self._refusals(task)), bootstrap_settings(task.params), seed)
+        humans = Humans([it["gold"] for it in items], respondents=[it.get("respondents") for it in items])
+        norm = simbench_norm(humans.distributions)
+        refusals, js_base = set(self._refusals(task)), task.params.get("js_base", 2)
+        points = point_values(humans, reference_scorer(items, refusals, js_base, norm), resolution=resolution,
+                              seed=seed) if items else {}
+        columns = statistic_columns(styles, has_unsteered) + reference_columns(points)
+        return Scoring(task, styles, has_unsteered, columns, self._select_by(task), js_base, refusals,
+                       bootstrap_settings(task.params), seed, norm, humans, resolution, points)
 
     def _layout(self, task, items) -> GroupLayout:
         groups = sorted({it["group"] for it in items})
@@ -225,6 +242,8 @@ class SteerableDistribution(TaskFamily):
     # per item ------------------------------------------------------------------------------------------
     def _score_items(self, run: Scoring, items, predictions) -> tuple[list[dict], PerItemValues]:
         values = PerItemValues([*run.styles, UNSTEERED, BASELINE], len(items))
+        for point, by_metric in run.points.items():  # reference points: row kinds aggregated like the model's
+            values.of[REFERENCE + point] = by_metric
         same_question = index_by(it["prompt"] for it in items)
         samples = [self._item_sample(run, items, i, prediction, same_question, values)
                    for i, (_, prediction) in enumerate(zip(items, predictions))]
@@ -241,7 +260,7 @@ class SteerableDistribution(TaskFamily):
                   "prompt_sha256": sha256_text(item["prompt"]), "options": item["options"],
                   "human_distribution": item["gold"], "ordinal_positions": positions, "styles": {}}
         for kind, answer in answers_of(prediction, run.styles):
-            metrics = item_metrics(answer["distribution"], gold, positions, run.js_base)
+            metrics = item_metrics(answer["distribution"], gold, positions, run.js_base, run.norm)
             values.record(kind, i, metrics)
             block = self._answer_block(run.task, item, kind, answer, metrics)
             if kind == UNSTEERED:
@@ -249,7 +268,7 @@ class SteerableDistribution(TaskFamily):
             else:
                 sample["styles"][kind] = block
         if baseline is not None:
-            values.record(BASELINE, i, item_metrics(baseline, gold, positions, run.js_base))
+            values.record(BASELINE, i, item_metrics(baseline, gold, positions, run.js_base, run.norm))
             sample[BASELINE] = baseline
         return sample
 
@@ -280,6 +299,10 @@ class Scoring:
     refusals: set[str]
     bootstrap: dict
     seed: int
+    norm: float  # the SimBench norm: mean TV(human, uniform) over the items
+    humans: Humans
+    resolution: int | None  # the read-out's (Elicitation.resolution), for its resolution floor
+    points: dict  # reference point -> metric -> value per item (reference_block.point_values)
 
 
 class PerItemValues:
@@ -312,7 +335,53 @@ def answers_of(prediction: dict, styles: list[str]) -> list[tuple[str, dict]]:
 
 
 def _column(name: str, metric: str, block: str, kind: str | None = None, minus: str | None = None) -> Column:
-    return Column(name, metric, direction_of(metric), block, kind, minus)
+    return Column(name, metric, VARIATION_DIRECTIONS.get(metric) or direction_of(metric), block, kind, minus)
+
+
+def reference_columns(points: dict) -> list[Column]:
+    """The reference points' columns, after every other (so adding them changes no other column's draws)."""
+    return [_column(f"reference_{point}_{m}", m, "reference_points", REFERENCE + point)
+            for point, by_metric in points.items() for m in by_metric]
+
+
+def reference_scorer(items: list[dict], refusals: set[str], js_base, norm: float):
+    """The reference-points scorer: every metric of METRICS for stand-ins of the items at `rows`, equal to
+    item_metrics row by row (a test pins them) but vectorised over the rows that share ordinal positions:
+    the sampling floor scores every row 200 times."""
+    positions = [tuple(ordinal_positions(it, refusals)) for it in items]
+
+    def score(stand_ins, refs, rows) -> dict:
+        out = {m: np.full(len(rows), np.nan) for m in METRICS}
+        by_positions: dict[tuple, list[int]] = {}
+        for k, i in enumerate(rows):
+            by_positions.setdefault(positions[i], []).append(k)
+        for shared, idx in by_positions.items():
+            p, q = np.stack([stand_ins[k] for k in idx]), np.stack([refs[k] for k in idx])
+            tv = total_variation_rows(p, q)
+            for m, values in (("most_likely_match", most_likely_match_rows(p, q)),
+                              ("js_distance", js_distance_rows(p, q, js_base)),
+                              ("ordinal_similarity", ordinal_similarity_rows(p, q, shared)), ("tv", tv),
+                              ("simbench_score", simbench_scores(tv, [norm]))):
+                out[m][idx] = values
+        return out
+
+    return score
+
+
+def ordinal_similarity_rows(p: np.ndarray, q: np.ndarray, positions: tuple) -> np.ndarray:
+    """ordinal_score for rows sharing their options' positions: NaN where it is undefined."""
+    keep = [i for i, x in enumerate(positions) if x is not None]
+    pos = np.asarray([positions[i] for i in keep], dtype=np.float64)
+    if len(set(pos.tolist())) < 2:
+        return np.full(len(p), np.nan)
+    p, q = p[:, keep], q[:, keep]
+    p_sum, q_sum = p.sum(axis=1, keepdims=True), q.sum(axis=1, keepdims=True)
+    ok = (p_sum[:, 0] > 0) & (q_sum[:, 0] > 0)
+    order = np.argsort(pos, kind="stable")
+    with np.errstate(invalid="ignore", divide="ignore"):
+        cdf_gap = np.cumsum(p[:, order] / p_sum, axis=1) - np.cumsum(q[:, order] / q_sum, axis=1)
+    distance = np.sum(np.abs(cdf_gap[:, :-1]) * np.diff(pos[order]), axis=1)
+    return np.where(ok, 1.0 - distance / float(pos.max() - pos.min()), np.nan)
 
 
 def statistic_columns(styles: list[str], has_unsteered: bool) -> list[Column]:

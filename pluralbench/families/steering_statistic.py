@@ -39,11 +39,14 @@ class GroupLayout(NamedTuple):
 
 
 def metric_blocks(stats: dict, columns: list[Column]) -> dict:
-    """{column name: statistic} -> metrics.json's "metrics", "baselines" and "styles" blocks."""
+    """{column name: statistic} -> metrics.json's "metrics", "baselines" and "styles" blocks, and the
+    "reference_points" block ({metric: {point: statistic}}) when there are reference columns."""
     out: dict = {"metrics": {}, "baselines": {}, "styles": {}}
     for c in columns:
         if c.block == "metrics":
             out["metrics"][c.name] = stats[c.name]
+        elif c.block == "reference_points":
+            out.setdefault(c.block, {}).setdefault(c.metric, {})[c.kind.partition(":")[2]] = stats[c.name]
         else:
             out[c.block].setdefault(c.kind, {})[c.metric] = stats[c.name]
     return out

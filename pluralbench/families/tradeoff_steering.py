@@ -22,6 +22,7 @@ from pluralbench.elicitation.diagnostics import mass_summary
 from pluralbench.errors import UserError
 from pluralbench.families.base import Scored, TaskFamily
 from pluralbench.families.common import BOOTSTRAP_SCHEMA, NOTES_SCHEMA, bootstrap_settings
+from pluralbench.families.human_reference import VARIATION_RECORD, joint_scorer, pair_scorer, variation_scorers
 from pluralbench.families.jury_common import (
     SIMILARITY_SCHEMA,
     lettered,
@@ -33,6 +34,8 @@ from pluralbench.families.jury_common import (
 from pluralbench.hashing import sha256_text
 from pluralbench.metrics.declared import MetricSlot
 from pluralbench.metrics.divergence import js_distance
+from pluralbench.metrics.reference_block import Humans, reference_points
+from pluralbench.metrics.rowwise import tv_of
 from pluralbench.metrics.summary import defined_mean_with_ci, excluded_count, means_with_ci
 from pluralbench.metrics.tradeoff import (
     achieved_tradeoff,
@@ -47,7 +50,9 @@ from pluralbench.registry import task_families
 
 DEFAULT_WEIGHTS = (0.0, 0.25, 0.5, 0.75, 1.0)
 # Directions of the per-weight means (the achieved trade-off o_A - o_B has none: neither end is better).
-WEIGHT_DIRECTIONS = {"o_a": "higher", "o_b": "higher", "f_w_of_own_model": "higher", "mixture_jsd": "lower"}
+WEIGHT_DIRECTIONS = {"o_a": "higher", "o_b": "higher", "f_w_of_own_model": "higher", "mixture_jsd": "lower",
+                     "mixture_tv": "lower"}
+MIXTURE_DIRECTIONS = {"mixture_jsd": "lower", "mixture_tv": "lower", "mixture_simbench_score": "higher"}
 
 
 def _wkey(w: float) -> str:
@@ -62,6 +67,8 @@ class SteeredItem(NamedTuple):
     soft: float | None
     spearman: float | None
     mixture_jsd: list[float] | None  # per weight, JS distance to w * p_A + (1 - w) * p_B (target objectives only)
+    pis: list[np.ndarray]  # per weight, the steered model's distribution
+    mixtures: list[np.ndarray] | None  # per weight, the target mixture w * p_A + (1 - w) * p_B
 
 
 def objective_value(objective: dict, pi: np.ndarray, similarity) -> float:
@@ -76,12 +83,13 @@ def steered_item(item: dict, pis: list[np.ndarray], weights: list[float], simila
     first, second = item["objectives"][0], item["objectives"][1]
     obj = np.array([[objective_value(first, pi, similarity), objective_value(second, pi, similarity)] for pi in pis])
     matrix = tradeoff_matrix(obj, weights)
-    mixture = None
+    mixture, targets = None, None
     if all("target" in o for o in item["objectives"]):
         pa, pb = (np.asarray(o["target"]) for o in item["objectives"])
-        mixture = [js_distance(pi, w * pa + (1 - w) * pb, mixture_base) for w, pi in zip(weights, pis)]
+        targets = [w * pa + (1 - w) * pb for w in weights]
+        mixture = [js_distance(pi, t, mixture_base) for t, pi in zip(targets, pis)]
     return SteeredItem(obj, matrix, strict_score(matrix), soft_score(matrix),
-                       spearman(weights, achieved_tradeoff(obj[:, 0], obj[:, 1])), mixture)
+                       spearman(weights, achieved_tradeoff(obj[:, 0], obj[:, 1])), mixture, pis, targets)
 
 
 def sample_metrics(row: SteeredItem) -> dict:
@@ -89,6 +97,7 @@ def sample_metrics(row: SteeredItem) -> dict:
     metrics = {"strict_score": row.strict, "soft_score": row.soft, "spearman_weight_tradeoff": row.spearman}
     if row.mixture_jsd is not None:
         metrics["mixture_jsd"] = float(np.mean(row.mixture_jsd))
+        metrics["mixture_tv"] = float(np.mean(tv_of(row.pis, row.mixtures)))
     return metrics
 
 
@@ -101,9 +110,38 @@ def overall_block(kept: list[SteeredItem], samples: list[dict], has_mixture: boo
         "spearman_weight_tradeoff": mean([r.spearman for r in kept], direction="higher"),
     }
     if has_mixture:
+        per_item = mixture_values(kept, 2)  # the base does not matter here: only tv and simbench are read
         overall["mixture_jsd"] = mean([float(np.mean(r.mixture_jsd)) for r in kept], direction="lower")
+        for name in ("mixture_tv", "mixture_simbench_score"):
+            overall[name] = mean(per_item[name], direction=MIXTURE_DIRECTIONS[name])
     overall["covered_mass"] = mean([s["covered_mass"] for s in samples], direction="higher")
     return overall
+
+
+def mixture_scorers(kept: list[SteeredItem], base) -> dict:
+    """The mixture distances as (models, targets) -> value per row; the SimBench norm over every (item,
+    weight) target mixture."""
+    variation = variation_scorers([t for r in kept for t in r.mixtures])
+    return {"mixture_jsd": pair_scorer(js_distance, "js_distance", {"base": base}),
+            "mixture_tv": variation["tv"], "mixture_simbench_score": variation["simbench_score"]}
+
+
+def mixture_values(kept: list[SteeredItem], base) -> dict[str, np.ndarray]:
+    """Per item, the mean over weights of each mixture distance."""
+    weights = len(kept[0].pis)
+    models, targets = [pi for r in kept for pi in r.pis], [t for r in kept for t in r.mixtures]
+    return {name: scorer(models, targets).reshape(len(kept), weights).mean(axis=1)
+            for name, scorer in mixture_scorers(kept, base).items()}
+
+
+def mixture_reference_points(kept: list[SteeredItem], base, bootstrap: dict, seed: int,
+                             resolution: int | None) -> dict:
+    """Reference points of the mixture distances: stand-ins for each (item, weight) target mixture, averaged
+    over weights and items like the model's (all items have every weight), resampled by item."""
+    targets = [t for r in kept for t in r.mixtures]
+    clusters = [k for k, r in enumerate(kept) for _ in r.mixtures]
+    return reference_points(Humans(targets), joint_scorer(mixture_scorers(kept, base)), MIXTURE_DIRECTIONS,
+                            resolution=resolution, clusters=clusters, bootstrap=bootstrap, seed=seed)
 
 
 def _none_for_nan(values) -> list[float | None]:
@@ -133,6 +171,7 @@ def weight_block(kept: list[SteeredItem], j: int, has_mixture: bool, bootstrap: 
                "f_w_of_own_model": [r.matrix[j, j] for r in kept]}
     if has_mixture:
         columns["mixture_jsd"] = [r.mixture_jsd[j] for r in kept]
+        columns["mixture_tv"] = tv_of([r.pis[j] for r in kept], [r.mixtures[j] for r in kept])
     return means_with_ci(columns, bootstrap=bootstrap, seed=seed, directions=WEIGHT_DIRECTIONS)
 
 
@@ -234,14 +273,19 @@ class TradeoffSteering(TaskFamily):
             "spearman": "rank correlation between w and the achieved trade-off o_A - o_B, per item",
             "headline": self.headline(task),
             "bootstrap": bootstrap_settings(p) | {"unit": "item"},
+            "mixture_variation": VARIATION_RECORD,
         }
 
     # scoring ----------------------------------------------------------------------------------------
-    def score(self, task, items, outputs, *, seed, judgements=None):
+    def score(self, task, items, outputs, *, seed, judgements=None, resolution: int | None = None):
         similarity = similarity_function(similarity_spec(task.params, "similarity"))
         samples, kept = split_scored(self._score_item(task, similarity, item, predictions)
                                      for item, predictions in zip(items, outputs))
-        return Scored(samples, self._metrics(task, items, samples, kept, seed))
+        metrics = self._metrics(task, items, samples, kept, seed)
+        if kept and all(r.mixtures is not None for r in kept):
+            metrics["reference_points"] = mixture_reference_points(
+                kept, task.params.get("mixture_jsd_base", 2), bootstrap_settings(task.params), seed, resolution)
+        return Scored(samples, metrics)
 
     def _score_item(self, task, similarity, item: dict, predictions: list[dict]) -> tuple[dict, SteeredItem | None]:
         """The item's sample and, unless some steered prompt gave the options no mass, its trade-off scores."""

@@ -9,6 +9,7 @@ from __future__ import annotations
 import numpy as np
 
 from pluralbench.metrics.divergence import log_base
+from pluralbench.metrics.variation import simbench_scores, total_variation, total_variation_rows
 
 
 def _normalise_rows(p) -> np.ndarray:
@@ -53,6 +54,7 @@ def entropy_rows(p, base=2) -> np.ndarray:
 
 
 ROWWISE = {
+    "tv": total_variation_rows,
     "js_divergence": js_divergence_rows,
     "js_distance": js_distance_rows,
     "js_similarity": js_similarity_rows,
@@ -84,3 +86,13 @@ def entropy_of(dists: list[np.ndarray], base) -> np.ndarray:
     for idx in by_len.values():
         out[idx] = entropy_rows(np.stack([dists[i] for i in idx]), base)
     return out
+
+
+def tv_of(models: list[np.ndarray], humans: list[np.ndarray]) -> np.ndarray:
+    return evaluate_pairs(total_variation, "tv", models, humans, {})
+
+
+def simbench_of(models: list[np.ndarray], humans: list[np.ndarray], norm: float) -> np.ndarray:
+    """Per-row SimBench-style scores against the task's norm (variation.simbench_norm over all its scored
+    rows: groups and reference points use the task's norm too, so their scores are on one scale)."""
+    return simbench_scores(tv_of(models, humans), [norm]) if humans else np.zeros(0)

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from pluralbench.metrics.declared import declare_metric
+
 
 def _rows(p) -> np.ndarray:
     arr = np.atleast_2d(np.asarray(p, dtype=np.float64))
@@ -20,6 +22,8 @@ def _rows(p) -> np.ndarray:
     return arr / totals
 
 
+@declare_metric("tv", "distribution_pair", direction="lower", bounds=(0, 1),
+                description="Total variation distance 0.5 * sum |p - q| between model and reference distributions")
 def total_variation(p, q) -> float:
     """0.5 * sum |p - q| of two distributions (each renormalised), in [0, 1]."""
     return float(total_variation_rows(p, q)[0])
@@ -46,3 +50,9 @@ def simbench_scores(tv_model, tv_uniform) -> np.ndarray:
     if norm <= 0:
         raise ValueError("every reference distribution is uniform: the SimBench score is undefined")
     return 100.0 * (1.0 - tv_model / norm)
+
+
+def simbench_norm(humans) -> float:
+    """The SimBench score's norm for a set of reference distributions: their mean TV to uniform."""
+    return float(np.mean([uniform_tv(h) for h in humans])) if len(humans) else float("nan")
+

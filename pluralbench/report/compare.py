@@ -218,7 +218,15 @@ def compare_runs(dir_a: Path, dir_b: Path, *, test: str = "wilcoxon", seed: int 
         "items": [{"id": x["id"], "group": x.get("group"), "a": _value(x, names[0]), "b": _value(y, names[0])}
                   for x, y in p.rows],
         "warnings": _warnings(p),
+        "reference_points": reference_sides(p, names),
     }
+
+
+def reference_sides(p: Paired, names: list[str]) -> dict:
+    """Each run's human reference points for the compared metrics (docs/reference-points.md): the data are
+    the same, so they differ only where they depend on the run (the read-out's resolution floor)."""
+    return {side: {m: points for m, points in (run.metrics.get("reference_points") or {}).items() if m in names}
+            for side, run in (("a", p.a), ("b", p.b))}
 
 
 def _warnings(p: Paired) -> list[str]:

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from pluralbench.report.leaderboard import Board, Cell, Column, Row
 from pluralbench.report.spec import Commensurator, LeaderboardSpec
-from pluralbench.report.tables import MISSING, arrow, fmt
+from pluralbench.report.tables import MISSING, REFERENCE_POINTS, ReferencePoint, arrow, cell_text, fmt
 
 STYLE = """
 body{font-family:system-ui,-apple-system,'Segoe UI',sans-serif;margin:2rem;color:#1b1b1b;background:#fff}
@@ -72,6 +72,7 @@ def render_html(board: Board, figures: list[tuple[str, Path]]) -> str:
     out = _page_head(board.spec)
     out += _board_table(board)
     out += _objectives_table(board.columns)
+    out += _reference_table(board.columns)
     out += _functions_list(board.spec.commensurating)
     out += _figures_section(figures)
     if board.notes:
@@ -159,6 +160,24 @@ def _objectives_table(columns: list[Column]) -> list[str]:
             o.label + mixed, o.task, o.metric_path, o.direction, ", ".join(p["elicitation"]) or MISSING,
             ", ".join(p["method"]) or MISSING, ", ".join(p["data"]) or MISSING, judges)) + "</tr>")
     out.append("</tbody></table>")
+    return out
+
+
+def _reference_table(columns: list[Column]) -> list[str]:
+    """Each objective's human reference points, beside the board (not in it: no layer or rank sees them)."""
+    shown = [c for c in columns if c.reference]
+    if not shown:
+        return []
+    points = [p for p in REFERENCE_POINTS if any(p in c.reference for c in shown)]
+    out = ['<h2>Human reference points</h2><table class="meta"><thead><tr><th>objective</th>'
+           + "".join(f"<th>{escape(p)}</th>" for p in points) + "<th>run</th></tr></thead><tbody>"]
+    for c in shown:
+        cells = [escape(cell_text(ReferencePoint(c.reference[p])) if p in c.reference else MISSING) for p in points]
+        out.append(f'<tr><td class="model">{escape(c.objective.label)}</td>' + "".join(f"<td>{x}</td>" for x in cells)
+                   + f"<td>{escape(c.reference_run or '')}</td></tr>")
+    out.append('</tbody></table><p class="notes">The objective\'s metric for stand-ins scored against the same humans '
+               "(uniform; all mass on the most or least chosen answer; the read-out's resolution and the survey's "
+               "sampling noise where known). See docs/reference-points.md.</p>")
     return out
 
 

@@ -46,6 +46,11 @@ class Column:
     objective: Objective
     provenance: dict[str, list]  # attribute -> distinct values seen in this column
     mixed: list[str]  # attributes that differ across the column (allowed by the spec)
+    # The objective's human reference points (metrics.json `reference_points`, docs/reference-points.md),
+    # point -> its block, from the column's first run that has them: beside the column, never in the rows,
+    # so no Pareto layer or rank sees them.
+    reference: dict = field(default_factory=dict)
+    reference_run: str | None = None
 
 
 @dataclass
@@ -127,7 +132,7 @@ def build_board(spec: LeaderboardSpec, runs: list[RunResult], notes: list[str] |
             notes.append(f"ignored {run.path}: task {run.task} has no objective in spec {spec.name!r}")
     spec = _measured_objectives(spec, selected, notes)
     rows = _rows(spec, selected, notes)
-    columns = [_column(o, rows) for o in spec.objectives]
+    columns = [_column(o, rows, selected[o.name]) for o in spec.objectives]
     _set_pareto_layers(spec, rows)
     for f in spec.commensurating:
         _rank(spec, f, rows)
@@ -182,11 +187,24 @@ def _cell(o: Objective, run: RunResult, where_file: str, label: str, notes: list
                 n=int(node.get("n", 0)), run_id=run.run_id, run_dir=str(run.path), provenance=run.provenance())
 
 
-def _column(o: Objective, rows: list[Row]) -> Column:
+def _column(o: Objective, rows: list[Row], runs: dict[tuple[str, str], RunResult]) -> Column:
     prov: dict[str, list] = {}
     for k in PROVENANCE_KEYS:
         prov[k] = sorted({str(c.provenance[k]) for r in rows if (c := r.cells[o.name]) is not None})
-    return Column(o, prov, [k for k in PROVENANCE_KEYS if len(prov[k]) > 1])
+    column = Column(o, prov, [k for k in PROVENANCE_KEYS if len(prov[k]) > 1])
+    for r in rows:
+        points = reference_of(runs[r.key].metrics, o.path) if r.key in runs else {}
+        if points:
+            column.reference, column.reference_run = points, runs[r.key].run_id
+            break
+    return column
+
+
+def reference_of(metrics: dict, path: tuple[str, ...]) -> dict:
+    """The reference points of an overall number (path ("overall", metric)); {} for any other number."""
+    if len(path) != 2 or path[0] != "overall":
+        return {}
+    return (metrics.get("reference_points") or {}).get(path[1]) or {}
 
 
 def _set_pareto_layers(spec: LeaderboardSpec, rows: list[Row]) -> None:

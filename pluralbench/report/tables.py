@@ -110,6 +110,7 @@ def to_markdown(board: Board) -> str:
             md_escape(", ".join(prov["elicitation"]) or MISSING), md_escape(", ".join(prov["method"]) or MISSING),
             md_escape(", ".join(prov["data"]) or MISSING),
             md_escape(", ".join(v for v in prov["judge"] if v != "None") or "none")]) + " |")
+    lines += reference_table(board)
     if spec.commensurating:
         lines += ["", "## Commensurating functions", ""]
         for f in spec.commensurating:
@@ -122,6 +123,31 @@ def to_markdown(board: Board) -> str:
     return "\n".join(lines) + "\n"
 
 
+REFERENCE_POINTS = ("uniform", "modal", "least_chosen", "resolution_floor", "sampling_floor", "split_half")
+
+
+def reference_table(board: Board) -> list[str]:
+    """Each objective's human reference points (same metric, same humans; docs/reference-points.md)."""
+    columns = [c for c in board.columns if c.reference]
+    if not columns:
+        return []
+    points = [p for p in REFERENCE_POINTS if any(p in c.reference for c in columns)]
+    lines = ["", "## Human reference points", "", "The objective's metric for stand-ins scored against the same "
+             "humans, from the run named (the data are the same for every run of a column).", "",
+             "| objective | " + " | ".join(points) + " | run |", "|---|" + "---:|" * len(points) + "---|"]
+    for c in columns:
+        cells = [cell_text(ReferencePoint(c.reference[p])) if p in c.reference else MISSING for p in points]
+        lines.append(f"| {md_escape(c.objective.label)} | " + " | ".join(cells) + f" | {code_span(c.reference_run)} |")
+    return lines
+
+
+class ReferencePoint:
+    """A reference point's block read like a cell (value with its CI)."""
+
+    def __init__(self, block: dict):
+        self.value, self.ci_low, self.ci_high = block.get("value"), block.get("ci_low"), block.get("ci_high")
+
+
 def to_json(board: Board) -> dict:
     def cell(c):
         return None if c is None else {"value": c.value, "ci_low": c.ci_low, "ci_high": c.ci_high, "n": c.n,
@@ -131,7 +157,9 @@ def to_json(board: Board) -> dict:
         "spec": {"name": board.spec.name, "path": board.spec.path},
         "objectives": [{"name": c.objective.name, "label": c.objective.label, "task": c.objective.task,
                         "metric": c.objective.metric_path, "direction": c.objective.direction,
-                        "provenance": c.provenance, "mixed": c.mixed} for c in board.columns],
+                        "provenance": c.provenance, "mixed": c.mixed}
+                       | ({"reference_points": c.reference, "reference_run": c.reference_run} if c.reference else {})
+                       for c in board.columns],
         "commensurating": [{"name": f.name, "function": f.function, "objectives": list(f.objectives),
                             "normalise": f.normalise, "params": f.params} for f in board.spec.commensurating],
         "rows": [{"model": r.label, "model_spec": r.key[0], "fingerprint_id": r.key[1], "pareto_layer": r.layer,

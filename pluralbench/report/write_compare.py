@@ -58,7 +58,7 @@ def summary_lines(result: dict, label_a: str, label_b: str) -> list[str]:
 
 
 def to_markdown(result: dict, label_a: str, label_b: str, figure_paths: list[tuple[str, str]]) -> str:
-    out = _md_header(result, label_a, label_b) + _md_overall(result)
+    out = _md_header(result, label_a, label_b) + _md_overall(result) + _md_reference_points(result)
     if result["groups"]:
         out += _md_groups(result)
     if figure_paths:
@@ -103,6 +103,27 @@ def _md_overall(result: dict) -> list[str]:
     if result["unchanged_metrics"]:
         out += ["", f"Identical in both runs (properties of the data): {', '.join(result['unchanged_metrics'])}."]
     return out
+
+
+def _md_reference_points(result: dict) -> list[str]:
+    """The headline metric's human reference points in each run, beside the difference above."""
+    head = result.get("headline")
+    sides = result.get("reference_points") or {}
+    a, b = (sides.get(s, {}).get(head) or {} for s in ("a", "b"))
+    if not (a or b):
+        return []
+    out = ["", f"## Human reference points: {md_escape(head)}", "",
+           "The same metric for stand-ins scored against the same humans (docs/reference-points.md).", "",
+           "| reference point | A [95% CI] | B [95% CI] |", "|---|---:|---:|"]
+    for point in dict.fromkeys([*a, *b]):
+        out.append(f"| {point} | {_ci_cell(a.get(point))} | {_ci_cell(b.get(point))} |")
+    return out
+
+
+def _ci_cell(block: dict | None) -> str:
+    if not block or block.get("value") is None:
+        return "—"
+    return f"{_f(block['value'])} [{_f(block['ci_low'])}, {_f(block['ci_high'])}]"
 
 
 def _md_groups(result: dict) -> list[str]:

@@ -5,6 +5,7 @@ other ask is a `ModelRequest` passed through, its answer returned as is. Once ev
 `finalize` lets a method that fits to the human distributions (calibration) see them."""
 from __future__ import annotations
 
+import inspect
 from typing import Sequence
 
 from pluralbench.core.records import ModelRequest
@@ -77,3 +78,11 @@ def finalize(per_item_asks: Sequence[Sequence], outputs: Sequence[Sequence], per
     for (i, j), pred in zip(spots, final):
         rows[i][j] = pred
     return rows, record
+
+
+def scoring_options(family, method: Elicitation) -> dict:
+    """Keyword arguments for family.score that describe the read-out: the method's resolution, passed only
+    when it has one and the family's score takes it (a family that does not is scored as before)."""
+    if method.resolution is None or "resolution" not in inspect.signature(family.score).parameters:
+        return {}
+    return {"resolution": method.resolution}

@@ -18,7 +18,7 @@ from pluralbench.errors import UserError
 from pluralbench.hashing import result_file_hashes
 from pluralbench.models.base import ModelAdapter
 from pluralbench.provenance import environment
-from pluralbench.runner.asks import expand, finalize, outputs_from_stored
+from pluralbench.runner.asks import expand, finalize, outputs_from_stored, scoring_options
 from pluralbench.runner.cache import ResponseCache
 from pluralbench.runner.documents import (
     data_record,
@@ -203,7 +203,8 @@ def run_task(prepared: PreparedTask, adapter: ModelAdapter, model_spec: str, opt
         t_score = time.perf_counter()
         outputs, fitted = finalize(plan.asks, outputs, plan.references, plan.method)  # calibration fits here
         manifest["elicitation_method"] = method_record(plan.method_spec, plan.method, fitted)
-        scored = plan.family.score(plan.task, plan.dataset.items, outputs, seed=opts.seed, judgements=judgements)
+        scored = plan.family.score(plan.task, plan.dataset.items, outputs, seed=opts.seed, judgements=judgements,
+                                   **scoring_options(plan.family, plan.method))
         seconds["scoring"] = time.perf_counter() - t_score
         metrics = _metrics(plan, model_spec, adapter, manifest, scored.metrics)
         write_requests(run_dir, plan.dataset.items, requests.keys)

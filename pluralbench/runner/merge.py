@@ -18,7 +18,7 @@ from pluralbench.data import Dataset
 from pluralbench.elicitation import DEFAULT_METHOD
 from pluralbench.errors import UserError
 from pluralbench.hashing import result_file_hashes
-from pluralbench.runner.asks import expand, finalize, outputs_from_stored
+from pluralbench.runner.asks import expand, finalize, outputs_from_stored, scoring_options
 from pluralbench.runner.documents import (
     REQUESTS_FILE,
     metrics_document,
@@ -204,7 +204,7 @@ def _rescore(task: Task, dataset: Dataset, keys_of: dict[str, list[str]], stored
     outputs = outputs_from_stored(asks, sizes, per_item, [keys_of[item["id"]] for item in dataset.items], stored,
                                   method)
     outputs, fitted = finalize(asks, outputs, family.references(task, dataset.items), method)
-    return family.score(task, dataset.items, outputs, seed=seed), fitted
+    return family.score(task, dataset.items, outputs, seed=seed, **scoring_options(family, method)), fitted
 
 
 def _merged_manifest(rid: str, shards: list[ShardRun], items: int, argv: list[str]) -> dict:

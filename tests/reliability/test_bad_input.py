@@ -177,6 +177,13 @@ def case_task_params_schema_error_json_path(ctx):
 
 
 @case()
+def case_assumed_respondents_not_a_count(ctx):
+    """An assumed sample size for the sampling floor (docs/reference-points.md) must be a positive count."""
+    path = ctx.task_file(f"include: {TASK}\nname: bad_task\nversion: 1\nparams: {{assumed_respondents: 0}}\n")
+    return ctx.run("--tasks", path, "--data-dir", ctx.tmp), [str(path), "(params)", "$.assumed_respondents"]
+
+
+@case()
 def case_include_cycle(ctx):
     first = ctx.file("first.yaml", "include: second.yaml\n" + TASK_OK + METRICS_OK)
     second = ctx.file("second.yaml", "include: first.yaml\n")

@@ -52,8 +52,9 @@ def test_scores_equal_scipy():
     japan = scored.metrics["groups"]["country"]["Japan"]
     assert japan["n"] == 2
     assert japan["metrics"]["jsd_base2"]["value"] == pytest.approx((expected2[0] + expected2[3]) / 2, abs=1e-12)
+    ties = sum(int(np.sum(np.asarray(it["gold"]) == max(it["gold"]))) > 1 for it in ITEMS)
     assert scored.metrics["counts"] == {"items": 4, "scored": 4, "excluded_no_option_mass": 0, "unique_prompts": 2,
-                                        "groups": 3}
+                                        "groups": 3, "human_modal_ties": ties}
     sample = scored.samples[0]
     assert sample["model_distribution"] == pytest.approx(list(preds[Q1]))
     assert sample["metrics"]["jsd_base2"] == pytest.approx(expected2[0])

@@ -78,3 +78,114 @@ def test_split_half():
     assert split_half(np.array([1]), 2, total_variation) is None
     ratings = np.random.default_rng(3).integers(0, 4, size=400)
     assert 0.0 < split_half(ratings, 4, total_variation, seed=1) < 0.15
+
+
+# The shared block (metrics/reference_block.py) ------------------------------------------------------------
+from pluralbench.elicitation import get_method  # noqa: E402
+from pluralbench.metrics.reference_block import (Humans, point_values, reference_points,  # noqa: E402
+                                                 sampling_floor_rows, split_half_rows)
+from pluralbench.metrics.rowwise import simbench_of, tv_of  # noqa: E402
+from pluralbench.schemas import validation_errors  # noqa: E402
+
+BOOT = {"resamples": 200, "level": 0.95}
+
+
+def tv_scorer(models, refs, rows):
+    return {"tv": tv_of(models, refs)}
+
+
+def test_tv_and_simbench_rows_against_numpy():
+    rng = np.random.default_rng(5)
+    humans = [rng.dirichlet(np.ones(k)) for k in (2, 3, 3, 5, 4)]
+    models = [rng.dirichlet(np.ones(len(h))) for h in humans]
+    tv = np.array([0.5 * np.abs(m - h).sum() for m, h in zip(models, humans)])
+    norm = np.mean([0.5 * np.abs(h - 1 / len(h)).sum() for h in humans])
+    assert np.allclose(tv_of(models, humans), tv, atol=1e-15)
+    assert np.allclose(simbench_of(models, humans, norm), 100 * (1 - tv / norm), atol=1e-12)
+
+
+def test_sampling_floor_rows_two_options_closed_form_and_seeded_simulation():
+    p, n = 0.3, 25
+    (floor_tv,) = sampling_floor_rows([np.array([p, 1 - p])], [n], tv_scorer, draws=20000, seed=4)["tv"]
+    assert floor_tv == pytest.approx(de_moivre_mad(n, p) / n, rel=0.02)
+    # The same seeded draws made independently: one multinomial call per row, in row order.
+    counts = np.random.default_rng(4).multinomial(n, [p, 1 - p], size=300) / n
+    independent = np.mean(0.5 * np.abs(counts - [p, 1 - p]).sum(axis=1))
+    (again,) = sampling_floor_rows([np.array([p, 1 - p])], [n], tv_scorer, draws=300, seed=4)["tv"]
+    assert again == pytest.approx(independent, abs=1e-15)
+
+
+def test_sampling_floor_only_where_counts_are_known():
+    values = sampling_floor_rows([np.array([0.5, 0.5]), np.array([0.2, 0.8])], [None, 40], tv_scorer, seed=0)
+    assert np.isnan(values["tv"][0]) and 0 < values["tv"][1] < 0.2
+
+
+def test_split_half_rows_match_the_per_item_function():
+    ratings = [np.array([0, 0, 1, 1, 2, 2, 0, 1]), None, np.array([1])]
+    values = split_half_rows(ratings, [3, 3, 3], tv_scorer, draws=50, seed=2)["tv"]
+    assert np.isnan(values[1]) and np.isnan(values[2])
+    assert 0 < values[0] <= 1
+
+
+def test_reference_block_points_and_labels():
+    humans = [np.array([0.1, 0.6, 0.3]), np.array([0.7, 0.3]), np.array([0.25, 0.25, 0.5])]
+    expected_modal = np.mean([0.4, 0.3, 0.5])
+    expected_least = np.mean([0.9, 0.7, 0.75])
+    expected_uniform = np.mean([0.5 * np.abs(h - 1 / len(h)).sum() for h in humans])
+    block = reference_points(Humans(humans), tv_scorer, {"tv": "lower"}, bootstrap=BOOT, seed=0)
+    assert list(block["tv"]) == ["uniform", "modal", "least_chosen"]  # no resolution, counts or raters
+    assert block["tv"]["modal"]["value"] == pytest.approx(expected_modal)
+    assert block["tv"]["least_chosen"]["value"] == pytest.approx(expected_least)
+    assert block["tv"]["uniform"]["value"] == pytest.approx(expected_uniform)
+    assert block["tv"]["uniform"]["direction"] == "lower" and block["tv"]["uniform"]["n"] == 3
+
+    full = reference_points(Humans(humans, assumed_respondents=50), tv_scorer, {"tv": "lower"}, resolution=10,
+                            bootstrap=BOOT, seed=0)
+    grid = np.mean([total_variation(h, rounded_to_grid(h, 10)) for h in humans])
+    assert full["tv"]["resolution_floor"]["value"] == pytest.approx(grid) and full["tv"]["resolution_floor"][
+        "resolution"] == 10
+    assert full["tv"]["sampling_floor"]["respondents"].startswith("assumed: 50 per row")
+    assert 0 < full["tv"]["sampling_floor"]["value"] < full["tv"]["uniform"]["value"]
+
+
+def test_reference_block_validates_against_the_metrics_schema():
+    from pluralbench.schemas import load_schema
+
+    humans = [np.array([0.1, 0.6, 0.3]), np.array([0.7, 0.3])]
+    ratings = [np.array([1, 1, 2, 0, 1, 2]), np.array([0, 1, 0, 0])]
+    block = reference_points(Humans(humans, respondents=[6, 4], ratings=ratings), tv_scorer, {"tv": "lower"},
+                             resolution=20, bootstrap=BOOT, seed=0)
+    assert set(block["tv"]) == {"uniform", "modal", "least_chosen", "resolution_floor", "sampling_floor",
+                                "split_half"}
+    schema = load_schema("metrics")
+    sub = {"$defs": schema["$defs"]} | schema["properties"]["reference_points"]
+    assert validation_errors(block, sub) == []
+    assert validation_errors({"tv": {"oracle": block["tv"]["modal"]}}, sub)  # an unknown point is refused
+
+
+def test_point_values_pass_row_positions_to_the_scorer():
+    seen = []
+
+    def scorer(models, refs, rows):
+        seen.append(list(rows))
+        return {"x": np.zeros(len(rows))}
+
+    point_values(Humans([np.array([0.5, 0.5])] * 3, respondents=[None, 10, 12]), scorer, resolution=None, seed=0)
+    assert seen[0] == [0, 1, 2] and seen[-1] == [1, 2]
+
+
+def test_read_out_resolution():
+    assert get_method("sampled:20").resolution == 20
+    assert get_method("verbalized").resolution == 100
+    assert get_method("logprob").resolution is None
+
+
+def test_the_runner_passes_a_resolution_only_to_a_score_that_takes_it():
+    from pluralbench.runner.asks import scoring_options
+    from pluralbench.taskfile import get_task
+
+    goqa = get_task("distributional_globalopinionqa").family_impl()
+    valence = get_task("steerable_valueprism").family_impl()  # reports no reference points
+    assert scoring_options(goqa, get_method("sampled:20")) == {"resolution": 20}
+    assert scoring_options(goqa, get_method("logprob")) == {}
+    assert scoring_options(valence, get_method("sampled:20")) == {}

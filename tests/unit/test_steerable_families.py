@@ -184,6 +184,18 @@ def test_mpi_human_file_compares_and_unflips(tmp_path):
     assert m["overall"]["jsd_base2"]["value"] == pytest.approx(np.mean(expected), abs=1e-12)
     assert m["groups"]["trait"]["N"]["metrics"]["score_human"]["value"] == pytest.approx(
         np.mean([np.dot(ds.items[0]["human"], [5, 4, 3, 2, 1]), 6 - np.dot(ds.items[1]["human"], [5, 4, 3, 2, 1])]))
+    # tv, the SimBench-style score and the reference points, against numpy; sampled:20's grid when passed.
+    humans = [np.asarray(ds.items[k]["human"]) for k in (0, 1)]
+    tv = [0.5 * np.abs(pred - h).sum() for h in humans]
+    norm = np.mean([0.5 * np.abs(h - 0.2).sum() for h in humans])
+    assert m["overall"]["tv"]["value"] == pytest.approx(np.mean(tv), abs=1e-12)
+    assert m["overall"]["simbench_score"]["value"] == pytest.approx(np.mean(100 * (1 - np.array(tv) / norm)))
+    assert m["reference_points"]["jsd_base2"]["modal"]["value"] == pytest.approx(
+        np.mean([jensenshannon(np.eye(5)[np.argmax(h)], h, base=2) for h in humans]), abs=1e-12)
+    assert "resolution_floor" not in m["reference_points"]["tv"]
+    sampled = MPI.family_impl().score(MPI, ds.items, outputs, seed=0, resolution=20).metrics["reference_points"]
+    assert sampled["tv"]["resolution_floor"]["resolution"] == 20
+    assert sampled["tv"]["resolution_floor"]["value"] == pytest.approx(0.0)  # these humans lie on the 1/20 grid
     human["items"][0]["distribution"] = [1, 2]
     (tmp_path / "human.json").write_text(json.dumps(human))
     with pytest.raises(DataError, match="human.json row 0.*distribution"):
@@ -317,3 +329,26 @@ def test_steerable_with_no_readable_answer_scores_nothing_and_counts_it():
     answered = [[opt(np.log([0.5, 0.3, 0.2]))] * 4] + [[no_mass] * 4] * (len(OQA_ITEMS) - 1)
     counts = fam.score(OQA, OQA_ITEMS, answered, seed=0).metrics["counts"]
     assert counts["scored"] == 1 and counts["excluded_no_option_mass"] == len(OQA_ITEMS) - 1
+
+
+def test_reference_scorer_equals_item_metrics_row_by_row():
+    """The vectorised scorer behind the steering reference points gives item_metrics' values, refusals,
+    unpositioned options and all-equal positions included."""
+    from pluralbench.families.steerable_distribution import METRICS, item_metrics, ordinal_positions, reference_scorer
+
+    items = [{"options": ["a", "b", "c", "Refused"], "ordinal_positions": [1.0, 2.0, 1.5, 4.0]},
+             {"options": ["a", "b", "c"], "ordinal_positions": None},
+             {"options": ["a", "b"], "ordinal_positions": [1.0, 1.0]},
+             {"options": ["a", "b", "c", "Refused"], "ordinal_positions": [1.0, 2.0, 1.5, 4.0]}]
+    rng = np.random.default_rng(7)
+    stand_ins = [rng.dirichlet(np.ones(len(it["options"]))) for it in items]
+    refs = [rng.dirichlet(np.ones(len(it["options"]))) for it in items]
+    stand_ins[3] = np.array([0.0, 0.0, 0.0, 1.0])  # all mass on the refusal: the ordinal score is undefined
+    got = reference_scorer(items, {"Refused"}, 2, 0.3)(stand_ins, refs, [0, 1, 2, 3])
+    for k, it in enumerate(items):
+        want = item_metrics(stand_ins[k], refs[k], ordinal_positions(it, {"Refused"}), 2, 0.3)
+        for m in METRICS:
+            if want[m] is None:
+                assert np.isnan(got[m][k]), (k, m)
+            else:
+                assert got[m][k] == pytest.approx(want[m], abs=1e-12), (k, m)

@@ -414,7 +414,7 @@ def counts_block(run: Scoring, items: list[dict], values: dict, layout: GroupLay
     return {"items": len(items), "groups": len(layout.groups), "categories": len(layout.categories),
             "styles": len(run.styles), "questions": len({it["prompt"] for it in items}),
             "ordinal_undefined": int(np.isnan(values[run.styles[0]]["ordinal_similarity"]).sum()) if run.styles else 0,
-            "ordinal_positions": ordinal_tally(items, run.refusals)}
+            **{f"ordinal_positions_{k}": n for k, n in ordinal_tally(items, run.refusals).items()}}
 
 
 def notes_block(run: Scoring) -> list[str]:

@@ -92,6 +92,9 @@ def test_steerable_opinionqa_pred_distribution_in_mp_format(tmp_path, isolated_e
     metrics, _, samples, _ = score(tmp_path, isolated_env, "steerable_opinionqa", path, "--data-dir", str(shared_data))
     scored = [r for r in rows if len(r["options"]) > 1]
     assert metrics["counts"]["items"] == len(scored)
+    counts = metrics["counts"]
+    assert counts["ordinal_positions_from_data"] + counts["ordinal_positions_option_order"] == len(scored)
+    assert counts["ordinal_positions_reordered"] > 0  # the first 40 rows hold reordered questions
     assert list(metrics["styles"]) == ["external"] and "unsteered_most_likely_match" not in metrics["overall"]
     groups = {}
     for r in scored:

@@ -8,6 +8,7 @@ from pluralbench.data import (  # noqa: F401  (register their formats)  # noqa: 
     mpi,
     multiple_choice,  # noqa: F401  (registers its formats)
     nyt_books,
+    opinionqa_ordinals,
     opinionqa_waves,
     polis,
     popquorn,

@@ -22,6 +22,7 @@ from __future__ import annotations
 import ast
 import csv
 import io
+from dataclasses import dataclass
 from pathlib import Path
 
 from pluralbench.data.dataset import Dataset
@@ -38,18 +39,31 @@ SKIPPED_GROUPS = ("Refused", "nan")
 REFUSAL = "Refused"
 
 
-def _read_info(path: Path) -> tuple[dict[str, list[float]], dict[str, list[str]]]:
-    ordinals, references = {}, {}
+@dataclass(frozen=True)
+class InfoRow:
+    """One question of a wave's info.csv."""
+    question: str
+    references: list[str]  # the option list, "Refused" included
+    ordinal: list[float]  # positions of the leading non-refusal options
+
+
+def read_info(path: Path) -> dict[str, InfoRow]:
+    """info.csv's questions by key."""
+    rows = {}
     for index, row in enumerate(csv.DictReader(io.StringIO(read_text(path)))):
-        for field, target, kind in (("option_ordinal", ordinals, float), ("references", references, str)):
+        lists = {}
+        for field, kind in (("option_ordinal", float), ("references", str)):
             try:
-                target[row["key"]] = [kind(x) for x in ast.literal_eval(row[field])]
+                lists[field] = [kind(x) for x in ast.literal_eval(row[field])]
             except (KeyError, ValueError, SyntaxError, TypeError):
                 raise DataError(path, f"cannot read as a list of {kind.__name__}", row=index + 2, field=field) from None
-    return ordinals, references
+        if not row.get("key"):
+            raise DataError(path, "missing", row=index + 2, field="key")
+        rows[row["key"]] = InfoRow((row.get("question") or "").strip(), lists["references"], lists["option_ordinal"])
+    return rows
 
 
-def _positions(options: list[str], ordinal: list[float] | None) -> list[float | None]:
+def option_positions(options: list[str], ordinal: list[float] | None) -> list[float | None]:
     """Ordinal position per option (None for refusals and options info.csv gives no position)."""
     answer_like = [i for i, o in enumerate(options) if o != REFUSAL]
     out: list[float | None] = [None] * len(options)
@@ -85,7 +99,9 @@ def load_waves(path: Path, data_options: dict, context: LoadContext = NO_CONTEXT
 def _wave_items(wave: Path, template: str, checks: dict, used_files: list[Path]) -> list[dict]:
     """One wave's items, question by question (info.csv order, then the questions it lacks)."""
     info = wave / "info.csv"
-    ordinals, references = _read_info(info) if info.is_file() else ({}, {})
+    rows = read_info(info) if info.is_file() else {}
+    ordinals = {k: r.ordinal for k, r in rows.items()}
+    references = {k: r.references for k, r in rows.items()}
     if info.is_file():
         used_files.append(info)
     per_attr = _attribute_files(wave, used_files)
@@ -102,8 +118,8 @@ def _wave_items(wave: Path, template: str, checks: dict, used_files: list[Path])
             options, text = _question_fields(f, qkey, q, references.get(qkey))
             counts_by_group = _group_counts(f, qkey, q, options, checks)
             prompt = template.format(question=text.strip(), options=lettered_options(options))
-            items += _group_items(qkey, attr, options, counts_by_group, prompt, _positions(options, ordinals.get(qkey)),
-                                  checks)
+            positions = option_positions(options, ordinals.get(qkey))
+            items += _group_items(qkey, attr, options, counts_by_group, prompt, positions, checks)
     return items
 
 

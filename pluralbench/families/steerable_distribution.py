@@ -401,6 +401,26 @@ def ordinal_positions(item: dict, refusals: set[str]) -> list[float | None]:
     return [None if o in refusals else x for o, x in zip(item["options"], positions)]
 
 
+def ordinal_tally(items: list[dict], refusals: set[str]) -> dict:
+    """Where the items' ordinal positions came from: the option order 1..k (the data gave none) or the data,
+    whose positions may equal the option order, reorder it, leave a non-refusal option out (dropped for the
+    ordinal score) or be all equal (the score is undefined). The first that applies counts."""
+    tally = dict.fromkeys(("option_order", "from_data", "same_as_option_order", "reordered", "options_dropped",
+                           "all_equal"), 0)
+    for item in items:
+        if not item.get("ordinal_positions"):
+            tally["option_order"] += 1
+            continue
+        tally["from_data"] += 1
+        positions = ordinal_positions(item, refusals)
+        defined = [x for x in positions if x is not None]
+        unpositioned = any(x is None and o not in refusals for o, x in zip(item["options"], positions))
+        tally["all_equal" if len(set(defined)) < 2 else "options_dropped" if unpositioned
+              else "same_as_option_order" if defined == [float(k + 1) for k in range(len(defined))]
+              else "reordered"] += 1
+    return tally
+
+
 def population_baseline(items: list[dict], i: int, same_question: dict) -> list | None:
     """The population's distribution when the data has it, else the mean of the other groups' distributions
     for item i's question (None if no other group answered it)."""
@@ -473,7 +493,8 @@ def counts_block(run: Scoring, items: list[dict], samples: list[dict], values: d
     return {"items": len(items), "scored": scored, "excluded_no_option_mass": len(items) - scored,
             "groups": len(layout.groups), "categories": len(layout.categories),
             "styles": len(run.styles), "questions": len({it["prompt"] for it in items}),
-            "ordinal_undefined": int(np.isnan(values[run.styles[0]]["ordinal_similarity"]).sum()) if run.styles else 0}
+            "ordinal_undefined": int(np.isnan(values[run.styles[0]]["ordinal_similarity"]).sum()) if run.styles else 0,
+            **{f"ordinal_positions_{k}": n for k, n in ordinal_tally(items, run.refusals).items()}}
 
 
 def notes_block(run: Scoring) -> list[str]:

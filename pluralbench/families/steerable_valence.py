@@ -33,6 +33,8 @@ from pluralbench.registry import task_families
 LABELS = ("A", "B", "C")
 EITHER = "C"
 MODES = ("options", "generate")
+# "depend" reads "It depends" as Either (as the reference does); "neither" is no verdict either way.
+ANSWER_WORDS = {"support": "A", "oppose": "B", "either": "C", "depend": "C", "neither": "C"}
 
 
 @task_families.register("steerable_valence")
@@ -87,8 +89,11 @@ class SteerableValence(TaskFamily):
             "labels": list(LABELS),
             "label_names": self._label_names(task),
             "generation": self._generation(task).key() if "generate" in self._modes(task) else None,
-            "parsing": parse_letter.__module__ + ".parse_letter: an echoed option list is unparseable; leading label, then 'answer is X'/'option X', then the "
-                       "earliest answer word " + str(self._answer_words(task)) + "; otherwise 'unparseable' (always wrong)",
+            "parsing": parse_letter.__module__ + ".parse_letter: an echoed option list is unparseable; leading label, "
+                       "then 'answer is X'/'option X', then the answer words " + str(self._answer_words(task))
+                       + f" with {EITHER} words as hedges: one verdict named wins over any hedge, a hedge alone is "
+                       f"{EITHER}, two verdicts are {EITHER} with a hedge or 'or' between them, else the earliest; "
+                       "otherwise 'unparseable' (always wrong); docs/answer-parsing.md",
             "binary_setting": "items whose gold or predicted label is C (Either) removed; unparseable predictions stay",
             "label_set": "sorted union of gold and predicted labels (sklearn's default), so 'unparseable' counts in "
                          "macro F1 with F1 0",
@@ -104,7 +109,7 @@ class SteerableValence(TaskFamily):
         return {"A": "Support", "B": "Oppose", "C": "Either"} | task.params.get("label_names", {})
 
     def _answer_words(self, task) -> dict:
-        return task.params.get("answer_words", {"support": "A", "oppose": "B", "either": "C"})
+        return task.params.get("answer_words", ANSWER_WORDS)
 
     # predictions -------------------------------------------------------------------------------
     def score(self, task, items, outputs, *, seed, judgements=None):
@@ -170,7 +175,7 @@ def _read(pred, mode, words) -> tuple[str | None, dict | None]:
         dist = pred["options"]["distribution"]
         label = LABELS[int(np.argmax(dist))]
         return label, {"model_distribution": list(dist), "predicted": label} | sample_output_fields(pred["options"])
-    label = parse_letter(pred["text"], LABELS, words)
+    label = parse_letter(pred["text"], LABELS, words, hedge=EITHER)
     return label, {"text": pred["text"], "predicted": label}
 
 

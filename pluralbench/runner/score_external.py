@@ -31,8 +31,10 @@ from pluralbench.runner.execute import RunSummary, loader_context
 from pluralbench.runner.rundir import RunLock, make_run_dir, run_id
 from pluralbench.taskfile import Task
 
-# Formats whose rows hold the items themselves: a predictions file in them needs no data directory.
-SELF_CONTAINED = {"modular_pluralism_mc", "modular_pluralism_steerable_mc", "modular_pluralism_valence"}
+# Formats whose rows hold the items themselves: a predictions file in them needs no data directory (steerable
+# OpinionQA still reads its ordinal positions, OpinionQA's info.csv files, from it).
+SELF_CONTAINED = {"modular_pluralism_mc", "modular_pluralism_steerable_mc", "modular_pluralism_steerable_opinionqa",
+                  "modular_pluralism_valence"}
 MP_FORMAT, SAMPLES_FORMAT = "modular_pluralism", "pluralbench_samples"
 
 

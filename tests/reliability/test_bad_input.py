@@ -538,6 +538,31 @@ def case_sample_nan_covered_mass(ctx):
     return args, [str(path), "row 2", "field 'covered_mass'", "is nan"]
 
 
+def oqa_predictions(ctx) -> Path:
+    rows = [mc_row(i, attribute="SEX_Male") for i in (1, 2)]
+    for row in rows:
+        row["pred_distribution"] = [0.4, 0.4, 0.2]
+    return write_mc_file(ctx.tmp / "oqa_preds.json", rows)
+
+
+@case()
+def case_steerable_opinionqa_predictions_without_data_dir(ctx):
+    """Its ordinal positions come from OpinionQA's info.csv files in the data directory, even when the
+    predictions file holds the items."""
+    return ["score", "--task", "steerable_opinionqa", "--predictions", oqa_predictions(ctx), "--output", ctx.runs], [
+        "no data directory given for opinionqa/atp_waves", "--data-dir"]
+
+
+@case()
+def case_opinionqa_info_csv_unreadable(ctx):
+    info = ctx.tmp / "data" / "opinionqa" / "atp_waves" / "American_Trends_Panel_W1" / "info.csv"
+    info.parent.mkdir(parents=True)
+    info.write_text(",key,option_mapping,question,references,option_ordinal\n"
+                    "0,Q_W1,{},Is it?,\"['Yes', 'No']\",\"[1.0, two]\"\n")
+    return ["score", "--task", "steerable_opinionqa", "--predictions", oqa_predictions(ctx), "--output", ctx.runs,
+            "--data-dir", ctx.tmp / "data"], [str(info), "row 2", "'option_ordinal'", "cannot read as a list of float"]
+
+
 @case(pytest.mark.model)
 def case_prompt_longer_than_context(ctx):
     rows = good_rows(3)

@@ -88,9 +88,13 @@ def test_steerable_opinionqa_pred_distribution_in_mp_format(tmp_path, isolated_e
         row["pred_distribution"] = rng.dirichlet(np.ones(len(row["options"]))).tolist()
     path = tmp_path / "oqa_predictions.json"
     path.write_text(json.dumps(rows))
-    metrics, _, samples, _ = score(tmp_path, isolated_env, "steerable_opinionqa", path)
+    # The data directory supplies the ordinal positions (OpinionQA's info.csv), not the items.
+    metrics, _, samples, _ = score(tmp_path, isolated_env, "steerable_opinionqa", path, "--data-dir", str(shared_data))
     scored = [r for r in rows if len(r["options"]) > 1]
     assert metrics["counts"]["items"] == len(scored)
+    counts = metrics["counts"]
+    assert counts["ordinal_positions_from_data"] + counts["ordinal_positions_option_order"] == len(scored)
+    assert counts["ordinal_positions_reordered"] > 0  # the first 40 rows hold reordered questions
     assert list(metrics["styles"]) == ["external"] and "unsteered_most_likely_match" not in metrics["overall"]
     groups = {}
     for r in scored:

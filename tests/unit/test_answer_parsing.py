@@ -1,12 +1,18 @@
 """Reading generated answers: the verbalized parser on a catalogue of hand-written answers (refusals,
 malformed JSON, prose around the JSON, totals of 90 and 110) and on answers the embedded SmolLM2 really
-gave to the verbalized prompt; the option an answer commits to (sampled read-out) on real samples."""
+gave to the verbalized prompt; the option an answer commits to (sampled read-out) on real samples; ValuePrism
+valence text (Support / Oppose / Either) on the table of docs/answer-parsing.md."""
 from __future__ import annotations
+
+import re
+from pathlib import Path
 
 import pytest
 
 from pluralbench.elicitation.answer_text import first_choice, key_index
 from pluralbench.elicitation.verbalized_parse import parse_verbalized
+from pluralbench.families.answer_parsing import parse_letter
+from pluralbench.taskfile import get_task
 
 LABELS = ("A", "B", "C")
 OPTIONS = ("Very favorable", "Somewhat favorable", "DK/Refused")
@@ -166,3 +172,38 @@ def test_first_choice_prefers_the_longest_option_text():
     assert first_choice("Good thing", ("A", "B"), ("Good", "Good thing")) == 1
     assert first_choice(" No.", ("A", "B"), ("Yes", "No")) == 1
     assert first_choice(" Yes. My work is constantly happening around me.", ("A", "B"), ("Yes", "No")) == 0
+
+
+# ValuePrism valence from generated text: the table of docs/answer-parsing.md is the specification. ------------
+
+DOC = Path(__file__).resolve().parents[2] / "docs" / "answer-parsing.md"
+
+
+def doc_table() -> list[tuple[str, str, str]]:
+    """(text, pluralbench's reading, the reference's reading) for every example row of the doc's table."""
+    rows = re.findall(r"^\| `([^`]*)` \| (\S+) \| (\S+) \|", DOC.read_text(encoding="utf-8"), flags=re.M)
+    assert len(rows) >= 20, "the examples table of docs/answer-parsing.md was not found"
+    return rows
+
+
+@pytest.mark.parametrize("text, expected, reference", doc_table())
+def test_valence_parsing_follows_the_documented_table(text, expected, reference):
+    from pluralbench.families.steerable_valence import EITHER, LABELS
+
+    task = get_task("steerable_valueprism")
+    words = task.family_impl()._answer_words(task)
+    assert parse_letter(text, LABELS, words, hedge=EITHER) == expected
+
+
+def test_the_table_covers_the_issue_16_cases_and_the_reference_differences():
+    rows = {text: (ours, ref) for text, ours, ref in doc_table()}
+    assert rows["It depends on the situation."] == ("C", "C")
+    assert rows["Either way, it supports it."] == ("A", "A")
+    assert rows["Answer: B"] == ("B", "A")
+    assert sum(ours != ref for ours, ref in rows.values()) >= 5  # the differences the doc lists
+
+
+def test_without_a_hedge_label_the_earliest_word_wins():
+    words = {"support": "A", "oppose": "B", "either": "C"}
+    assert parse_letter("Either way, it supports it.", LABELS, words) == "C"
+    assert parse_letter("It supports it; it does not oppose it.", LABELS, words) == "A"

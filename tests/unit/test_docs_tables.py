@@ -11,7 +11,7 @@ from pluralbench.taskfile import builtin_task_dirs, get_task
 ROOT = Path(__file__).resolve().parents[2]
 TASKS_DOC = ROOT / "docs" / "tasks.md"
 GOLDEN = ROOT / "tests" / "golden" / "outputs"
-REGENERATE = "regenerate it with `pluralbench tasks --markdown {kind}` and paste it between the markers"
+REGENERATE = "regenerate it: .venv/bin/python scripts/regenerate_docs.py"
 
 
 def builtin_tasks() -> list[str]:
@@ -56,7 +56,7 @@ def test_cli_reference_is_current():
     from pluralbench.cli_reference import reference
 
     committed = (ROOT / "docs" / "cli.md").read_text(encoding="utf-8")
-    assert committed == reference(), "regenerate docs/cli.md: python -m pluralbench.cli_reference > docs/cli.md"
+    assert committed == reference(), "regenerate it: .venv/bin/python scripts/regenerate_docs.py"
     assert "| `--on-long-prompt {skip,truncate,error}` | `skip` |" in committed  # a row reads as the parser says
 
 

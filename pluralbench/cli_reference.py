@@ -13,7 +13,7 @@ from pluralbench.cli import build_parser
 HEADER = """# Command-line reference
 
 Every command and flag of `pluralbench`, generated from its argument parser by
-`python -m pluralbench.cli_reference > docs/cli.md` (a test fails when this page is stale). What the flags of
+`python scripts/regenerate_docs.py` (a test fails when this page is stale). What the flags of
 `pluralbench run` mean in practice is in [running.md](running.md).
 """
 

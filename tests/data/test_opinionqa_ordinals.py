@@ -66,18 +66,18 @@ def test_rows_info_csv_lacks_keep_the_option_order(items):
 def test_ordinal_score_uses_the_joined_positions(items):
     pred = np.array([0.1, 0.2, 0.3, 0.4])
     reordered = items["2324"]
-    got = item_metrics(pred, reordered["gold"], ordinal_positions(reordered, {"Refused"}), 2)["ordinal_similarity"]
+    got = item_metrics(pred, reordered["gold"], ordinal_positions(reordered, {"Refused"}), 2, 1.0)["ordinal_similarity"]
     want = 1 - wasserstein_distance([1, 2, 3, 2], [1, 2, 3, 2], pred, reordered["gold"]) / 2
     assert got == pytest.approx(want, abs=1e-12)
     assert got != pytest.approx(1 - wasserstein_distance([1, 2, 3, 4], [1, 2, 3, 4], pred, reordered["gold"]) / 3)
     dropped = items["13038"]
     pred5, gold = np.array([0.1, 0.2, 0.3, 0.2, 0.2]), np.asarray(dropped["gold"])
-    got = item_metrics(pred5, gold, ordinal_positions(dropped, {"Refused"}), 2)["ordinal_similarity"]
+    got = item_metrics(pred5, gold, ordinal_positions(dropped, {"Refused"}), 2, 1.0)["ordinal_similarity"]
     k = [1, 2, 3, 4]
     assert got == pytest.approx(1 - wasserstein_distance(k, k, pred5[:4] / 0.8, gold[:4] / gold[:4].sum()) / 3,
                                 abs=1e-12)
     equal = items["21143"]
-    assert item_metrics(pred[:3], equal["gold"], ordinal_positions(equal, {"Refused"}), 2)["ordinal_similarity"] is None
+    assert item_metrics(pred[:3], equal["gold"], ordinal_positions(equal, {"Refused"}), 2, 1.0)["ordinal_similarity"] is None
 
 
 def independent_tally(shared_data) -> dict:

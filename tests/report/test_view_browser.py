@@ -136,8 +136,8 @@ def test_lists_worst_first_searches_filters_and_draws_bars(runs, browser, shared
     for series, run, width in widths:
         if run is not None:
             by_run.setdefault(series, []).append(width)
-    chat_series = next(s for s in by_run if s.endswith("· chat") and "<" not in s)
-    completion_series = next(s for s in by_run if s.endswith("· completion"))
+    chat_series = next(s for s in by_run if s.endswith("· chat · logprob") and "<" not in s)
+    completion_series = next(s for s in by_run if s.endswith("· completion · logprob"))
     assert by_run[chat_series] == pytest.approx(target["model_distribution"], abs=0.01)
     assert by_run[completion_series] == pytest.approx(completion["model_distribution"], abs=0.01)
     answers = panel.find_elements(By.CSS_SELECTOR, "section.run-answer h4")

@@ -50,10 +50,11 @@ def register(sub) -> None:
 
 def handle(args) -> int:
     from pluralbench.core.files import ensure_writable_dir
-    from pluralbench.models import load_model, parse_model_spec
+    from pluralbench.models import parse_model_spec
     from pluralbench.registry import model_kinds
     from pluralbench.runner.cache import check_cache
     from pluralbench.runner.execute import RunOptions, prepare_task, run_task
+    from pluralbench.runner.model_on_demand import ModelOnDemand
     from pluralbench.runner.shard import parse_shard
     from pluralbench.taskfile import expand_tasks, get_task
 
@@ -83,13 +84,11 @@ def handle(args) -> int:
     judge_specs = _judge_specs(tasks, args.judge)  # judge names are checked before any data is read
     prepared = [prepare_task(task, opts) for task in tasks]  # data is checked before the model loads
     judge_for = _load_judges(judge_specs)  # a judge that cannot load fails before generation starts
-    t0 = time.perf_counter()
-    adapter = load_model(args.model)
-    load_s = time.perf_counter() - t0
-    print(f"loaded {adapter.describe()} in {load_s:.1f}s (fingerprint {adapter.fingerprint_id()})", file=sys.stderr)
+    model = ModelOnDemand(args.model, spec, opts)  # loaded only for a task that has not finished
     for item in prepared:
-        summary = run_task(item, adapter, spec.identity(), opts, model_load_seconds=load_s,
-                           judge=judge_for.get(item.task.name))
+        judge = judge_for.get(item.task.name)
+        summary = model.finished(item, judge) or run_task(item, model.get(), spec.identity(), opts,
+                                                          model_load_seconds=model.load_seconds, judge=judge)
         print(_summary_line(item.task.name, summary))
         for note in _notes(item, summary):
             print(f"{item.task.name}: note: {note}", file=sys.stderr)

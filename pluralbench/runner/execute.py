@@ -135,15 +135,25 @@ def plan_run(prepared: PreparedTask, adapter: ModelAdapter, model_spec: str, opt
     method = get_method()
     dataset, asks, sizes, per_item, long_prompts = _fitting_requests(prepared, family, method, adapter, elicitation,
                                                                      opts.on_long_prompt)
-    identity = run_identity(fingerprint, prepared.task, dataset.sha256, opts.limit, elicitation, opts.seed, opts.shard)
-    if long_prompts.acted:  # a different set of items (or prompts) is a different run
+    rid, task, judge_info = plan_id(prepared, fingerprint, elicitation, model_spec, opts, long_prompts, judge)
+    return RunPlan(task, family, dataset, elicitation, fingerprint, method, asks, sizes, per_item, long_prompts,
+                   judge_info, rid)
+
+
+def plan_id(prepared: PreparedTask, fingerprint: dict, elicitation: str, model_spec: str, opts: RunOptions,
+            long_prompts: LongPromptReport | None, judge) -> tuple[str, Task, dict | None]:
+    """-> (run id, the task with the judge's direction, the judge's info). One function for the id a run is
+    written under and the id a finished run is found by (runner/finished.py, before any model loads)."""
+    family = prepared.task.family_impl()
+    identity = run_identity(fingerprint, prepared.task, prepared.dataset.sha256, opts.limit, elicitation, opts.seed,
+                            opts.shard)
+    if long_prompts is not None and long_prompts.acted:  # a different set of items (or prompts) is a different run
         identity["long_prompts"] = long_prompts.identity()
     task, judge_info = _judged_task(family, prepared.task, judge, opts.judge_direction)
     if judge_info is not None:
         # Scores from different judges or directions are different numbers: never one run directory.
         identity["judge"] = {"fingerprint": judge.fingerprint(), "direction": judge_info["direction"]}
-    return RunPlan(task, family, dataset, elicitation, fingerprint, method, asks, sizes, per_item, long_prompts,
-                   judge_info, run_id(task.name, model_spec, identity))
+    return run_id(task.name, model_spec, identity), task, judge_info
 
 
 def _fitting_requests(prepared: PreparedTask, family, method: Elicitation, adapter: ModelAdapter, elicitation: str,

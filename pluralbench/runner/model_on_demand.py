@@ -1,0 +1,42 @@
+"""The command's model, loaded only when some task needs answers: a task whose run has finished is
+answered from its run directory (runner/finished.py) with the fingerprint remembered from an earlier load."""
+from __future__ import annotations
+
+import sys
+import time
+
+from pluralbench.models import ModelSpec, load_model
+from pluralbench.runner import fingerprint_cache
+from pluralbench.runner.execute import PreparedTask, RunOptions, RunSummary
+from pluralbench.runner.finished import finished_summary
+
+
+class ModelOnDemand:
+    def __init__(self, spec_text: str, spec: ModelSpec, opts: RunOptions):
+        self.spec_text, self.spec, self.opts = spec_text, spec, opts
+        # The files' key is taken before any load: a file replaced meanwhile is not remembered as the old one.
+        self.key = fingerprint_cache.model_key(opts.cache_dir, spec)
+        self.known = fingerprint_cache.lookup(opts.cache_dir, self.key)
+        self.adapter = None
+        self.load_seconds = 0.0
+
+    def finished(self, prepared: PreparedTask, judge) -> RunSummary | None:
+        """The stored result of this task's finished run, or None when it must run."""
+        if self.known is None:
+            return None
+        summary = finished_summary(prepared, self.known, self.spec.identity(), self.opts, judge)
+        if summary is not None:
+            print(f"{prepared.task.name}: finished earlier: answered from its run directory without loading "
+                  f"{self.known.describe()}", file=sys.stderr)
+        return summary
+
+    def get(self):
+        """The loaded adapter (loaded on the first call); its fingerprint is then remembered."""
+        if self.adapter is None:
+            t0 = time.perf_counter()
+            self.adapter = load_model(self.spec_text)
+            self.load_seconds = time.perf_counter() - t0
+            print(f"loaded {self.adapter.describe()} in {self.load_seconds:.1f}s "
+                  f"(fingerprint {self.adapter.fingerprint_id()})", file=sys.stderr)
+            fingerprint_cache.remember(self.opts.cache_dir, self.key, self.spec, self.adapter)
+        return self.adapter

@@ -53,7 +53,7 @@ def handle(args) -> int:
     from pluralbench.models import parse_model_spec
     from pluralbench.registry import model_kinds
     from pluralbench.runner.cache import check_cache
-    from pluralbench.runner.execute import RunOptions, prepare_task, run_task
+    from pluralbench.runner.execute import RunOptions, prepare_task
     from pluralbench.runner.model_on_demand import ModelOnDemand
     from pluralbench.runner.shard import parse_shard
     from pluralbench.taskfile import expand_tasks, get_task
@@ -85,14 +85,37 @@ def handle(args) -> int:
     prepared = [prepare_task(task, opts) for task in tasks]  # data is checked before the model loads
     judge_for = _load_judges(judge_specs)  # a judge that cannot load fails before generation starts
     model = ModelOnDemand(args.model, spec, opts)  # loaded only for a task that has not finished
-    for item in prepared:
-        judge = judge_for.get(item.task.name)
-        summary = model.finished(item, judge) or run_task(item, model.get(), spec.identity(), opts,
-                                                          model_load_seconds=model.load_seconds, judge=judge)
-        print(_summary_line(item.task.name, summary))
-        for note in _notes(item, summary):
-            print(f"{item.task.name}: note: {note}", file=sys.stderr)
+    rows = _run_all(prepared, model, opts, judge_for)
+    if len(rows) > 1:
+        from pluralbench.runner.command_summary import summary_table
+
+        print(f"\n{summary_table(rows)}")
     return 0
+
+
+def _run_all(prepared, model, opts, judge_for: dict) -> list[tuple]:
+    """Each task in turn, under one progress line for the command; -> (task, metrics, run directory) rows."""
+    from pluralbench.runner.command_progress import CommandProgress
+    from pluralbench.runner.execute import run_task
+
+    progress = CommandProgress([len(p.dataset.items) for p in prepared], opts.progress, sys.stderr)
+    rows = []
+    try:
+        for k, item in enumerate(prepared, 1):
+            progress.start(k, item.task.name)
+            judge = judge_for.get(item.task.name)
+            summary = model.finished(item, judge)
+            if summary is None:
+                summary = run_task(item, model.get(), model.spec.identity(), opts,
+                                   model_load_seconds=model.load_seconds, judge=judge)
+            progress.done(len(item.dataset.items), paced=summary.counts["model_calls"] > 0)
+            progress.write(_summary_line(item.task.name, summary))
+            for note in _notes(item, summary):
+                print(f"{item.task.name}: note: {note}", file=sys.stderr)
+            rows.append((item.task.name, summary.metrics, summary.run_dir))
+    finally:
+        progress.close()
+    return rows
 
 
 def _notes(prepared, summary) -> list[str]:

@@ -3,7 +3,7 @@
 The run id is computed as runner/execute.py computes it (plan_id), from the model's remembered fingerprint
 (runner/fingerprint_cache.py). Its stored result is used only when re-scoring could not change it: the run
 is complete, no prompt was skipped or truncated (the long-prompt check needs the tokenizer, so such runs
-take the normal path), and the same pluralbench code (git revision, not dirty), packages and metric
+take the normal path), and the same pluralbench code (provenance.code_sha256), packages and metric
 parameters produced it. Anything else returns None, and the run goes as before."""
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import json
 from functools import lru_cache
 from pathlib import Path
 
-from pluralbench.provenance import git_revision, package_versions
+from pluralbench.provenance import code_sha256, package_versions
 from pluralbench.runner.execute import PreparedTask, RunOptions, RunSummary, plan_id, resolve_elicitation
 from pluralbench.runner.fingerprint_cache import KnownModel
 from pluralbench.runner.rundir import run_dir_for
@@ -56,12 +56,9 @@ def _complete(manifest: dict, metrics: dict, rid: str) -> bool:
 def _same_code(manifest: dict) -> bool:
     """Re-scoring with other code or packages could give other numbers: then the run is re-scored."""
     recorded = manifest.get("environment") or {}
-    revision, packages = _environment()
-    if revision is not None and (revision.endswith("+dirty") or recorded.get("git_revision") != revision):
-        return False
-    return recorded.get("packages") == packages
+    return recorded.get("code_sha256") == code_sha256() and recorded.get("packages") == _packages()
 
 
 @lru_cache(maxsize=1)
-def _environment() -> tuple[str | None, dict]:
-    return git_revision(), package_versions()
+def _packages() -> dict:
+    return package_versions()

@@ -207,7 +207,8 @@ def run_task(prepared: PreparedTask, adapter: ModelAdapter, model_spec: str, opt
         write_scored(run_dir, scored.samples, metrics)
         seconds["total"] = time.perf_counter() - t_start
         manifest.update(status="complete", finished_at=utc_now(), counts=counts,
-                        timings=_timings(seconds, model_load_seconds, counts, len(plan.dataset.items)))
+                        timings=_timings(seconds, model_load_seconds, counts, len(plan.dataset.items))
+                        | _weights_timing(adapter))
         write_json(run_dir / "manifest.json", manifest)
     return RunSummary(run_dir, metrics, counts, str(opts.shard) if opts.shard else None)
 
@@ -302,3 +303,12 @@ def _timings(seconds: dict, model_load_seconds: float, counts: dict, items: int)
             **({"judge_s": round(seconds["judge"], 3)} if "judge" in seconds else {}),
             "requests_per_s": round(calls / infer_s, 3) if calls and infer_s > 0 else None,
             "items_per_s": round(items / total_s, 3) if total_s > 0 else None}
+
+
+def _weights_timing(adapter: ModelAdapter) -> dict:
+    """An adapter that reads its weights only when a request needs the model (models/hf.py) says how long
+    that took: None when they were not read, as when every answer came from the journal or the cache."""
+    if not hasattr(adapter, "weights_load_seconds"):
+        return {}
+    seconds = adapter.weights_load_seconds
+    return {"weights_load_s": None if seconds is None else round(seconds, 3)}

@@ -80,3 +80,20 @@ def test_a_replaced_model_file_is_not_answered_from_its_old_fingerprint(tmp_path
     assert [p.name for p in (tmp_path / "out").iterdir()] == [run_dir.name]  # same bytes: the same run, resumed
     assert (run_dir / "metrics.json").read_bytes() == metrics
     assert "0 model calls" in touched.stdout and "2 resumed" in touched.stdout
+
+
+def test_a_run_answered_from_the_cache_never_reads_the_weights(tmp_path, isolated_env, shared_data):
+    args = ["run", "--tasks", TASKS[0], "--limit", "2", "--data-dir", str(shared_data), "--no-progress"]
+    first = run_cli([*args, "--output", str(tmp_path / "a")], env=isolated_env)
+    assert first.returncode == 0 and "loaded the weights of embedded:smollm2-135m-instruct" in first.stderr
+    (run_a,) = (tmp_path / "a").iterdir()
+    assert json.loads((run_a / "manifest.json").read_text())["timings"]["weights_load_s"] > 0
+    # Another output directory: not finished there, but every answer is in the shared cache.
+    second = run_cli([*args, "--output", str(tmp_path / "b")], env=isolated_env)
+    assert second.returncode == 0, second.stderr
+    assert "loaded embedded:smollm2-135m-instruct" in second.stderr and "loaded the weights" not in second.stderr
+    (run_b,) = (tmp_path / "b").iterdir()
+    manifest = json.loads((run_b / "manifest.json").read_text())
+    assert manifest["timings"]["weights_load_s"] is None and manifest["counts"]["model_calls"] == 0
+    assert run_b.name == run_a.name  # the same run id: the fingerprint did not need the weights
+    assert (run_b / "metrics.json").read_text() == (run_a / "metrics.json").read_text()

@@ -111,7 +111,7 @@ def _run_all(prepared, model, opts, judge_for: dict) -> list[tuple]:
             progress.done(len(item.dataset.items), paced=summary.counts["model_calls"] > 0)
             progress.write(_summary_line(item.task.name, summary))
             for note in _notes(item, summary):
-                print(f"{item.task.name}: note: {note}", file=sys.stderr)
+                progress.write(f"{item.task.name}: note: {note}", sys.stderr)
             rows.append((item.task.name, summary.metrics, summary.run_dir))
     finally:
         progress.close()

@@ -79,7 +79,10 @@ class HFAdapter(ModelAdapter):
             t0 = time.perf_counter()
             self._model = self._load_model().eval()
             self.weights_load_seconds = time.perf_counter() - t0
-            print(f"loaded the weights of {self._description} in {self.weights_load_seconds:.1f}s", file=sys.stderr)
+            from tqdm import tqdm
+
+            # tqdm.write: above any progress bar on screen, not through it
+            tqdm.write(f"loaded the weights of {self._description} in {self.weights_load_seconds:.1f}s", file=sys.stderr)
         return self._model
 
     @property

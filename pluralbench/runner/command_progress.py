@@ -3,6 +3,7 @@ each task's own bar. On a terminal it is a tqdm bar kept open while the task's b
 non-terminal stream (a log file, CI) it is one plain line as each task starts, never a carriage return."""
 from __future__ import annotations
 
+import sys
 import time
 
 
@@ -61,14 +62,14 @@ class CommandProgress:
             self.measured_items += items
             self.measured_seconds += time.perf_counter() - self._t0
 
-    def write(self, text: str) -> None:
-        """A line on stdout that does not tear the bar (tqdm redraws it below)."""
+    def write(self, text: str, stream=None) -> None:
+        """A line (stdout by default) that does not tear the bar: tqdm redraws it below."""
         if self.bar is None:
-            print(text, flush=True)
+            print(text, file=stream or sys.stdout, flush=True)
             return
         from tqdm import tqdm
 
-        tqdm.write(text)
+        tqdm.write(text, file=stream or sys.stdout)
 
     def close(self) -> None:
         if self.bar is not None:

@@ -5,6 +5,8 @@ from __future__ import annotations
 import sys
 import time
 
+from tqdm import tqdm  # tqdm.write: stderr lines above the command's progress bar, not through it
+
 from pluralbench.models import ModelSpec, load_model
 from pluralbench.runner import fingerprint_cache
 from pluralbench.runner.execute import PreparedTask, RunOptions, RunSummary
@@ -26,8 +28,8 @@ class ModelOnDemand:
             return None
         summary = finished_summary(prepared, self.known, self.spec.identity(), self.opts, judge)
         if summary is not None:
-            print(f"{prepared.task.name}: finished earlier: answered from its run directory without loading "
-                  f"{self.known.describe()}", file=sys.stderr)
+            tqdm.write(f"{prepared.task.name}: finished earlier: answered from its run directory without loading "
+                       f"{self.known.describe()}", file=sys.stderr)
         return summary
 
     def get(self):
@@ -36,7 +38,7 @@ class ModelOnDemand:
             t0 = time.perf_counter()
             self.adapter = load_model(self.spec_text)
             self.load_seconds = time.perf_counter() - t0
-            print(f"loaded {self.adapter.describe()} in {self.load_seconds:.1f}s "
-                  f"(fingerprint {self.adapter.fingerprint_id()})", file=sys.stderr)
+            tqdm.write(f"loaded {self.adapter.describe()} in {self.load_seconds:.1f}s "
+                       f"(fingerprint {self.adapter.fingerprint_id()})", file=sys.stderr)
             fingerprint_cache.remember(self.opts.cache_dir, self.key, self.spec, self.adapter)
         return self.adapter

@@ -52,8 +52,9 @@ class CommandProgress:
         if self.bar is None:
             from tqdm import tqdm
 
-            # Opened first, so tqdm places every task's bar on the line below it.
-            self.bar = tqdm(total=sum(self.sizes), file=self.stream, dynamic_ncols=True, bar_format="{desc}")
+            # Opened first, so tqdm places every task's bar on the line below it; gone once the table is printed.
+            self.bar = tqdm(total=sum(self.sizes), file=self.stream, dynamic_ncols=True, bar_format="{desc}",
+                            leave=False)
         self.bar.set_description_str(self.line(k, name))
 
     def done(self, items: int, paced: bool) -> None:

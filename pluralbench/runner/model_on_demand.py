@@ -10,6 +10,7 @@ from tqdm import tqdm  # tqdm.write: stderr lines above the command's progress b
 from pluralbench.models import ModelSpec, load_model
 from pluralbench.runner import fingerprint_cache
 from pluralbench.runner.execute import PreparedTask, RunOptions, RunSummary
+from pluralbench.runner.fingerprint_cache import KnownModel
 from pluralbench.runner.finished import finished_summary
 
 
@@ -41,4 +42,8 @@ class ModelOnDemand:
             tqdm.write(f"loaded {self.adapter.describe()} in {self.load_seconds:.1f}s "
                        f"(fingerprint {self.adapter.fingerprint_id()})", file=sys.stderr)
             fingerprint_cache.remember(self.opts.cache_dir, self.key, self.spec, self.adapter)
+            # Now known for any kind of model: a later task of this command that has finished is answered
+            # from its run directory too, not re-scored.
+            self.known = KnownModel(self.adapter.fingerprint(), self.adapter.has_chat_template(),
+                                    self.adapter.describe())
         return self.adapter

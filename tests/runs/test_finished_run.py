@@ -7,8 +7,8 @@ import shutil
 from pathlib import Path
 
 import pytest
-
 from conftest import run_cli
+
 from pluralbench.models.embedded import EMBEDDED_MODELS
 from pluralbench.runner.command_summary import headline_cell
 

@@ -6,9 +6,8 @@ import sys
 from importlib.metadata import PackageNotFoundError, distribution
 
 import pytest
-from packaging.requirements import Requirement
-
 from conftest import REPO
+from packaging.requirements import Requirement
 
 
 def _name(text: str) -> str:

@@ -4,10 +4,12 @@ from __future__ import annotations
 import platform
 import subprocess
 import sys
+from functools import lru_cache
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
 from pluralbench import __version__
+from pluralbench.hashing import sha256_files
 
 TRACKED_PACKAGES = (
     "torch", "transformers", "tokenizers", "gguf", "accelerate", "numpy", "scipy",
@@ -48,4 +50,14 @@ def environment() -> dict:
         "platform": platform.platform(),
         "packages": package_versions(),
         "git_revision": git_revision(),
+        "code_sha256": code_sha256(),
     }
+
+
+@lru_cache(maxsize=1)
+def code_sha256() -> str:
+    """One hash of pluralbench's own code and schemas as they are now, edits included: what says that
+    re-scoring a finished run would run the same code (runner/finished.py)."""
+    package = Path(__file__).resolve().parent
+    files = sorted(p for pattern in ("*.py", "*.json") for p in package.rglob(pattern) if "__pycache__" not in p.parts)
+    return sha256_files(files, package)

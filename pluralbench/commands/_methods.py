@@ -15,18 +15,30 @@ def report_dir(output: Path, model_identity: str, run_dirs: list[Path]) -> Path:
     return output / f"elicitation__{safe_component(model_identity)}__{sha256_json(runs)[:10]}"
 
 
-def run_methods(methods: list[str], prepared: list, adapter, opts, model_identity: str, run_one) -> Path | None:
-    """run_one(prepared task, run options) -> RunSummary for every task and method; -> the report's directory."""
+def check_supported(methods: list[str], model, seed: int) -> None:
+    """Refuse, before any model work, a method the model's kind cannot serve (`model.kind` is None for a
+    plugin kind, which is checked once its adapter has loaded)."""
     from pluralbench.elicitation import get_method
 
-    for spec in methods:  # a method this model kind cannot serve is refused before any model work
-        get_method(spec, seed=opts.seed).supports(adapter)
-    run_dirs = [run_one(item, replace(opts, method=spec)).run_dir for item in prepared for spec in methods]
+    if model.kind is None:
+        return
+    for spec in methods:
+        get_method(spec, seed=seed).supports(model)
+
+
+def runs_per_method(methods: list[str], prepared: list, opts) -> list[tuple]:
+    """-> (prepared task, its run options, a label) for every task and method: each method is its own run."""
+    label = (lambda name, spec: f"{name} [{spec}]") if len(methods) > 1 else (lambda name, spec: name)
+    return [(item, replace(opts, method=spec), label(item.task.name, spec)) for item in prepared for spec in methods]
+
+
+def write_method_report(methods: list[str], output: Path, model_identity: str, run_dirs: list[Path]) -> Path | None:
+    """With more than one method, the elicitation report over the runs just made; -> its directory."""
     if len(methods) < 2:
         return None
     from pluralbench.report.write_elicitation import write_elicitation_report
 
-    target = report_dir(opts.output, model_identity, run_dirs)
+    target = report_dir(output, model_identity, run_dirs)
     write_elicitation_report(run_dirs, target)
     print(f"elicitation report: {target / 'elicitation.md'}")
     return target

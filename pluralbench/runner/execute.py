@@ -145,16 +145,25 @@ def plan_run(prepared: PreparedTask, adapter: ModelAdapter, model_spec: str, opt
     dataset, asks, sizes, per_item, long_prompts = _fitting_requests(prepared, family, method, adapter, elicitation,
                                                                      opts.on_long_prompt)
     references = family.references(prepared.task, dataset.items)
-    identity = run_identity(fingerprint, prepared.task, dataset.sha256, opts.limit, elicitation, opts.seed, opts.shard,
-                            method_identity(opts.method, method))
-    if long_prompts.acted:  # a different set of items (or prompts) is a different run
+    rid, task, judge_info = plan_id(prepared, fingerprint, elicitation, model_spec, opts, long_prompts, judge, method)
+    return RunPlan(task, family, dataset, elicitation, fingerprint, method, opts.method, references, asks, sizes,
+                   per_item, long_prompts, judge_info, rid)
+
+
+def plan_id(prepared: PreparedTask, fingerprint: dict, elicitation: str, model_spec: str, opts: RunOptions,
+            long_prompts: LongPromptReport | None, judge, method: Elicitation) -> tuple[str, Task, dict | None]:
+    """-> (run id, the task with the judge's direction, the judge's info). One function for the id a run is
+    written under and the id a finished run is found by (runner/finished.py, before any model loads)."""
+    family = prepared.task.family_impl()
+    identity = run_identity(fingerprint, prepared.task, prepared.dataset.sha256, opts.limit, elicitation, opts.seed,
+                            opts.shard, method_identity(opts.method, method))
+    if long_prompts is not None and long_prompts.acted:  # a different set of items (or prompts) is a different run
         identity["long_prompts"] = long_prompts.identity()
     task, judge_info = _judged_task(family, prepared.task, judge, opts.judge_direction)
     if judge_info is not None:
         # Scores from different judges or directions are different numbers: never one run directory.
         identity["judge"] = {"fingerprint": judge.fingerprint(), "direction": judge_info["direction"]}
-    return RunPlan(task, family, dataset, elicitation, fingerprint, method, opts.method, references, asks, sizes,
-                   per_item, long_prompts, judge_info, run_id(task.name, model_spec, identity))
+    return run_id(task.name, model_spec, identity), task, judge_info
 
 
 def _fitting_requests(prepared: PreparedTask, family, method: Elicitation, adapter: ModelAdapter, elicitation: str,
@@ -211,8 +220,8 @@ def run_task(prepared: PreparedTask, adapter: ModelAdapter, model_spec: str, opt
         write_scored(run_dir, scored.samples, metrics)
         seconds["total"] = time.perf_counter() - t_start
         manifest.update(status="complete", finished_at=utc_now(), counts=counts,
-                        timings=_timings(seconds, model_load_seconds, counts, len(plan.dataset.items)),
-                        content_sha256=result_file_hashes(run_dir))
+                        timings=_timings(seconds, model_load_seconds, counts, len(plan.dataset.items))
+                        | _weights_timing(adapter), content_sha256=result_file_hashes(run_dir))
         write_json(run_dir / "manifest.json", manifest)
     return RunSummary(run_dir, metrics, counts, str(opts.shard) if opts.shard else None)
 
@@ -309,3 +318,12 @@ def _timings(seconds: dict, model_load_seconds: float, counts: dict, items: int)
             **({"judge_s": round(seconds["judge"], 3)} if "judge" in seconds else {}),
             "requests_per_s": round(calls / infer_s, 3) if calls and infer_s > 0 else None,
             "items_per_s": round(items / total_s, 3) if total_s > 0 else None}
+
+
+def _weights_timing(adapter: ModelAdapter) -> dict:
+    """An adapter that reads its weights only when a request needs the model (models/hf.py) says how long
+    that took: None when they were not read, as when every answer came from the journal or the cache."""
+    if not hasattr(adapter, "weights_load_seconds"):
+        return {}
+    seconds = adapter.weights_load_seconds
+    return {"weights_load_s": None if seconds is None else round(seconds, 3)}

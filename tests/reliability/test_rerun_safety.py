@@ -9,7 +9,7 @@ import pytest
 from pluralbench.cli import main
 from pluralbench.errors import UserError
 from pluralbench.runner import cache as cache_module
-from pluralbench.runner import execute
+from pluralbench.runner import execute, fingerprint_cache
 
 pytestmark = [pytest.mark.model, pytest.mark.shared_data]
 
@@ -38,6 +38,9 @@ def test_cache_write_failure_keeps_every_answer_and_a_failed_rerun_keeps_the_run
     # The same command again, with a cache that cannot be opened once the run starts: the finished run
     # stays finished, byte for byte.
     before = {p.name: p.read_bytes() for p in run_dir.iterdir() if p.is_file()}
+    # Forget the remembered fingerprint, so the re-run takes the loading path (a finished run is otherwise
+    # answered from its directory without opening the cache: runner/finished.py).
+    (tmp_path / "cache" / fingerprint_cache.FILE).unlink()
 
     def broken(directory):
         raise UserError(f"response cache {directory}: file is not a database")

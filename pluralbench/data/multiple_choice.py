@@ -56,7 +56,7 @@ def load_modular_pluralism_mc(path: Path, data_options: dict, context: LoadConte
                               skip_single_option: bool = False) -> Dataset:
     rows = read_json_rows(path)
     gold_field = data_options.get("gold_field", "gold_distribution")
-    items, renormalised, single = [], [], []
+    items, renormalised, single, kept_as_given = [], [], [], []
     for index, row, item_id in rows_with_ids(path, rows):
         prompt = _require(row, "question", str, path, index, item_id)
         if not has_visible_text(prompt):
@@ -65,6 +65,11 @@ def load_modular_pluralism_mc(path: Path, data_options: dict, context: LoadConte
             single.append(item_id)  # nothing to choose between: every distribution is [1.0]
             continue
         options = check_options(_require(row, "options", list, path, index, item_id), path, index, item_id)
+        if context.prompt_template is not None:
+            rendered = retemplated(prompt, options, context.prompt_template)
+            if rendered is None:
+                kept_as_given.append(item_id)
+            prompt = rendered or prompt
         gold, fixed = check_distribution(row.get(gold_field), len(options), path=path, row=index, item_id=item_id,
                                          field=gold_field, max_sum_error=REFERENCE_SUM_LIMIT)
         if fixed:
@@ -73,6 +78,8 @@ def load_modular_pluralism_mc(path: Path, data_options: dict, context: LoadConte
         items.append({"id": item_id, "prompt": prompt, "options": options, "gold": gold,
                       "group": None if group is None else str(group)})
     checks = {"rows": len(rows), "renormalised_rows": len(renormalised), "renormalised_ids": renormalised[:20]}
+    if context.prompt_template not in (None, MC_TEMPLATE):  # the default layout is the file's own: nothing to say
+        checks |= {"prompt_kept_as_given_rows": len(kept_as_given), "prompt_kept_as_given_ids": kept_as_given[:20]}
     fmt = "modular_pluralism_mc"
     if skip_single_option:
         checks |= {"skipped_single_option_rows": len(single), "skipped_single_option_ids": single[:20]}
@@ -112,8 +119,21 @@ def parse_options(value) -> list[str]:
 
 
 def mc_prompt(question: str, options: list[str], template: str) -> str:
-    lettered = " ".join(f"{LETTERS[i]}. {opt}" for i, opt in enumerate(options))
-    return template.format(question=question, options=lettered)
+    return template.format(question=question, options=_lettered(options))
+
+
+def _lettered(options: list[str]) -> str:
+    return " ".join(f"{LETTERS[i]}. {opt}" for i, opt in enumerate(options))
+
+
+def retemplated(prompt: str, options: list[str], template: str) -> str | None:
+    """A Modular Pluralism row's prompt rendered with the task's template, as hub rows are, so `prompt.template`
+    decides the prompt offline too. The file stores MC_TEMPLATE's rendering of the bare question; a row laid out
+    otherwise (3 of GlobalOpinionQA's 5,752) has no question to take out: None, and the row's prompt is used."""
+    head, tail = "Question: ", f"\nOptions: {_lettered(options)}\nAnswer:"
+    if not (prompt.startswith(head) and prompt.endswith(tail)) or len(prompt) <= len(head) + len(tail):
+        return None
+    return mc_prompt(prompt[len(head):-len(tail)], options, template)
 
 
 @data_formats.register("globalopinionqa_hub")

@@ -87,3 +87,26 @@ def test_hub_prompt_matches_the_local_file_layout(shared_data):
     question = row["question"].split("\nOptions:")[0].removeprefix("Question: ")
     template = "Question: {question}\nOptions: {options}\nAnswer:"
     assert mc_prompt(question, row["options"], template) == row["question"]
+
+
+def test_the_task_template_renders_local_rows_too(shared_data):
+    """prompt.template decides GlobalOpinionQA's prompts offline as on the hub: the shipped template gives every
+    row its stored prompt back, another template re-renders the bare question, and the 3 rows laid out
+    otherwise keep their own prompt and are counted."""
+    from pluralbench.data.loading import LoadContext
+    from pluralbench.data.multiple_choice import MC_TEMPLATE
+
+    path = shared_data / "modular_pluralism/distributional_test_globalopinionqa_small.json"
+    rows = {str(row["id"]): row for row in json.loads(path.read_text())}
+    shipped = load_modular_pluralism_mc(path, {}, LoadContext(prompt_template=MC_TEMPLATE))
+    assert [item["prompt"] for item in shipped.items] == [rows[item["id"]]["question"] for item in shipped.items]
+    assert "prompt_kept_as_given_rows" not in shipped.checks
+
+    other = load_modular_pluralism_mc(path, {}, LoadContext(prompt_template="Q: {question}\n{options}\nPick one:"))
+    first = other.items[0]
+    question = rows[first["id"]]["question"].split("\nOptions: ")[0].removeprefix("Question: ")
+    assert first["prompt"] == f"Q: {question}\n{mc_prompt('', first['options'], '{options}')}\nPick one:"
+    kept = other.checks["prompt_kept_as_given_ids"]
+    assert other.checks["prompt_kept_as_given_rows"] == len(kept) == 3
+    assert all(item["prompt"] == rows[item["id"]]["question"] for item in other.items if item["id"] in kept)
+    assert all(item["prompt"].startswith("Q: ") for item in other.items if item["id"] not in kept)

@@ -66,6 +66,15 @@ def _recorded(overall: dict, name: str) -> dict | None:
     return None
 
 
+def _reference_points(metrics: dict) -> dict:
+    """The run's human reference points (metrics.json `reference_points`) for TV, JSD and the SimBench score:
+    uniform, modal, least-chosen and the floors the run has, each computed with that metric on the run's rows."""
+    points = metrics.get("reference_points") or {}
+    found = {name: next((points[k] for k in keys if isinstance(points.get(k), dict)), None)
+             for name, keys in RECORDED.items()}
+    return {name: block for name, block in found.items() if block}
+
+
 def _simbench(v: ItemValues) -> np.ndarray | None:
     if v.tv.size == 0 or float(np.mean(v.tv_uniform)) <= 0:
         return None
@@ -88,6 +97,7 @@ def method_block(run: RunResult, values: ItemValues, seed: int) -> dict:
     fitted = record.get("fitted") or {}
     counts, timings = run.manifest.get("counts", {}), run.manifest.get("timings", {})
     return block | {
+        "reference_points": _reference_points(run.metrics),
         "settings": record.get("settings"), "fitted": fitted or None,
         "items": run.metrics.get("counts", {}).get("items"), "scored_rows": int(values.tv.size),
         "parse_rate": fitted.get("parse_rate"),

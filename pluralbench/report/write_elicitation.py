@@ -48,6 +48,26 @@ def _paired_rows(section: dict) -> list[str]:
     return lines
 
 
+POINTS = ("uniform", "modal", "least_chosen", "resolution_floor", "sampling_floor", "split_half")
+
+
+def _reference_rows(section: dict) -> list[str]:
+    """Each method's human reference points beside its numbers: the same metric on the same rows."""
+    rows = [(m, name, points) for m in section["methods"]
+            for name, points in section["by_method"][m].get("reference_points", {}).items() if name != "simbench_score"]
+    if not rows:
+        return []
+    lines = ["", "Human reference points, each with the method's metric on the rows it scored (uniform guess, all mass "
+             "on the most / least chosen answer; resolution floor: the human distribution rounded to what the read-out "
+             "can express; sampling floor: a multinomial resample of the respondents).", "",
+             "| method | metric | " + " | ".join(p.replace("_", " ") for p in POINTS) + " |",
+             "|---|---|" + "---|" * len(POINTS)]
+    for m, name, points in rows:
+        cells = [fmt((points.get(p) or {}).get("value"), 4) if points.get(p) else MISSING for p in POINTS]
+        lines.append(f"| {code_span(m)} | {name} | " + " | ".join(cells) + " |")
+    return lines
+
+
 def to_markdown(report: dict) -> str:
     b = report["bootstrap"]
     lines = ["# Elicitation methods side by side", "",
@@ -57,7 +77,7 @@ def to_markdown(report: dict) -> str:
              "distribution or an option; excluded answers are counted, never replaced by a uniform guess."]
     for section in report["sections"]:
         lines += ["", f"## {md_escape(section['task'])} — {code_span(section['model'])}", ""]
-        lines += _method_rows(section) + _paired_rows(section)
+        lines += _method_rows(section) + _paired_rows(section) + _reference_rows(section)
     return "\n".join(lines) + "\n"
 
 

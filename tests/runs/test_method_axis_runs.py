@@ -104,6 +104,13 @@ def test_the_command_writes_the_elicitation_report(two_methods):
     assert (pair["a"], pair["b"], pair["rows"]) == ("logprob", "logprob_calibrated", 8)
     assert section["by_method"]["logprob_calibrated"]["fitted"]["k_folds"] == 5
     assert section["by_method"]["logprob"]["cost"]["model_calls"] == 8
+    # The human reference points beside each method's numbers are the run's own (metrics.json), per metric.
+    for method in section["methods"]:
+        run = json.loads((Path(section["by_method"][method]["path"]) / "metrics.json").read_text())
+        points = section["by_method"][method]["reference_points"]
+        assert points["tv"] == run["reference_points"]["tv"] and points["jsd"] == run["reference_points"]["jsd_base2"]
+    uniform_tv = section["by_method"]["logprob"]["reference_points"]["tv"]["uniform"]["value"]
+    assert f"| `logprob` | tv | {uniform_tv:.4f} |" in (report_dir / "elicitation.md").read_text()
 
 
 def test_compare_labels_two_read_outs_of_one_model(two_methods, tmp_path):

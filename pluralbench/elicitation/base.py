@@ -46,7 +46,8 @@ class OptionQuery:
 class Elicitation(ABC):
     name: str = "?"
     # Adapter kinds (ModelAdapter.kind) that can answer this method's requests; embedded models are "hf".
-    adapter_kinds: frozenset[str] = frozenset({"hf", "vllm", "openai", "lmeval"})
+    # None: any adapter, a plugin's included (every adapter answers the `options` op of the protocol).
+    adapter_kinds: frozenset[str] | None = None
     unsupported_reason: str = ""  # why the other kinds cannot, for the one-line refusal
     needs_references: bool = False  # fitted to the human distributions in finalize (refused without them)
     # The finest step a distribution read out this way can take, as 1/resolution (sampled:N -> N; a verbalized
@@ -63,7 +64,7 @@ class Elicitation(ABC):
 
     def supports(self, adapter) -> None:
         """Refuse, in one line, an adapter that cannot serve this method: called before any model work."""
-        if adapter.kind not in self.adapter_kinds:
+        if self.adapter_kinds is not None and adapter.kind not in self.adapter_kinds:
             why = f" ({self.unsupported_reason})" if self.unsupported_reason else ""
             raise UserError(f"elicitation method {self.name!r} is not supported by model kind {adapter.kind!r}{why}; "
                             f"it runs on: {', '.join(sorted(self.adapter_kinds))}")

@@ -91,6 +91,10 @@ class HFAdapter(ModelAdapter):
             self._prefix_cache = PrefixCache(self.model, self.device)
         return self._prefix_cache
 
+    @prefix_cache.setter
+    def prefix_cache(self, cache: PrefixCache) -> None:  # a fresh cache stands for a fresh process (tests, benchmarks)
+        self._prefix_cache = cache
+
     # identity -------------------------------------------------------------------------------
     def fingerprint(self) -> dict:
         import transformers

@@ -47,7 +47,9 @@ def server(tmp_path_factory):
 
 def top_token_is_a_label(adapter, prompt: str) -> bool:
     """From the server's raw chat answer: is the single most likely next token an option letter?"""
-    [answer] = adapter._send(adapter.option_requests([adapter.render(prompt, "chat")]))
+    answers, failure = adapter._send(adapter.option_requests([adapter.render(prompt, "chat")]))
+    assert failure is None, failure
+    [answer] = answers.values()
     [top] = answer["choices"][0]["logprobs"]["content"][0]["top_logprobs"]
     return top["token"].strip() in LABELS
 

@@ -3,10 +3,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from pluralbench.core.items import Item
+
 
 @dataclass
 class Dataset:
-    items: list[dict]
+    items: list[Item]
     source: dict  # {"kind": "local", "path": ..., "format": ...} or {"kind": "hub", "path": ..., "revision": ...}
     sha256: str  # of the file bytes (local) or of the hub dataset's fingerprint
     checks: dict = field(default_factory=dict)  # data-quality counts, e.g. rows renormalised

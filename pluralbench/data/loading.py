@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from pluralbench.core.items import Item, as_item
 from pluralbench.data.dataset import Dataset
 from pluralbench.errors import UnknownName, UserError
 from pluralbench.registry import data_formats
@@ -26,6 +27,9 @@ class LoadContext:
     """What a loader may use besides its source and options."""
     data_dir: Path | None = None  # relative companion files named in the options (MPI's human file) are under it
     prompt_template: str | None = None  # the task's prompt.template, for loaders that render item prompts
+    # The item type the task's family reads (TaskFamily.item_type): every loaded item is one, checked here,
+    # so a plugin loader's dict with a missing or unknown field fails at load with one line.
+    item_type: type[Item] | None = None
 
 
 NO_CONTEXT = LoadContext()  # a loader called directly (tests): no data directory, the loader's own prompt
@@ -46,7 +50,16 @@ def _declared(loader) -> dict:
 def call_loader(fmt: str, source, options: dict, context: LoadContext) -> Dataset:
     """Load `source` with format `fmt`, giving the loader the options it declares."""
     loader = data_formats.get(fmt)
-    return loader(source, {k: v for k, v in options.items() if k in _declared(loader)}, context)
+    dataset = loader(source, {k: v for k, v in options.items() if k in _declared(loader)}, context)
+    return typed(dataset, context.item_type, f"data format {fmt!r} ({source if isinstance(source, Path) else fmt})")
+
+
+def typed(dataset: Dataset, item_type: type[Item] | None, where: str) -> Dataset:
+    """The dataset with every item a `item_type` (items already of that type are kept as they are)."""
+    if item_type is None or all(isinstance(it, item_type) for it in dataset.items):
+        return dataset
+    items = [as_item(item_type, it, where) for it in dataset.items]
+    return Dataset(items, dataset.source, dataset.sha256, dataset.checks)
 
 
 def check_data_options(data: dict, where) -> None:

@@ -13,6 +13,7 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, replace
 
+from pluralbench.core.items import Item
 from pluralbench.core.records import ModelRequest
 from pluralbench.elicitation import OptionQuery
 from pluralbench.errors import UserError
@@ -39,17 +40,20 @@ class TaskFamily(ABC):
     # descriptive number); families whose headline depends on the task file override headline_metric.
     default_headline: str | None = None
     headline_direction: str | None = "higher"
+    # The typed item (core/items.py) its requests and score read; loaded items are checked against it
+    # (data/loading.py typed). None: items of any shape (a plugin family that predates typed items).
+    item_type: type[Item] | None = None
 
     def headline_metric(self, task) -> tuple[str | None, str | None]:
         """(headline metric, direction) as the task's metrics.json states them; listed in docs/tasks.md."""
         return task.params.get("headline", self.default_headline), self.headline_direction
 
     @abstractmethod
-    def requests(self, task, items: list[dict]) -> list[list[OptionQuery | ModelRequest]]:
+    def requests(self, task, items: list[Item]) -> list[list[OptionQuery | ModelRequest]]:
         """For each item, what it asks of the model (identical requests are sent once)."""
 
     @abstractmethod
-    def score(self, task, items: list[dict], outputs: list[list], *, seed: int, judgements=None) -> Scored:
+    def score(self, task, items: list[Item], outputs: list[list], *, seed: int, judgements=None) -> Scored:
         """outputs[i][j] answers requests(task, items)[i][j]; `judgements` holds a judged family's judge scores.
 
         A family that reports the read-out's resolution floor also takes `resolution: int | None = None`
@@ -59,14 +63,14 @@ class TaskFamily(ABC):
         """Parameters that define the numbers (log bases, bootstrap), recorded in the manifest."""
         return {}
 
-    def references(self, task, items: list[dict]) -> list[list]:
+    def references(self, task, items: list[Item]) -> list[list]:
         """For each item, aligned with requests(task, items): the human distribution an option query's
         prediction is compared with, or None (no such distribution, or not an option query). What a
         read-out fitted to the humans (logprob_calibrated) fits on; the default gives none."""
         return [[None] * len(asks) for asks in self.requests(task, items)]
 
     # Judged families -------------------------------------------------------------------------------
-    def judge_pairs(self, task, items: list[dict], outputs: list[list]) -> list[list[tuple[str, str]]]:
+    def judge_pairs(self, task, items: list[Item], outputs: list[list]) -> list[list[tuple[str, str]]]:
         """For each item, the (premise, hypothesis) pairs the judge scores."""
         raise UserError(f"task family {self.name!r} is not scored by a judge")
 
@@ -87,7 +91,7 @@ class TaskFamily(ABC):
     # (e.g. {"distribution": [...], "covered_mass": None}); families that support external scoring
     # route `score` through `score_predictions`, so a model run and a predictions file are scored by
     # the same code.
-    def score_predictions(self, task, items: list[dict], predictions: list[dict], *, seed: int) -> Scored:
+    def score_predictions(self, task, items: list[Item], predictions: list[dict], *, seed: int) -> Scored:
         raise UserError(f"task family {self.name!r} cannot score predictions made elsewhere")
 
     def prediction_from_row(self, task, row: dict, *, path, index: int) -> dict:

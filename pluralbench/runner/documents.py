@@ -8,6 +8,7 @@ from pathlib import Path
 
 from pluralbench import __version__
 from pluralbench.core.files import write_json, write_jsonl
+from pluralbench.core.items import Item
 from pluralbench.data import Dataset
 from pluralbench.schemas import SCHEMA_VERSION
 from pluralbench.taskfile import Task
@@ -60,7 +61,7 @@ def write_scored(run_dir: Path, samples: list[dict], metrics: dict) -> None:
     write_json(run_dir / "metrics.json", metrics)
 
 
-def write_requests(run_dir: Path, items: list[dict], keys: list[list[str]]) -> None:
+def write_requests(run_dir: Path, items: list[Item], keys: list[list[str]]) -> None:
     """Which journal entries answer each item: what `pluralbench merge` needs to rescore shards together."""
     write_jsonl(run_dir / REQUESTS_FILE, [{"id": item["id"], "keys": k} for item, k in zip(items, keys)])
 

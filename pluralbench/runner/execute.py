@@ -84,7 +84,8 @@ class PreparedTask:
 def loader_context(task: Task, data_dir: Path | None) -> LoadContext:
     """What a data loader may use besides its source and the task's data.options: the data directory
     (relative companion files are under it) and the task's prompt template (loaders that render prompts)."""
-    return LoadContext(data_dir=data_dir, prompt_template=task.prompt.get("template"))
+    return LoadContext(data_dir=data_dir, prompt_template=task.prompt.get("template"),
+                       item_type=task.family_impl().item_type)
 
 
 def prepare_task(task: Task, opts: RunOptions) -> PreparedTask:

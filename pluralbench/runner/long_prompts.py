@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 
+from pluralbench.core.items import Item
 from pluralbench.core.records import ModelRequest
 from pluralbench.errors import UserError
 from pluralbench.models.base import ModelAdapter, Rendered
@@ -78,7 +79,7 @@ def _truncate(adapter, req: ModelRequest, elicitation: str, limit: int) -> Model
     return replace(req, prompt=req.prompt[lo:])
 
 
-def apply_long_prompt_policy(adapter: ModelAdapter, elicitation: str, task_name: str, items: list[dict],
+def apply_long_prompt_policy(adapter: ModelAdapter, elicitation: str, task_name: str, items: list[Item],
                              per_item: list[list[ModelRequest]], policy: str = DEFAULT_POLICY):
     """-> (items kept, their requests, report). Raises UserError under `error`, or when nothing fits."""
     if policy not in POLICIES:

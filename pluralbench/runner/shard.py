@@ -10,6 +10,7 @@ import hashlib
 import re
 from dataclasses import dataclass
 
+from pluralbench.core.items import Item
 from pluralbench.errors import UserError
 
 _PATTERN = re.compile(r"^\s*(\d+)\s*/\s*(\d+)\s*$")
@@ -27,7 +28,7 @@ class Shard:
     def contains(self, item_id) -> bool:
         return shard_slot(item_id, self.count) == self.index - 1
 
-    def select(self, items: list[dict]) -> list[dict]:
+    def select(self, items: list[Item]) -> list[Item]:
         return [it for it in items if self.contains(it["id"])]
 
     def to_json(self) -> dict:

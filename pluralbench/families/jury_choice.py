@@ -273,7 +273,8 @@ class JuryChoice(TaskFamily):
                       model_top_choice=ids[int(np.argmax(pi))], jurors=scored.jurors)
         return sample, scored
 
-    def _metrics(self, task, items: list[CandidateItem], samples, kept: list[ChoiceItem], fnames: list[str], seed: int) -> dict:
+    def _metrics(self, task, items: list[CandidateItem], samples, kept: list[ChoiceItem], fnames: list[str],
+                 seed: int) -> dict:
         p = task.params
         boot = bootstrap_settings(p)
         welfare = welfare_block(kept, fnames, boot, seed)

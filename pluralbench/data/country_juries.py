@@ -9,9 +9,11 @@ import itertools
 import re
 import zlib
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 
+from pluralbench.core.items import JuryItem, TradeoffItem
 from pluralbench.data.dataset import Dataset
 from pluralbench.data.loading import NO_CONTEXT, LoadContext, accepts
 from pluralbench.data.multiple_choice import MC_OPTIONS, load_modular_pluralism_mc
@@ -22,20 +24,28 @@ from pluralbench.registry import data_formats
 _PAREN = re.compile(r"\s*\([^)]*\)\s*$")
 
 
-def questions(path: Path, data_options: dict) -> tuple[list[dict], Dataset]:
-    """[{id, prompt, options, countries: {label: distribution}}] in order of first appearance."""
+class Question(NamedTuple):
+    """One survey question and every country's answer distribution for it."""
+    id: str
+    prompt: str
+    options: list[str]
+    countries: dict[str, list[float]]  # country label -> distribution
+
+
+def questions(path: Path, data_options: dict) -> tuple[list[Question], Dataset]:
+    """The file's questions in order of first appearance. The multiple-choice items are read through their
+    mapping view (prompt, options, group, gold, id), which dict and typed items both offer."""
     base = load_modular_pluralism_mc(path, data_options)
-    grouped: dict[str, dict] = {}
+    grouped: dict[str, Question] = {}
     for item in base.items:
-        q = grouped.setdefault(item["prompt"], {"id": f"q{item['id']}", "prompt": item["prompt"],
-                                                "options": item["options"], "countries": {}})
-        if item["options"] != q["options"]:
-            raise DataError(path, f"options differ from those of row id {q['id'][1:]} with the same question",
+        q = grouped.setdefault(item["prompt"], Question(f"q{item['id']}", item["prompt"], item["options"], {}))
+        if item["options"] != q.options:
+            raise DataError(path, f"options differ from those of row id {q.id[1:]} with the same question",
                             item_id=item["id"], field="options")
-        if item["group"] in q["countries"]:
+        if item["group"] in q.countries:
             raise DataError(path, f"country {item['group']!r} appears twice for this question", item_id=item["id"],
                             field="attribute")
-        q["countries"][item["group"]] = item["gold"]
+        q.countries[item["group"]] = item["gold"]
     return list(grouped.values()), base
 
 
@@ -44,9 +54,9 @@ def questions(path: Path, data_options: dict) -> tuple[list[dict], Dataset]:
 def load_country_jury(path: Path, data_options: dict, context: LoadContext = NO_CONTEXT) -> Dataset:
     min_countries = int(data_options.get("min_countries", 3))
     qs, base = questions(path, data_options)
-    items = [{"id": q["id"], "prompt": q["prompt"], "options": q["options"], "jurors": q["countries"],
-              "pooled": np.mean(list(q["countries"].values()), axis=0).tolist(), "jury": None}
-             for q in qs if len(q["countries"]) >= min_countries]
+    items = [JuryItem(id=q.id, prompt=q.prompt, options=q.options, jurors=q.countries,
+                      pooled=np.mean(list(q.countries.values()), axis=0).tolist(), jury=None)
+             for q in qs if len(q.countries) >= min_countries]
     checks = dict(base.checks, questions=len(qs), questions_with_min_countries=len(items), min_countries=min_countries)
     return Dataset(items, dict(base.source, format="globalopinionqa_country_jury"), base.sha256, checks)
 
@@ -67,24 +77,24 @@ def load_country_pairs(path: Path, data_options: dict, context: LoadContext = NO
     items, qualifying_questions = [], 0
     for q in qs:
         pairs = []
-        for a, b in itertools.combinations(sorted(q["countries"]), 2):
+        for a, b in itertools.combinations(sorted(q.countries), 2):
             if display_name(a, names) == display_name(b, names):
                 continue  # "India (Old national sample)" vs "India (Current ...)" cannot be told apart in a prompt
-            d = js_distance(q["countries"][a], q["countries"][b], 2)
+            d = js_distance(q.countries[a], q.countries[b], 2)
             if d >= threshold:
                 pairs.append((a, b, d))
         if not pairs:
             continue
         qualifying_questions += 1
         # One pair per question, chosen with a seed of its own so --limit and file order do not matter.
-        rng = np.random.default_rng([seed, zlib.crc32(q["prompt"].encode("utf-8"))])
+        rng = np.random.default_rng([seed, zlib.crc32(q.prompt.encode("utf-8"))])
         a, b, d = pairs[int(rng.integers(len(pairs)))]
         if rng.random() < 0.5:
             a, b = b, a  # which country is "A" is random too
-        items.append({"id": f"{q['id']}:{a}|{b}", "question": q["prompt"], "options": q["options"],
-                      "name_a": display_name(a, names), "name_b": display_name(b, names),
-                      "country_a": a, "country_b": b, "pair_jsd": d,
-                      "objectives": [{"target": q["countries"][a]}, {"target": q["countries"][b]}]})
+        items.append(TradeoffItem(id=f"{q.id}:{a}|{b}", question=q.prompt, options=q.options,
+                                  name_a=display_name(a, names), name_b=display_name(b, names),
+                                  country_a=a, country_b=b, pair_jsd=d,
+                                  objectives=[{"target": q.countries[a]}, {"target": q.countries[b]}]))
     if not items:
         raise DataError(path, f"no question has two countries at JS distance >= {threshold}")
     checks = dict(base.checks, questions=len(qs), questions_with_a_pair=qualifying_questions, min_pair_jsd=threshold)

@@ -18,12 +18,11 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-import numpy as np
-
+from pluralbench.core.items import JuryItem
 from pluralbench.data.dataset import Dataset
 from pluralbench.data.distributions import count_vector, lettered_options
 from pluralbench.data.files import read_json
-from pluralbench.data.juries import RATER_GROUP_OPTIONS, read_csv_rows
+from pluralbench.data.juries import RATER_GROUP_OPTIONS, rating_distribution, read_csv_rows
 from pluralbench.data.loading import NO_CONTEXT, LoadContext, accepts
 from pluralbench.errors import DataError
 from pluralbench.hashing import sha256_files
@@ -192,19 +191,15 @@ def load_nyt_annotators(path: Path, data_options: dict, context: LoadContext = N
                 continue
             for dim, value in person.items():
                 groups.setdefault(f"{dim}: {value}", []).append(k - 1)
-
-        def dist(ks):
-            counts = np.bincount(ks, minlength=len(scale)).astype(float)
-            return (counts / counts.sum()).tolist()
-
-        jurors = {g: dist(ks) for g, ks in sorted(groups.items()) if len(ks) >= min_raters}
+        jurors = {g: rating_distribution(ks, len(scale)) for g, ks in sorted(groups.items()) if len(ks) >= min_raters}
         if not jurors:
             continue
-        items.append({"id": title, **book_fields(title, book), "jurors": jurors,
-                      "juror_sizes": {g: len(groups[g]) for g in jurors},
-                      "pooled": dist([k - 1 for k in ratings.values()]), "raters": len(ratings), "jury": None,
-                      # each annotator's option index: the sampling floor and split-half agreement need them
-                      "ratings": [k - 1 for k in ratings.values()]})
+        items.append(JuryItem(id=title, **book_fields(title, book), jurors=jurors,
+                              juror_sizes={g: len(groups[g]) for g in jurors},
+                              pooled=rating_distribution([k - 1 for k in ratings.values()], len(scale)),
+                              raters=len(ratings), jury=None,
+                              # each annotator's option index: the sampling floor and split-half agreement need them
+                              ratings=[k - 1 for k in ratings.values()]))
     if not items:
         raise DataError(ann_file, "no rated books")
     checks = {"books": len(books), "items": len(items), "annotators": len(people), "demographics": dims,

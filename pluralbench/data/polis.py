@@ -16,7 +16,7 @@ import numpy as np
 
 from pluralbench.data.dataset import Dataset
 from pluralbench.data.files import read_text
-from pluralbench.data.juries import CANDIDATE_SET_OPTIONS, read_csv_rows, sample_candidate_sets
+from pluralbench.data.juries import CANDIDATE_SET_OPTIONS, Jury, read_csv_rows, sample_candidate_sets
 from pluralbench.data.loading import NO_CONTEXT, LoadContext, accepts
 from pluralbench.errors import DataError
 from pluralbench.hashing import sha256_files
@@ -41,7 +41,7 @@ def _int(value: str, path: Path, row: int, field: str) -> int:
         raise DataError(path, f"expected an integer, got {value!r}", row=row, field=field) from None
 
 
-def read_conversation(directory: Path, min_votes: int) -> dict:
+def read_conversation(directory: Path, min_votes: int) -> Jury:
     for name in FILES:
         if not (directory / name).is_file():
             raise DataError(directory / name, "file not found (a Polis conversation needs "
@@ -80,17 +80,13 @@ def read_conversation(directory: Path, min_votes: int) -> dict:
     keep = [j for j, c in enumerate(columns)
             if comments[c]["moderated"] != -1 and comments[c]["text"]
             and int((~np.isnan(votes[:, j])).sum()) >= min_votes]
-    return {
-        "name": directory.name,
-        "topic": summary.get("topic", directory.name),
-        "description": summary.get("conversation-description", ""),
-        "candidates": [{"id": columns[j], "text": comments[columns[j]]["text"]} for j in keep],
-        "votes": votes[:, keep],
-        "juror_groups": groups,
-        "scale": {"low": -1.0, "high": 1.0},
-        "counts": {"comments": len(comments), "hidden": sum(1 for c in comments.values() if c["moderated"] == -1),
-                   "candidates": len(keep), "participants": len(vote_rows)},
-    }
+    return Jury(
+        name=directory.name, topic=summary.get("topic", directory.name),
+        description=summary.get("conversation-description", ""),
+        candidates=[{"id": columns[j], "text": comments[columns[j]]["text"]} for j in keep],
+        votes=votes[:, keep], juror_groups=groups, scale={"low": -1.0, "high": 1.0},
+        counts={"comments": len(comments), "hidden": sum(1 for c in comments.values() if c["moderated"] == -1),
+                "candidates": len(keep), "participants": len(vote_rows)})
 
 
 @data_formats.register("polis_conversations")
@@ -108,12 +104,12 @@ def load_polis_conversations(path: Path, data_options: dict, context: LoadContex
     juries = []
     for name in names:
         jury = read_conversation(path / name, min_votes)
-        if len(jury["candidates"]) < 2:
+        if len(jury.candidates) < 2:
             raise DataError(path / name, f"fewer than two candidate comments with at least {min_votes} votes")
         juries.append(jury)
     items = sample_candidate_sets(juries, int(data_options.get("items_per_jury", 10)), size,
                                   int(data_options.get("sample_seed", 0)))
     files = [path / n / f for n in names for f in FILES]
-    checks = {"conversations": {j["name"]: j["counts"] for j in juries}}
+    checks = {"conversations": {j.name: j.counts for j in juries}}
     return Dataset(items, {"kind": "local", "path": str(path), "format": "polis_conversations"},
                    sha256_files(files, path), checks)

@@ -10,10 +10,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import numpy as np
-
+from pluralbench.core.items import JuryItem
 from pluralbench.data.dataset import Dataset
-from pluralbench.data.juries import RATER_GROUP_OPTIONS, read_csv_rows
+from pluralbench.data.juries import RATER_GROUP_OPTIONS, rating_distribution, read_csv_rows
 from pluralbench.data.loading import NO_CONTEXT, LoadContext, accepts
 from pluralbench.errors import DataError
 from pluralbench.hashing import sha256_file
@@ -50,20 +49,17 @@ def load_popquorn_ratings(path: Path, data_options: dict, context: LoadContext =
             if value:  # a rater who left a demographic blank is simply not in that dimension's groups
                 entry["groups"].setdefault(f"{dim}: {value}", []).append(k)
 
-    def dist(ks):
-        counts = np.bincount(ks, minlength=len(scale)).astype(float)
-        return (counts / counts.sum()).tolist()
-
     items = []
     for iid, entry in texts.items():
-        jurors = {g: dist(ks) for g, ks in sorted(entry["groups"].items()) if len(ks) >= min_raters}
+        jurors = {g: rating_distribution(ks, len(scale)) for g, ks in sorted(entry["groups"].items())
+                  if len(ks) >= min_raters}
         if not jurors:
             continue
-        items.append({"id": iid, "text": entry["text"], "jurors": jurors,
-                      "juror_sizes": {g: len(entry["groups"][g]) for g in jurors},
-                      "pooled": dist(entry["ratings"]), "jury": None,
-                      # each rater's option index: the sampling floor and split-half agreement need them
-                      "ratings": list(entry["ratings"])})
+        items.append(JuryItem(id=iid, text=entry["text"], jurors=jurors,
+                              juror_sizes={g: len(entry["groups"][g]) for g in jurors},
+                              pooled=rating_distribution(entry["ratings"], len(scale)), jury=None,
+                              # each rater's option index: the sampling floor and split-half agreement need them
+                              ratings=list(entry["ratings"])))
     if not items:
         raise DataError(path, "no rated texts")
     checks = {"rows": len(rows), "texts": len(texts), "demographics": dims, "min_raters_per_group": min_raters}

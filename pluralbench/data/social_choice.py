@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from pluralbench.data.dataset import Dataset
-from pluralbench.data.juries import CANDIDATE_SET_OPTIONS, read_csv_rows, sample_candidate_sets
+from pluralbench.data.juries import CANDIDATE_SET_OPTIONS, Jury, read_csv_rows, sample_candidate_sets
 from pluralbench.data.loading import NO_CONTEXT, LoadContext, accepts
 from pluralbench.errors import DataError
 from pluralbench.hashing import sha256_files
@@ -44,7 +44,7 @@ def _choices(value: str):
     return None
 
 
-def read_survey(path: Path, name: str, topic: str) -> dict:
+def read_survey(path: Path, name: str, topic: str) -> Jury:
     _, rows = read_csv_rows(path, COLUMNS)
     statements: dict[str, int] = {}
     jurors: dict[str, int] = {}
@@ -81,16 +81,11 @@ def read_survey(path: Path, name: str, topic: str) -> dict:
     votes = np.full((len(jurors), len(statements)), np.nan)
     for (j, s), r in ratings.items():
         votes[j, s] = r
-    return {
-        "name": name,
-        "topic": topic,
-        "description": "",
-        "candidates": [{"id": f"s{k}", "text": text} for text, k in sorted(statements.items(), key=lambda x: x[1])],
-        "votes": votes,
-        "juror_groups": [None] * len(jurors),
-        "scale": {"low": 0.0, "high": float(scale_size - 1)},
-        "counts": {"participants": len(jurors), "statements": len(statements), "ratings": len(ratings)},
-    }
+    return Jury(
+        name=name, topic=topic, description="",
+        candidates=[{"id": f"s{k}", "text": text} for text, k in sorted(statements.items(), key=lambda x: x[1])],
+        votes=votes, juror_groups=[None] * len(jurors), scale={"low": 0.0, "high": float(scale_size - 1)},
+        counts={"participants": len(jurors), "statements": len(statements), "ratings": len(ratings)})
 
 
 SURVEYS_OPTION = {"type": "array", "items": {
@@ -110,6 +105,6 @@ def load_generative_social_choice(path: Path, data_options: dict, context: LoadC
     items = sample_candidate_sets(juries, int(data_options.get("items_per_jury", 10)),
                                   int(data_options.get("candidates_per_item", 5)),
                                   int(data_options.get("sample_seed", 0)))
-    checks = {"surveys": {j["name"]: j["counts"] for j in juries}}
+    checks = {"surveys": {j.name: j.counts for j in juries}}
     return Dataset(items, {"kind": "local", "path": str(path), "format": "generative_social_choice"},
                    sha256_files([path / s["file"] for s in surveys], path), checks)

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
+from pluralbench.core.items import TradeoffItem
 from pluralbench.data.dataset import Dataset
 from pluralbench.data.files import read_json_rows
 from pluralbench.data.loading import NO_CONTEXT, LoadContext, accepts
@@ -48,9 +49,9 @@ def load_value_pairs(path: Path, data_options: dict, context: LoadContext = NO_C
             continue
         rng = np.random.default_rng([seed, zlib.crc32(situation.encode("utf-8"))])
         a, b = support[int(rng.integers(len(support)))], oppose[int(rng.integers(len(oppose)))]
-        items.append({"id": f"{situation}|{a}|{b}", "situation": situation, "name_a": a, "name_b": b,
-                      "a_first": bool(rng.random() < 0.5), "options": ["Yes", "No"],
-                      "objectives": [{"agree_option": 0}, {"agree_option": 1}]})
+        items.append(TradeoffItem(id=f"{situation}|{a}|{b}", situation=situation, name_a=a, name_b=b,
+                                  a_first=bool(rng.random() < 0.5), options=["Yes", "No"],
+                                  objectives=[{"agree_option": 0}, {"agree_option": 1}]))
     if not items:
         raise DataError(path, "no situation has both a supporting and an opposing value")
     checks = {"rows": len(rows), "situations": len(by_situation), "situations_with_a_pair": len(items)}

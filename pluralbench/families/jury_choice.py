@@ -15,6 +15,8 @@ from typing import NamedTuple
 
 import numpy as np
 
+from pluralbench.core.items import CandidateItem
+from pluralbench.core.prompts import fill, lettered
 from pluralbench.elicitation import OptionQuery
 from pluralbench.elicitation.diagnostics import mass_summary
 from pluralbench.elicitation.predictions import exclude_sample
@@ -23,7 +25,6 @@ from pluralbench.families.common import BOOTSTRAP_SCHEMA, NOTES_SCHEMA, bootstra
 from pluralbench.families.jury_common import (
     WELFARE_SCHEMA,
     WELFARE_SLOTS,
-    lettered,
     option_sample,
     predicted_distribution,
     split_scored,
@@ -66,15 +67,14 @@ def group_means(utilities: np.ndarray, groups: list) -> tuple[np.ndarray, list[s
     return np.asarray(rows).reshape(len(names), utilities.shape[1]), names
 
 
-def utility_matrices(item: dict, floor: float) -> dict[str, np.ndarray]:
+def utility_matrices(item: CandidateItem, floor: float) -> dict[str, np.ndarray]:
     """level -> rows x candidates utilities on [floor, 1]: every juror, and the opinion groups' means where
     jurors have groups."""
-    raw = np.array([[np.nan if v is None else v for v in row] for row in item["utilities"]], dtype=np.float64)
-    utilities = rescale_to_unit(raw.reshape(-1, len(item["candidates"])), item["scale"]["low"], item["scale"]["high"],
-                                floor)
+    raw = np.array([[np.nan if v is None else v for v in row] for row in item.utilities], dtype=np.float64)
+    utilities = rescale_to_unit(raw.reshape(-1, len(item.candidates)), item.scale["low"], item.scale["high"], floor)
     matrices = {"jurors": utilities}
-    if any(g is not None for g in item["juror_groups"]):
-        matrices["groups"], _ = group_means(utilities, item["juror_groups"])
+    if any(g is not None for g in item.juror_groups):
+        matrices["groups"], _ = group_means(utilities, item.juror_groups)
     return matrices
 
 
@@ -89,7 +89,7 @@ def candidate_welfare(matrix: np.ndarray, fns: dict) -> dict[str, np.ndarray]:
     return out
 
 
-def scored_choice(item: dict, pi: np.ndarray, fns: dict, floor: float) -> ChoiceItem:
+def scored_choice(item: CandidateItem, pi: np.ndarray, fns: dict, floor: float) -> ChoiceItem:
     """The candidates' welfare at each level and the report on the model's choice among them."""
     matrices = utility_matrices(item, floor)
     results, welfare_lists = {}, {}
@@ -97,7 +97,7 @@ def scored_choice(item: dict, pi: np.ndarray, fns: dict, floor: float) -> Choice
         welfare = candidate_welfare(matrix, fns)
         results[level] = {f: choice_welfare(pi, w) for f, w in welfare.items()}
         welfare_lists[level] = {f: w.tolist() for f, w in welfare.items()}
-    return ChoiceItem(item["jury"], item["candidates"], pi, int(matrices["jurors"].shape[0]), results, welfare_lists)
+    return ChoiceItem(item.jury, item.candidates, pi, int(matrices["jurors"].shape[0]), results, welfare_lists)
 
 
 def sample_metrics(results: dict) -> dict:
@@ -178,9 +178,9 @@ def extreme_candidate(cands: dict, key: str, pick) -> dict:
     return {"id": tied[0], "text": cands[tied[0]]["text"], "welfare": value, "tied_with": len(tied) - 1}
 
 
-def jury_summaries(rows: list[ChoiceItem], items: list[dict]) -> dict:
+def jury_summaries(rows: list[ChoiceItem], items: list[CandidateItem]) -> dict:
     """Per jury, the best and worst candidates seen in this run's candidate sets under each welfare."""
-    topics = {it["jury"]: it["topic"] for it in items}
+    topics = {it.jury: it.topic for it in items}
     scored_items = Counter(row.jury for row in rows)
     out = {}
     for jury, cands in sorted(jury_candidates(rows).items()):
@@ -194,6 +194,7 @@ def jury_summaries(rows: list[ChoiceItem], items: list[dict]) -> dict:
 @task_families.register("jury_choice")
 class JuryChoice(TaskFamily):
     name = "jury_choice"
+    item_type = CandidateItem
     metric_slots = WELFARE_SLOTS
     params_schema = {
         "type": "object",
@@ -218,16 +219,16 @@ class JuryChoice(TaskFamily):
     def headline_metric(self, task) -> tuple[str | None, str | None]:
         return self.headline(task), "higher"  # every welfare is higher-is-better
 
-    def prompt(self, task, item) -> str:
+    def prompt(self, task, item: CandidateItem) -> str:
         p = task.params
-        options = [truncate(c["text"], p.get("max_candidate_chars")) for c in item["candidates"]]
-        description = truncate(item.get("description") or "", p.get("max_description_chars", 400))
-        return task.prompt["template"].format(topic=item["topic"], description=description,
-                                              options=lettered(options), n=len(options))
+        options = [truncate(c["text"], p.get("max_candidate_chars")) for c in item.candidates]
+        description = truncate(item.description or "", p.get("max_description_chars", 400))
+        return fill(task.prompt["template"], f"{task.path}: prompt.template", topic=item.topic,
+                    description=description, options=lettered(options, "\n"), n=len(options))
 
-    def requests(self, task, items):
+    def requests(self, task, items: list[CandidateItem]):
         prefix = task.prompt.get("answer_prefix")
-        return [[OptionQuery(self.prompt(task, it), tuple(c["text"] for c in it["candidates"]), prefix)]
+        return [[OptionQuery(self.prompt(task, it), tuple(c["text"] for c in it.candidates), prefix)]
                 for it in items]
 
     def metric_parameters(self, task) -> dict:
@@ -249,17 +250,17 @@ class JuryChoice(TaskFamily):
         }
 
     # scoring ----------------------------------------------------------------------------------------
-    def score(self, task, items, outputs, *, seed, judgements=None):
+    def score(self, task, items: list[CandidateItem], outputs, *, seed, judgements=None):
         fns = welfare_functions(task.params["welfare"])
         samples, kept = split_scored(self._score_item(task, fns, item, prediction)
                                      for item, (prediction,) in zip(items, outputs))
         return Scored(samples, self._metrics(task, items, samples, kept, list(fns), seed))
 
-    def _score_item(self, task, fns: dict, item: dict, prediction: dict) -> tuple[dict, ChoiceItem | None]:
+    def _score_item(self, task, fns: dict, item: CandidateItem, prediction: dict) -> tuple[dict, ChoiceItem | None]:
         """The item's sample and, unless the model gave its options no mass, the welfare of its choice."""
-        ids = [c["id"] for c in item["candidates"]]
-        sample = option_sample(item["id"], item["jury"], self.prompt(task, item), prediction, candidate_ids=ids,
-                               options=[c["text"] for c in item["candidates"]])
+        ids = [c["id"] for c in item.candidates]
+        sample = option_sample(item.id, item.jury, self.prompt(task, item), prediction, candidate_ids=ids,
+                               options=[c["text"] for c in item.candidates])
         pi = predicted_distribution(prediction)
         if pi is None:
             exclude_sample(sample)
@@ -272,7 +273,8 @@ class JuryChoice(TaskFamily):
                       model_top_choice=ids[int(np.argmax(pi))], jurors=scored.jurors)
         return sample, scored
 
-    def _metrics(self, task, items, samples, kept: list[ChoiceItem], fnames: list[str], seed: int) -> dict:
+    def _metrics(self, task, items: list[CandidateItem], samples, kept: list[ChoiceItem], fnames: list[str],
+                 seed: int) -> dict:
         p = task.params
         boot = bootstrap_settings(p)
         welfare = welfare_block(kept, fnames, boot, seed)

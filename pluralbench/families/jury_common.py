@@ -1,12 +1,12 @@
 """Pieces the jury and trade-off families share: welfare functions named in the task file (and the
 metric slots that declare them), the similarity a juror's utility (or an objective) is measured with,
-lettered option lists, the per-item sample head and prediction they score, and the means of per-item
-welfare values."""
+an item's text fields for its prompt template, the per-item sample head and prediction they score, and
+the means of per-item welfare values."""
 from __future__ import annotations
 
 import numpy as np
 
-from pluralbench.core.options import LETTERS
+from pluralbench.core import prompts
 from pluralbench.hashing import sha256_text
 from pluralbench.metrics.declared import MetricSlot
 from pluralbench.metrics.summary import means_with_ci
@@ -59,7 +59,13 @@ def similarity_function(spec: dict):
 
 
 def lettered(options: list[str], separator: str = "\n") -> str:
-    return separator.join(f"{LETTERS[i]}. {opt}" for i, opt in enumerate(options))
+    """core.prompts.lettered, one option per line: kept only for value_recognition, which imports it from here."""
+    return prompts.lettered(options, separator)
+
+
+def text_fields(item) -> dict[str, str]:
+    """The item's set text fields, for a task-file template to name ({prompt}, {text}, {title}, ...)."""
+    return {name: value for name, value in item.items() if isinstance(value, str)}
 
 
 def truncate(text: str, limit: int | None) -> str:

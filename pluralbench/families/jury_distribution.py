@@ -13,6 +13,8 @@ from typing import Callable, NamedTuple
 
 import numpy as np
 
+from pluralbench.core.items import JuryItem
+from pluralbench.core.prompts import fill, lettered
 from pluralbench.elicitation import OptionQuery
 from pluralbench.elicitation.diagnostics import mass_summary
 from pluralbench.elicitation.predictions import exclude_sample
@@ -29,12 +31,12 @@ from pluralbench.families.jury_common import (
     SIMILARITY_SCHEMA,
     WELFARE_SCHEMA,
     WELFARE_SLOTS,
-    lettered,
     option_sample,
     predicted_distribution,
     similarity_function,
     similarity_spec,
     split_scored,
+    text_fields,
     welfare_functions,
     welfare_means,
     welfare_parameters,
@@ -69,7 +71,7 @@ class ItemWelfare(NamedTuple):
     utilities: dict[str, np.ndarray]  # system -> utility per juror
     welfare: dict[str, dict[str, float]]  # system -> welfare function -> value
     model: np.ndarray  # the model's distribution
-    item: dict
+    item: JuryItem
 
 
 class JurorUtilities:
@@ -80,7 +82,7 @@ class JurorUtilities:
         self.values = {s: np.array([u for row in kept for u in row.utilities[s]]) for s in SYSTEMS}
         # tv and simbench_score of the model against each juror's own distribution (norm: all juror rows)
         models = [row.model for row in kept for _ in row.jurors]
-        humans = [np.asarray(row.item["jurors"][name], dtype=np.float64) for row in kept for name in row.jurors]
+        humans = [np.asarray(row.item.jurors[name], dtype=np.float64) for row in kept for name in row.jurors]
         self.variation = variation_columns(models, humans)
 
     def means(self, system: str) -> np.ndarray:
@@ -88,16 +90,16 @@ class JurorUtilities:
         return np.array([np.mean(self.values[system][rows]) for rows in index_by(self.jurors).values()])
 
 
-def jury_welfare(setup: JurySetup, item: dict, utilities: np.ndarray) -> dict[str, float]:
+def jury_welfare(setup: JurySetup, item: JuryItem, utilities: np.ndarray) -> dict[str, float]:
     """Each welfare function across an item's jurors' utilities (weighted by raters when the task says so)."""
-    weights = (np.array([item["juror_sizes"][n] for n in item["jurors"]], dtype=np.float64)
+    weights = (np.array([item.juror_sizes[n] for n in item.jurors], dtype=np.float64)
                if setup.weigh_by_raters else None)
     return {f: float(fn(utilities[:, None], weights)[0]) for f, fn in setup.welfare.items()}
 
 
 def pooled_variation(kept: list[ItemWelfare], bootstrap: dict, seed: int) -> dict:
     """tv and simbench_score of the model against each item's pooled human distribution."""
-    pooled = [np.asarray(r.item["pooled"], dtype=np.float64) for r in kept]
+    pooled = [np.asarray(r.item.pooled, dtype=np.float64) for r in kept]
     return means_with_ci(variation_columns([r.model for r in kept], pooled), bootstrap=bootstrap, seed=seed,
                          directions=VARIATION_DIRECTIONS) if kept else {}
 
@@ -108,15 +110,16 @@ def jury_reference_points(kept: list[ItemWelfare], setup: JurySetup, bootstrap: 
     from it), and tv / simbench_score against the pooled distribution, where the raters' answers also give
     the sampling floor and split-half agreement. Welfare has no sampling floor: resampling the pooled
     distribution says nothing about how each juror's own distribution would move."""
-    pooled = [np.asarray(r.item["pooled"], dtype=np.float64) for r in kept]
+    pooled = [np.asarray(r.item.pooled, dtype=np.float64) for r in kept]
 
     def welfare(stand_ins, refs, rows):
-        per_row = [jury_welfare(setup, kept[i].item, np.array([setup.utility(s, np.asarray(kept[i].item["jurors"][n]))
+        per_row = [jury_welfare(setup, kept[i].item, np.array([setup.utility(s, np.asarray(kept[i].item.jurors[n]))
                                                                for n in kept[i].jurors]))
                    for s, i in zip(stand_ins, rows)]
         return {f: np.array([w[f] for w in per_row]) for f in setup.welfare}
 
-    ratings = [r.item.get("ratings") for r in kept]
+    # each rater's option index where the loader kept them (rater data), None for survey shares
+    ratings = [r.item.ratings if r.item.has("ratings") else None for r in kept]
     per_rater = Humans(pooled, respondents=[len(x) if x else None for x in ratings],
                        ratings=ratings if any(x is not None for x in ratings) else None)
     common = {"resolution": resolution, "bootstrap": bootstrap, "seed": seed}
@@ -172,6 +175,7 @@ def rankings_block(per_item: dict[str, dict], fnames: list[str]) -> dict:
 @task_families.register("jury_distribution")
 class JuryDistribution(TaskFamily):
     name = "jury_distribution"
+    item_type = JuryItem
     # A juror's utility must grow as the model's distribution comes closer to the juror's.
     metric_slots = WELFARE_SLOTS | {"$.utility.metric": MetricSlot("distribution_pair", direction="higher")}
     params_schema = {
@@ -203,20 +207,20 @@ class JuryDistribution(TaskFamily):
     def headline_metric(self, task) -> tuple[str | None, str | None]:
         return self.headline(task), "higher"  # every welfare is higher-is-better
 
-    def options(self, task, item) -> list[str]:
-        return item.get("options") or task.params["option_labels"]
+    def options(self, task, item: JuryItem) -> list[str]:
+        return item.options or task.params["option_labels"]
 
-    def prompt(self, task, item) -> str:
-        fields = {k: v for k, v in item.items() if isinstance(v, str)}
-        return task.prompt["template"].format(**fields, options=lettered(self.options(task, item), " "))
+    def prompt(self, task, item: JuryItem) -> str:
+        return fill(task.prompt["template"], f"{task.path}: prompt.template", **text_fields(item),
+                    options=lettered(self.options(task, item)))
 
-    def requests(self, task, items):
+    def requests(self, task, items: list[JuryItem]):
         prefix = task.prompt.get("answer_prefix")
         return [[OptionQuery(self.prompt(task, it), tuple(self.options(task, it)), prefix)] for it in items]
 
-    def references(self, task, items):
+    def references(self, task, items: list[JuryItem]):
         # The pooled human distribution: one target for the item, where welfare has one per juror.
-        return [[it["pooled"]] for it in items]
+        return [[it.pooled] for it in items]
 
     def metric_parameters(self, task) -> dict:
         p = task.params
@@ -236,15 +240,15 @@ class JuryDistribution(TaskFamily):
         }
 
     # scoring ----------------------------------------------------------------------------------------
-    def score(self, task, items, outputs, *, seed, judgements=None, resolution: int | None = None):
+    def score(self, task, items: list[JuryItem], outputs, *, seed, judgements=None, resolution: int | None = None):
         setup = self._setup(task)
         samples, kept = split_scored(self._score_item(task, setup, item, prediction)
                                      for item, (prediction,) in zip(items, outputs))
         return Scored(samples, self._metrics(task, setup, items, samples, kept, seed, resolution))
 
-    def _score_item(self, task, setup: JurySetup, item: dict, prediction: dict) -> tuple[dict, ItemWelfare | None]:
+    def _score_item(self, task, setup: JurySetup, item: JuryItem, prediction: dict) -> tuple[dict, ItemWelfare | None]:
         """The item's sample and, unless the model gave its options no mass, its welfare."""
-        sample = option_sample(item["id"], item.get("jury"), self.prompt(task, item), prediction,
+        sample = option_sample(item.id, item.jury, self.prompt(task, item), prediction,
                                options=self.options(task, item))
         pi = predicted_distribution(prediction)
         if pi is None:
@@ -253,22 +257,22 @@ class JuryDistribution(TaskFamily):
         scored = self._item_welfare(task, setup, item, pi)
         utilities = dict(zip(scored.jurors, scored.utilities["model"].tolist()))
         sample.update(model_distribution=pi.tolist(), juror_utilities=utilities, metrics=sample_metrics(scored.welfare),
-                      worst_served=min(utilities, key=lambda n: (utilities[n], n)), human_distributions=item["jurors"])
+                      worst_served=min(utilities, key=lambda n: (utilities[n], n)), human_distributions=item.jurors)
         return sample, scored
 
-    def _item_welfare(self, task, setup: JurySetup, item: dict, pi: np.ndarray) -> ItemWelfare:
+    def _item_welfare(self, task, setup: JurySetup, item: JuryItem, pi: np.ndarray) -> ItemWelfare:
         """Each juror's utility from the model's distribution and the baselines', and the welfare across them."""
         k = len(self.options(task, item))
-        names = list(item["jurors"])
-        dists = [np.asarray(item["jurors"][n], dtype=np.float64) for n in names]
+        names = list(item.jurors)
+        dists = [np.asarray(item.jurors[n], dtype=np.float64) for n in names]
         if any(d.size != k for d in dists):
-            raise ValueError(f"item {item['id']}: a juror's distribution does not match the {k} options")
-        systems = {"model": pi, "uniform": np.full(k, 1.0 / k), "pooled": np.asarray(item["pooled"])}
+            raise ValueError(f"item {item.id}: a juror's distribution does not match the {k} options")
+        systems = {"model": pi, "uniform": np.full(k, 1.0 / k), "pooled": np.asarray(item.pooled)}
         utilities = {s: np.array([setup.utility(dist, d) for d in dists]) for s, dist in systems.items()}
         welfare = {s: jury_welfare(setup, item, u) for s, u in utilities.items()}
         return ItemWelfare(names, utilities, welfare, pi, item)
 
-    def _metrics(self, task, setup: JurySetup, items, samples, kept: list[ItemWelfare], seed: int,
+    def _metrics(self, task, setup: JurySetup, items: list[JuryItem], samples, kept: list[ItemWelfare], seed: int,
                  resolution: int | None = None) -> dict:
         p = task.params
         boot = bootstrap_settings(p)

@@ -17,6 +17,8 @@ from typing import NamedTuple
 
 import numpy as np
 
+from pluralbench.core.items import TradeoffItem
+from pluralbench.core.prompts import fill, lettered
 from pluralbench.elicitation import OptionQuery
 from pluralbench.elicitation.diagnostics import mass_summary
 from pluralbench.errors import UserError
@@ -25,11 +27,11 @@ from pluralbench.families.common import BOOTSTRAP_SCHEMA, NOTES_SCHEMA, bootstra
 from pluralbench.families.human_reference import VARIATION_RECORD, joint_scorer, pair_scorer, variation_scorers
 from pluralbench.families.jury_common import (
     SIMILARITY_SCHEMA,
-    lettered,
     predicted_distribution,
     similarity_function,
     similarity_spec,
     split_scored,
+    text_fields,
 )
 from pluralbench.hashing import sha256_text
 from pluralbench.metrics.declared import MetricSlot
@@ -78,14 +80,15 @@ def objective_value(objective: dict, pi: np.ndarray, similarity) -> float:
     return float(pi[int(objective["agree_option"])])
 
 
-def steered_item(item: dict, pis: list[np.ndarray], weights: list[float], similarity, mixture_base) -> SteeredItem:
+def steered_item(item: TradeoffItem, pis: list[np.ndarray], weights: list[float], similarity,
+                 mixture_base) -> SteeredItem:
     """The trade-off scores of one item from the steered models' distributions (one per weight)."""
-    first, second = item["objectives"][0], item["objectives"][1]
+    first, second = item.objectives[0], item.objectives[1]
     obj = np.array([[objective_value(first, pi, similarity), objective_value(second, pi, similarity)] for pi in pis])
     matrix = tradeoff_matrix(obj, weights)
     mixture, targets = None, None
-    if all("target" in o for o in item["objectives"]):
-        pa, pb = (np.asarray(o["target"]) for o in item["objectives"])
+    if all("target" in o for o in item.objectives):
+        pa, pb = (np.asarray(o["target"]) for o in item.objectives)
         targets = [w * pa + (1 - w) * pb for w in weights]
         mixture = [js_distance(pi, t, mixture_base) for t, pi in zip(targets, pis)]
     return SteeredItem(obj, matrix, strict_score(matrix), soft_score(matrix),
@@ -191,6 +194,7 @@ def tradeoff_block(kept: list[SteeredItem], weights: list[float], has_mixture: b
 @task_families.register("tradeoff_steering")
 class TradeoffSteering(TaskFamily):
     name = "tradeoff_steering"
+    item_type = TradeoffItem
     # An objective o = similarity(model, target) must grow as the model comes closer to the target.
     metric_slots = {"$.similarity.metric": MetricSlot("distribution_pair", direction="higher")}
     params_schema = {
@@ -229,28 +233,28 @@ class TradeoffSteering(TaskFamily):
                             f"({', '.join(sorted(prompts)) or 'none defined'})")
         return name, prompts[name]
 
-    def prompt(self, task, item, w: float) -> str:
-        _, template = self.steering_template(task)
+    def prompt(self, task, item: TradeoffItem, w: float) -> str:
+        name, template = self.steering_template(task)
         pct_a = int(round(100 * w))
-        a = (item["name_a"], pct_a)
-        b = (item["name_b"], 100 - pct_a)
-        first, second = (a, b) if item.get("a_first", True) else (b, a)
-        fields = {k: v for k, v in item.items() if isinstance(v, str)}
-        return template.format(**fields, pct_a=a[1], pct_b=b[1], first_name=first[0], first_pct=first[1],
-                               second_name=second[0], second_pct=second[1],
-                               options=lettered(item["options"], " "))
+        a = (item.name_a, pct_a)
+        b = (item.name_b, 100 - pct_a)
+        # A first unless the loader drew the order (value pairs)
+        first, second = (b, a) if item.has("a_first") and not item.a_first else (a, b)
+        return fill(template, f"{task.path}: prompt.steering_prompts.{name}", **text_fields(item), pct_a=a[1],
+                    pct_b=b[1], first_name=first[0], first_pct=first[1], second_name=second[0],
+                    second_pct=second[1], options=lettered(item.options))
 
-    def requests(self, task, items):
+    def requests(self, task, items: list[TradeoffItem]):
         prefix = task.prompt.get("answer_prefix")
-        return [[OptionQuery(self.prompt(task, it, w), tuple(it["options"]), prefix) for w in self.weights(task)]
+        return [[OptionQuery(self.prompt(task, it, w), tuple(it.options), prefix) for w in self.weights(task)]
                 for it in items]
 
-    def references(self, task, items):
+    def references(self, task, items: list[TradeoffItem]):
         """The mixture w * target_A + (1 - w) * target_B each steered prompt is compared with, for items whose
         objectives are both target distributions; None for the others."""
         out = []
         for it in items:
-            objectives = it["objectives"][:2]
+            objectives = it.objectives[:2]
             if all("target" in o for o in objectives):
                 pa, pb = (np.asarray(o["target"], dtype=np.float64) for o in objectives)
                 out.append([(w * pa + (1 - w) * pb).tolist() for w in self.weights(task)])
@@ -277,7 +281,8 @@ class TradeoffSteering(TaskFamily):
         }
 
     # scoring ----------------------------------------------------------------------------------------
-    def score(self, task, items, outputs, *, seed, judgements=None, resolution: int | None = None):
+    def score(self, task, items: list[TradeoffItem], outputs, *, seed, judgements=None,
+              resolution: int | None = None):
         similarity = similarity_function(similarity_spec(task.params, "similarity"))
         samples, kept = split_scored(self._score_item(task, similarity, item, predictions)
                                      for item, predictions in zip(items, outputs))
@@ -287,14 +292,15 @@ class TradeoffSteering(TaskFamily):
                 kept, task.params.get("mixture_jsd_base", 2), bootstrap_settings(task.params), seed, resolution)
         return Scored(samples, metrics)
 
-    def _score_item(self, task, similarity, item: dict, predictions: list[dict]) -> tuple[dict, SteeredItem | None]:
+    def _score_item(self, task, similarity, item: TradeoffItem,
+                    predictions: list[dict]) -> tuple[dict, SteeredItem | None]:
         """The item's sample and, unless some steered prompt gave the options no mass, its trade-off scores."""
         weights = self.weights(task)
         pis = [predicted_distribution(o) for o in predictions]
         masses = [o["covered_mass"] for o in predictions]
-        sample = {"id": item["id"], "group": None,
+        sample = {"id": item.id, "group": None,
                   "prompt_sha256": sha256_text("\n\n".join(self.prompt(task, item, w) for w in weights)),
-                  "options": item["options"], "name_a": item["name_a"], "name_b": item["name_b"],
+                  "options": item.options, "name_a": item.name_a, "name_b": item.name_b,
                   "covered_mass": float(np.mean(masses)), "covered_mass_by_weight": masses}
         if any(pi is None for pi in pis):
             sample.update(metrics=None, excluded="no probability mass on the options for some steering weight")
@@ -306,7 +312,7 @@ class TradeoffSteering(TaskFamily):
                       matrix=row.matrix.tolist(), metrics=sample_metrics(row))
         return sample, row
 
-    def _metrics(self, task, items, samples, kept: list[SteeredItem], seed: int) -> dict:
+    def _metrics(self, task, items: list[TradeoffItem], samples, kept: list[SteeredItem], seed: int) -> dict:
         p = task.params
         boot = bootstrap_settings(p)
         weights = self.weights(task)

@@ -1,6 +1,7 @@
 """Loaders for the jury and trade-off tasks: checked against the real files read independently, and
 bad rows rejected with one-line errors naming file, row and field."""
 import csv
+import dataclasses
 import itertools
 import json
 import shutil
@@ -13,7 +14,10 @@ import yaml
 from scipy.spatial.distance import jensenshannon
 
 from conftest import REPO, assert_user_error, run_cli
-from pluralbench.data import load_task_data
+from pluralbench.core.items import CandidateItem, JuryItem, TradeoffItem
+from pluralbench.data import Dataset, load_task_data
+from pluralbench.data.loading import typed
+from pluralbench.errors import DataError
 from pluralbench.runner.execute import loader_context
 from pluralbench.taskfile import get_task
 
@@ -25,6 +29,50 @@ def load(name, shared_data, **options):
     task = get_task(name)
     data = {**task.data, "options": {**task.data_options, **options}}
     return load_task_data(data, loader_context(task, shared_data))
+
+
+# The fields each loader sets (the items' mapping view, and so what a template may name).
+LOADER_FIELDS = {
+    "jury_countries": (JuryItem, {"id", "prompt", "options", "jurors", "pooled", "jury"}),
+    "jury_nyt_books": (JuryItem, {"id", "title", "genre", "summary", "jurors", "juror_sizes", "pooled", "raters",
+                                  "jury", "ratings"}),
+    "jury_popquorn": (JuryItem, {"id", "text", "jurors", "juror_sizes", "pooled", "jury", "ratings"}),
+    "jury_polis": (CandidateItem, {"id", "jury", "topic", "description", "candidates", "utilities", "juror_groups",
+                                   "scale"}),
+    "jury_social_choice": (CandidateItem, {"id", "jury", "topic", "description", "candidates", "utilities",
+                                           "juror_groups", "scale"}),
+    "tradeoff_countries": (TradeoffItem, {"id", "question", "options", "name_a", "name_b", "country_a", "country_b",
+                                          "pair_jsd", "objectives"}),
+    "tradeoff_values": (TradeoffItem, {"id", "situation", "name_a", "name_b", "a_first", "options", "objectives"}),
+}
+
+
+@pytest.mark.parametrize("name", sorted(LOADER_FIELDS))
+def test_loaders_build_their_familys_typed_items(name, shared_data):
+    """The loader itself builds the family's item type (loaded here without the runner's conversion), with
+    exactly the fields it always set."""
+    task = get_task(name)
+    item_type, fields = LOADER_FIELDS[name]
+    assert task.family_impl().item_type is item_type
+    context = dataclasses.replace(loader_context(task, shared_data), item_type=None)
+    items = load_task_data(task.data, context).items
+    assert items and all(type(it) is item_type for it in items)
+    assert all(set(it) == fields for it in items)
+
+
+def test_a_plugin_loaders_jury_dict_missing_a_field_fails_in_one_line():
+    """A dict item (a plugin loader's) becomes the family's JuryItem; one without `pooled` is refused with one
+    line naming the item and the field."""
+    item_type = get_task("jury_popquorn").family_impl().item_type
+    full = {"id": "t1", "text": "hi", "jurors": {"g: a": [1.0, 0.0]}, "pooled": [1.0, 0.0], "jury": None}
+    (item,) = typed(Dataset([full], {}, ""), item_type, "plugin format 'mine'").items
+    assert isinstance(item, JuryItem) and item.pooled == [1.0, 0.0] and item == full
+    missing = {k: v for k, v in full.items() if k != "pooled"}
+    with pytest.raises(DataError) as err:
+        typed(Dataset([missing], {}, ""), item_type, "plugin format 'mine'")
+    message = str(err.value)
+    assert "\n" not in message
+    assert message.startswith("plugin format 'mine' (id t1) field 'pooled': missing (a JuryItem needs it)")
 
 
 def test_polis_candidates_and_votes_match_the_files(shared_data):

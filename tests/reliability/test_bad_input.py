@@ -295,6 +295,17 @@ def case_unknown_welfare_function_in_task_file(ctx):
     return ["validate", path], [str(path), "$.welfare[1].function", "unknown metric 'builtins.eval'", "welfare_nash"]
 
 
+@case(pytest.mark.model)
+def case_jury_template_names_a_field_the_items_lack(ctx):
+    """A jury prompt template naming a field its items do not have (before: a KeyError traceback)."""
+    question = "Question: Is it true?\nOptions: A. Yes B. No C. Maybe\nAnswer:"
+    rows = [mc_row(i, attribute=country, question=question) for i, country in enumerate(("Japan", "Peru", "Chile"), 1)]
+    path = ctx.task_file("include: jury_countries\nname: bad_task\nversion: 1\n"
+                         "prompt: {template: '{prompt} in {country}', answer_prefix: 'Answer:'}\n")
+    return ctx.run("--tasks", path, "--data-dir", ctx.data(rows), "--model", "embedded:smollm2-135m-instruct"), [
+        f"{path}: prompt.template", "names {country}, which this task does not provide", "id, options, prompt"]
+
+
 def alias_bomb(levels: int = 9) -> str:
     """A few hundred bytes that expand to 10**levels values: each anchor lists the previous one ten times."""
     lines = ["a0: &a0 [x, x, x, x, x, x, x, x, x, x]"]

@@ -7,6 +7,7 @@ import pytest
 from scipy.spatial.distance import jensenshannon
 from scipy.stats import gmean
 
+from pluralbench.core.items import CandidateItem, JuryItem, TradeoffItem
 from pluralbench.core.records import OptionOutput
 from pluralbench.elicitation.predictions import from_option_output
 from pluralbench.taskfile import get_task
@@ -20,12 +21,12 @@ def output(dist, mass=0.9) -> dict:
 # jury_choice ----------------------------------------------------------------------------------------
 def polis_item():
     nan = None
-    return {"id": "conv#0", "jury": "conv", "topic": "t", "description": "",
-            "candidates": [{"id": "c0", "text": "zero"}, {"id": "c1", "text": "one"}, {"id": "c2", "text": "two"}],
-            # votes: agree 1 / pass 0 / disagree -1; None = did not vote
-            "utilities": [[1, 0, -1], [1, nan, -1], [-1, 1, 1], [nan, 1, 0]],
-            "juror_groups": ["group 0", "group 0", "group 1", "group 1"],
-            "scale": {"low": -1.0, "high": 1.0}}
+    return CandidateItem(
+        id="conv#0", jury="conv", topic="t", description="",
+        candidates=[{"id": "c0", "text": "zero"}, {"id": "c1", "text": "one"}, {"id": "c2", "text": "two"}],
+        # votes: agree 1 / pass 0 / disagree -1; None = did not vote
+        utilities=[[1, 0, -1], [1, nan, -1], [-1, 1, 1], [nan, 1, 0]],
+        juror_groups=["group 0", "group 0", "group 1", "group 1"], scale={"low": -1.0, "high": 1.0})
 
 
 def test_jury_choice_hand_computed():
@@ -62,9 +63,10 @@ def test_jury_choice_hand_computed():
 
 def test_jury_choice_pools_items_and_excludes_unanswered():
     task = get_task("jury_polis")
-    items = [polis_item(), dict(polis_item(), id="conv#1"), dict(polis_item(), id="conv#2")]
+    items = [polis_item(), *(dataclasses.replace(polis_item(), id=f"conv#{k}") for k in (1, 2))]
     outs = [[output([1.0, 0.0, 0.0])], [output([0.0, 1.0, 0.0])], [from_option_output(OptionOutput((None, None, None), 0.0))]]
-    items.append(dict(polis_item(), id="conv#3", utilities=[[1, 1, 1], [0, 0, 0]], juror_groups=[None, None]))
+    items.append(dataclasses.replace(polis_item(), id="conv#3", utilities=[[1, 1, 1], [0, 0, 0]],
+                                     juror_groups=[None, None]))
     outs.append([output([0.2, 0.3, 0.5])])  # every candidate ties: no normalised score, no group level
     scored = task.family_impl().score(task, items, outs, seed=0)
     assert scored.metrics["counts"]["excluded_no_option_mass"] == 1
@@ -83,10 +85,10 @@ def test_jury_choice_pools_items_and_excludes_unanswered():
 def test_jury_distribution_hand_computed():
     task = get_task("jury_countries")
     items = [
-        {"id": "q1", "prompt": "Q1?\nAnswer:", "options": ["Yes", "No"],
-         "jurors": {"A": [1.0, 0.0], "B": [0.5, 0.5], "C": [0.2, 0.8]}, "pooled": [17 / 30, 13 / 30], "jury": None},
-        {"id": "q2", "prompt": "Q2?\nAnswer:", "options": ["Yes", "No"],
-         "jurors": {"A": [0.9, 0.1], "C": [0.1, 0.9]}, "pooled": [0.5, 0.5], "jury": None},
+        JuryItem(id="q1", prompt="Q1?\nAnswer:", options=["Yes", "No"],
+                 jurors={"A": [1.0, 0.0], "B": [0.5, 0.5], "C": [0.2, 0.8]}, pooled=[17 / 30, 13 / 30], jury=None),
+        JuryItem(id="q2", prompt="Q2?\nAnswer:", options=["Yes", "No"],
+                 jurors={"A": [0.9, 0.1], "C": [0.1, 0.9]}, pooled=[0.5, 0.5], jury=None),
     ]
     pis = [[0.5, 0.5], [0.8, 0.2]]
     scored = task.family_impl().score(task, items, [[output(p)] for p in pis], seed=0)
@@ -94,8 +96,8 @@ def test_jury_distribution_hand_computed():
     def u(p, q):
         return 1 - jensenshannon(p, q, base=2)
 
-    u1 = [u(pis[0], d) for d in items[0]["jurors"].values()]
-    u2 = [u(pis[1], d) for d in items[1]["jurors"].values()]
+    u1 = [u(pis[0], d) for d in items[0].jurors.values()]
+    u2 = [u(pis[1], d) for d in items[1].jurors.values()]
     s0 = scored.samples[0]
     assert [s0["juror_utilities"][k] for k in "ABC"] == pytest.approx(u1)
     assert s0["worst_served"] == "A"
@@ -119,7 +121,7 @@ def test_jury_distribution_hand_computed():
     assert ranked["worst_served_groups"] == sorted(two_items, key=two_items.get)
     assert ranked["best_served_groups"] == sorted(two_items, key=two_items.get, reverse=True)
     # baselines scored the same way
-    uni = [u([0.5, 0.5], d) for d in items[0]["jurors"].values()]
+    uni = [u([0.5, 0.5], d) for d in items[0].jurors.values()]
     assert scored.samples[0]["metrics"]["uniform_utilitarian"] == pytest.approx(np.mean(uni))
     ranks = scored.metrics["rankings"]["by_welfare"]
     assert set(ranks["utilitarian"]) == {"model", "uniform", "pooled"}
@@ -129,8 +131,8 @@ def test_jury_distribution_weights_by_raters():
     task = get_task("jury_popquorn")
     params = dict(task.params, juror_weights="raters")
     weighted = type(task)(**{**task.__dict__, "params": params})
-    item = {"id": "t1", "text": "hello", "jurors": {"g: a": [1, 0, 0, 0, 0], "g: b": [0, 0, 0, 0, 1]},
-            "juror_sizes": {"g: a": 3, "g: b": 1}, "pooled": [0.75, 0, 0, 0, 0.25], "jury": None}
+    item = JuryItem(id="t1", text="hello", jurors={"g: a": [1, 0, 0, 0, 0], "g: b": [0, 0, 0, 0, 1]},
+                    juror_sizes={"g: a": 3, "g: b": 1}, pooled=[0.75, 0, 0, 0, 0.25], jury=None)
     pi = [0.2, 0.2, 0.2, 0.2, 0.2]
     scored = weighted.family_impl().score(weighted, [item], [[output(pi)]], seed=0)
     ua, ub = 1 - jensenshannon(pi, [1, 0, 0, 0, 0], base=2), 1 - jensenshannon(pi, [0, 0, 0, 0, 1], base=2)
@@ -141,8 +143,8 @@ def test_jury_distribution_weights_by_raters():
 # tradeoff_steering --------------------------------------------------------------------------------------
 def test_tradeoff_values_perfectly_proportional_steering():
     task = get_task("tradeoff_values")
-    item = {"id": "s", "situation": "Lying to a friend", "name_a": "Kindness", "name_b": "Honesty", "a_first": False,
-            "options": ["Yes", "No"], "objectives": [{"agree_option": 0}, {"agree_option": 1}]}
+    item = TradeoffItem(id="s", situation="Lying to a friend", name_a="Kindness", name_b="Honesty", a_first=False,
+                        options=["Yes", "No"], objectives=[{"agree_option": 0}, {"agree_option": 1}])
     fam = task.family_impl()
     prompts = [r.prompt for r in fam.requests(task, [item])[0]]
     assert len(prompts) == 5
@@ -164,8 +166,8 @@ def test_tradeoff_values_perfectly_proportional_steering():
 def test_tradeoff_countries_objectives_and_mixture():
     task = get_task("tradeoff_countries")
     pa, pb = np.array([0.7, 0.2, 0.1]), np.array([0.1, 0.2, 0.7])
-    item = {"id": "q:A|B", "question": "Question: X?\nOptions: A. a B. b C. c\nAnswer:", "options": ["a", "b", "c"],
-            "name_a": "Japan", "name_b": "Jordan", "objectives": [{"target": pa.tolist()}, {"target": pb.tolist()}]}
+    item = TradeoffItem(id="q:A|B", question="Question: X?\nOptions: A. a B. b C. c\nAnswer:", options=["a", "b", "c"],
+                        name_a="Japan", name_b="Jordan", objectives=[{"target": pa.tolist()}, {"target": pb.tolist()}])
     fam = task.family_impl()
     prompts = [r.prompt for r in fam.requests(task, [item])[0]]
     assert prompts[0].startswith("Imagine a population made up of 0% people from Japan and 100% people from Jordan")

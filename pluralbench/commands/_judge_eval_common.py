@@ -1,6 +1,6 @@
 """What judge-eval's two benchmarks share (ValuePrism in judge_eval.py, Value FULCRA in _judge_eval_fulcra.py):
 the judges checked and the data read, the judge's scores through the response cache, the record written, and
-the gap and AUROC columns of the table."""
+the table printed."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -47,8 +47,18 @@ def write_record(args, judge, name: str, key: dict, record: dict) -> Path:
     return out
 
 
-def gap_auroc_cells(summary: dict) -> str:
-    """The score gap and AUROC with their 95% intervals, as the last two columns of the table."""
-    a, g = summary["auroc"], summary["score_gap"]
-    return (f"{g['value']:>8.3f} [{g['ci_low']:>6.3f}, {g['ci_high']:>6.3f}] "
-            f"{a['value']:>8.3f} [{a['ci_low']:>6.3f}, {a['ci_high']:>6.3f}]")
+def print_results(rows: list[tuple], means: tuple, settings_text: str) -> None:
+    """The table, a row per judge: pairs, the two kinds of pair's mean scores (`means`: (column title, summary
+    key, width) each), score gap and AUROC with their 95% intervals; then a line per judge: its warning,
+    fingerprint, the settings and where its record is. `rows`: (judge, summary, warning, record path)."""
+    titles = " ".join(f"{title:>{width}}" for title, _, width in means)
+    print(f"{'judge':<44} {'pairs':>6} {titles} {'gap [95% CI]':>26} {'AUROC [95% CI]':>26}")
+    for judge, s, _, _ in rows:
+        a, g = s["auroc"], s["score_gap"]
+        cells = " ".join(f"{s[key]:>{width}.3f}" for _, key, width in means)
+        print(f"{judge.spec:<44} {a['n']:>6} {cells} {g['value']:>8.3f} [{g['ci_low']:>6.3f}, {g['ci_high']:>6.3f}] "
+              f"{a['value']:>8.3f} [{a['ci_low']:>6.3f}, {a['ci_high']:>6.3f}]")
+    for judge, _, warning, out in rows:
+        if warning:
+            print(f"WARNING: judge {judge.spec}: {warning}")
+        print(f"  {judge.spec}: fingerprint {judge.fingerprint_id()}, {settings_text} -> {out}")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 import time
 
-from pluralbench.commands._judge_eval_common import cached_judge_scores, eval_items, gap_auroc_cells, write_record
+from pluralbench.commands._judge_eval_common import cached_judge_scores, eval_items, print_results, write_record
 
 
 def handle_fulcra(args) -> int:
@@ -30,7 +30,8 @@ def handle_fulcra(args) -> int:
                   "bootstrap": {"resamples": args.resamples, "level": 0.95, "unit": "dialogue"}, **summary,
                   "warning": warning, "counts": counts, "seconds": round(time.perf_counter() - t0, 3)}
         rows.append((judge, summary, warning, _write(args, judge, dataset.sha256, record)))
-    _print(rows, args.direction)
+    print_results(rows, (("expressed", "expressed_mean", 9), ("not", "not_expressed_mean", 7)),
+                  f"direction {args.direction}")
     return 0
 
 
@@ -47,14 +48,3 @@ def _write(args, judge, data_sha256: str, record: dict):
 
     key = {"benchmark": "fulcra", "data": data_sha256}
     return write_record(args, judge, f"fulcra__{safe_component(judge.spec)}", key, record)
-
-
-def _print(rows, direction: str) -> None:
-    print(f"{'judge':<44} {'pairs':>6} {'expressed':>9} {'not':>7} {'gap [95% CI]':>26} {'AUROC [95% CI]':>26}")
-    for judge, s, _, _ in rows:
-        print(f"{judge.spec:<44} {s['auroc']['n']:>6} {s['expressed_mean']:>9.3f} {s['not_expressed_mean']:>7.3f} "
-              f"{gap_auroc_cells(s)}")
-    for judge, _, warning, out in rows:
-        if warning:
-            print(f"WARNING: judge {judge.spec}: {warning}")
-        print(f"  {judge.spec}: fingerprint {judge.fingerprint_id()}, direction {direction} -> {out}")

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from pluralbench import settings
 from pluralbench.commands._arguments import positive_int
-from pluralbench.commands._judge_eval_common import cached_judge_scores, eval_items, gap_auroc_cells, write_record
+from pluralbench.commands._judge_eval_common import cached_judge_scores, eval_items, print_results, write_record
 from pluralbench.judges.base import DIRECTIONS
 
 DATA_FILE = "modular_pluralism/overton_test_valuekaleidoscope_small.json"
@@ -62,7 +62,8 @@ def handle(args) -> int:
           file=sys.stderr)
     data = {"path": str(path), "sha256": dataset.sha256, "situations": len(items), "limit": args.limit}
     rows = [_evaluate(spec, args, pairs, data) for spec in args.judge]
-    _print_results(rows, args)
+    print_results(rows, (("matched", "matched_mean", 8), ("mismatch", "mismatched_mean", 8)),
+                  f"direction {args.direction}, mismatched pairs from {args.mismatch.replace('_', ' ')}")
     return 0
 
 
@@ -112,15 +113,3 @@ def _record(judge, args, pairs: list[dict], data: dict, summary: dict, warning: 
     if hasattr(judge, "covered_masses") and judge.covered_masses:
         record["yes_no_mass_mean"] = sum(judge.covered_masses) / len(judge.covered_masses)
     return record
-
-
-def _print_results(rows: list[tuple], args) -> None:
-    print(f"{'judge':<44} {'pairs':>6} {'matched':>8} {'mismatch':>8} {'gap [95% CI]':>26} {'AUROC [95% CI]':>26}")
-    for judge, s, warning, out in rows:
-        print(f"{judge.spec:<44} {s['auroc']['n']:>6} {s['matched_mean']:>8.3f} {s['mismatched_mean']:>8.3f} "
-              f"{gap_auroc_cells(s)}")
-    for judge, s, warning, out in rows:
-        if warning:
-            print(f"WARNING: judge {judge.spec}: {warning}")
-        print(f"  {judge.spec}: fingerprint {judge.fingerprint_id()}, direction {args.direction}, "
-              f"mismatched pairs from {args.mismatch.replace('_', ' ')} -> {out}")

@@ -17,14 +17,19 @@ TRACKED_PACKAGES = (
 )
 
 
-def package_versions() -> dict[str, str | None]:
-    found: dict[str, str | None] = {"pluralbench": __version__}
-    for name in TRACKED_PACKAGES:
+def versions_of(names) -> dict[str, str | None]:
+    """Each named distribution's installed version, None where it is not installed."""
+    found: dict[str, str | None] = {}
+    for name in names:
         try:
             found[name] = version(name)
         except PackageNotFoundError:
             found[name] = None
     return found
+
+
+def package_versions() -> dict[str, str | None]:
+    return {"pluralbench": __version__, **versions_of(TRACKED_PACKAGES)}
 
 
 def git_revision() -> str | None:

@@ -5,6 +5,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -47,6 +48,19 @@ def isolated_env(tmp_path) -> dict:
 def run_cli(args: list[str], env: dict | None = None, cwd: Path | None = None, timeout: int = 900):
     return subprocess.run([sys.executable, "-m", "pluralbench", *args], capture_output=True, text=True, env=env,
                           cwd=cwd, timeout=timeout, stdin=subprocess.DEVNULL)
+
+
+def start_cli_until(args: list[str], env: dict, ready, timeout: float = 300, **popen) -> subprocess.Popen:
+    """Start `pluralbench ARGS` in a subprocess and hand it back once ready() holds (or timeout seconds pass),
+    for tests that stop a run mid-way; fails the test if the run ended first. Output goes nowhere unless
+    popen says otherwise (e.g. stderr=subprocess.PIPE, text=True)."""
+    streams = dict(stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL)
+    proc = subprocess.Popen([sys.executable, "-m", "pluralbench", *args], env=env, **{**streams, **popen})
+    deadline = time.time() + timeout
+    while not ready() and time.time() < deadline and proc.poll() is None:
+        time.sleep(0.05)
+    assert proc.poll() is None, "the run finished before it could be stopped"
+    return proc
 
 
 def assert_user_error(result, *fragments: str) -> str:

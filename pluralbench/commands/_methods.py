@@ -27,8 +27,12 @@ def check_supported(methods: list[str], model, seed: int) -> None:
 
 
 def runs_per_method(methods: list[str], prepared: list, opts) -> list[tuple]:
-    """-> (prepared task, its run options, a label) for every task and method: each method is its own run."""
-    label = (lambda name, spec: f"{name} [{spec}]") if len(methods) > 1 else (lambda name, spec: name)
+    """-> (prepared task, its run options, a label) for every task and method: each method is its own run. The
+    label names the method (the one place it is named in the command's lines) unless the default is the only one."""
+    from pluralbench.elicitation import DEFAULT_METHOD
+
+    named = methods != [DEFAULT_METHOD]
+    label = (lambda name, spec: f"{name} [{spec}]") if named else (lambda name, spec: name)
     return [(item, replace(opts, method=spec), label(item.task.name, spec)) for item in prepared for spec in methods]
 
 

@@ -9,6 +9,7 @@ from pathlib import Path
 
 from pluralbench import settings
 from pluralbench.commands._arguments import positive_int
+from pluralbench.commands._judge_eval_common import cached_judge_scores, eval_items, print_results, write_record
 from pluralbench.judges.base import DIRECTIONS
 
 DATA_FILE = "modular_pluralism/overton_test_valuekaleidoscope_small.json"
@@ -51,64 +52,45 @@ def dispatch(args) -> int:
 
 
 def handle(args) -> int:
-    from pluralbench.data.files import resolve_local
     from pluralbench.data.valueprism import load_valueprism_overton
-    from pluralbench.judges import check_judge_spec
     from pluralbench.judges.evaluation import build_pairs
 
-    for spec in args.judge:
-        check_judge_spec(spec)
-    path = resolve_local(DATA_FILE, settings.data_dir(args.data_dir))
-    dataset = load_valueprism_overton(path, {})
-    items = dataset.items[: args.limit] if args.limit else dataset.items
+    path, dataset, items = eval_items(args, DATA_FILE, load_valueprism_overton)
     pairs = build_pairs(items, args.seed, args.mismatch)
-    cache_dir = None if args.no_cache else settings.response_cache_dir(args.cache_dir)
     print(f"{len(pairs)} matched + {len(pairs)} mismatched pairs from {len(items)} situations ({args.direction}; "
           f"mismatched from {args.mismatch.replace('_', ' ')})",
           file=sys.stderr)
     data = {"path": str(path), "sha256": dataset.sha256, "situations": len(items), "limit": args.limit}
-    rows = [_evaluate(spec, args, pairs, data, cache_dir) for spec in args.judge]
-    _print_results(rows, args)
+    rows = [_evaluate(spec, args, pairs, data) for spec in args.judge]
+    print_results(rows, (("matched", "matched_mean", 8), ("mismatch", "mismatched_mean", 8)),
+                  f"direction {args.direction}, mismatched pairs from {args.mismatch.replace('_', ' ')}")
     return 0
 
 
-def _evaluate(spec: str, args, pairs: list[dict], data: dict, cache_dir: Path | None) -> tuple:
+def _evaluate(spec: str, args, pairs: list[dict], data: dict) -> tuple:
     """Score one judge on the pairs and write its record -> (judge, summary, warning, record path)."""
-    from pluralbench.core.files import safe_component, write_json
-    from pluralbench.hashing import sha256_json
+    from pluralbench.core.files import safe_component
     from pluralbench.judges import load_judge
     from pluralbench.judges.evaluation import summarise, verdict
 
     t0 = time.perf_counter()
     judge = load_judge(spec)
-    matched, mismatched, counts = _pair_scores(judge, pairs, args, cache_dir)
+    matched, mismatched, counts = _pair_scores(judge, pairs, args)
     summary = summarise(pairs, matched, mismatched, resamples=args.resamples, level=0.95, seed=args.seed)
     warning = verdict(summary)
     record = _record(judge, args, pairs, data, summary, warning, counts, time.perf_counter() - t0)
-    run_key = sha256_json({"judge": judge.fingerprint(), "direction": args.direction, "mismatch": args.mismatch,
-                           "data": data["sha256"], "limit": args.limit, "seed": args.seed,
-                           "resamples": args.resamples})[:10]
-    out = args.output / "judge-eval" / f"{safe_component(judge.spec)}__{run_key}.json"
-    out.parent.mkdir(parents=True, exist_ok=True)
-    write_json(out, record)
+    out = write_record(args, judge, safe_component(judge.spec), {"mismatch": args.mismatch, "data": data["sha256"]},
+                       record)
     return judge, summary, warning, out
 
 
-def _pair_scores(judge, pairs: list[dict], args, cache_dir: Path | None) -> tuple[list[float], list[float], dict]:
+def _pair_scores(judge, pairs: list[dict], args) -> tuple[list[float], list[float], dict]:
     """-> (matched pairs' scores, mismatched pairs' scores, the judge's counts), through the response cache."""
     from pluralbench.judges.evaluation import orient
-    from pluralbench.runner.cache import ResponseCache
-    from pluralbench.runner.judging import run_judge
 
     matched = [orient(args.direction, p["matched"], p["sentence"]) for p in pairs]
     mismatched = [orient(args.direction, p["mismatched"], p["sentence"]) for p in pairs]
-    cache = ResponseCache(cache_dir) if cache_dir is not None else None
-    try:
-        scores, counts = run_judge(judge, matched + mismatched, cache=cache, journal=None,
-                                   progress=not args.no_progress, label=f"judge-eval {judge.spec}")
-    finally:
-        if cache is not None:
-            cache.close()
+    scores, counts = cached_judge_scores(judge, matched + mismatched, args, f"judge-eval {judge.spec}")
     return [scores[p] for p in matched], [scores[p] for p in mismatched], counts
 
 
@@ -131,17 +113,3 @@ def _record(judge, args, pairs: list[dict], data: dict, summary: dict, warning: 
     if hasattr(judge, "covered_masses") and judge.covered_masses:
         record["yes_no_mass_mean"] = sum(judge.covered_masses) / len(judge.covered_masses)
     return record
-
-
-def _print_results(rows: list[tuple], args) -> None:
-    print(f"{'judge':<44} {'pairs':>6} {'matched':>8} {'mismatch':>8} {'gap [95% CI]':>26} {'AUROC [95% CI]':>26}")
-    for judge, s, warning, out in rows:
-        a, g = s["auroc"], s["score_gap"]
-        print(f"{judge.spec:<44} {a['n']:>6} {s['matched_mean']:>8.3f} {s['mismatched_mean']:>8.3f} "
-              f"{g['value']:>8.3f} [{g['ci_low']:>6.3f}, {g['ci_high']:>6.3f}] "
-              f"{a['value']:>8.3f} [{a['ci_low']:>6.3f}, {a['ci_high']:>6.3f}]")
-    for judge, s, warning, out in rows:
-        if warning:
-            print(f"WARNING: judge {judge.spec}: {warning}")
-        print(f"  {judge.spec}: fingerprint {judge.fingerprint_id()}, direction {args.direction}, "
-              f"mismatched pairs from {args.mismatch.replace('_', ' ')} -> {out}")

@@ -190,10 +190,7 @@ def _summary_line(name: str, summary) -> str:
     judged = m.get("judge")
     if judged:
         shown += f" [judge {judged['spec']}, {judged['direction']}]"
-    shard = f" [shard {summary.shard}]" if summary.shard else ""
-    method = (m.get("elicitation_method") or {}).get("spec", "logprob")
-    if method != "logprob":  # several methods make several runs of one task: say which line is which
-        shard += f" [{method}]"
+    shard = f" [shard {summary.shard}]" if summary.shard else ""  # the method is in the name (runs_per_method)
     return (f"{name}{shard}: {head} = {shown}  ({c['items']} items, {c['unique_requests']} prompts: "
             f"{c['model_calls']} model calls, {c['cache_hits']} cache hits, {c['journal_hits']} resumed)  "
             f"-> {summary.run_dir}")

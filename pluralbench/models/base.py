@@ -97,6 +97,21 @@ class ModelAdapter(ABC):
         return 8
 
 
+class FixedIdentityAdapter(ModelAdapter):
+    """An adapter whose fingerprint and description are worked out before it is built (vLLM, lm-eval: from the
+    engine's settings and files) and handed back as given."""
+
+    def __init__(self, fingerprint: dict, description: str):
+        self._fingerprint = fingerprint
+        self._description = description
+
+    def fingerprint(self) -> dict:
+        return self._fingerprint
+
+    def describe(self) -> str:
+        return self._description
+
+
 def with_system(prompt: str, system: str | None) -> str:
     """A completion prompt with the system message as its first paragraph (none: the prompt unchanged)."""
     return f"{system}\n\n{prompt}" if system else prompt

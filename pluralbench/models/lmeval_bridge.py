@@ -17,8 +17,8 @@ from pluralbench.core.options import continuation_after as label_continuation
 from pluralbench.errors import UserError
 from pluralbench.hashing import sha256_file, sha256_files
 from pluralbench.models.base import (
+    FixedIdentityAdapter,
     GenerationSettings,
-    ModelAdapter,
     OptionOutput,
     Rendered,
     chat_turns,
@@ -29,22 +29,15 @@ LMEVAL_VERSION = "0.4.13"  # the version tested; other 0.4.x releases keep the s
 _HF_TYPES = {"hf", "hf-auto", "huggingface"}
 
 
-class LMEvalAdapter(ModelAdapter):
+class LMEvalAdapter(FixedIdentityAdapter):
     kind = "lmeval"
 
     def __init__(self, lm, *, model_type: str, model_args: str, fingerprint: dict, description: str):
+        super().__init__(fingerprint, description)
         self.lm = lm
         self.model_type = model_type
         self.model_args = model_args
-        self._fingerprint = fingerprint
-        self._description = description
         self._has_chat = None
-
-    def fingerprint(self) -> dict:
-        return self._fingerprint
-
-    def describe(self) -> str:
-        return self._description
 
     @property
     def default_batch_size(self) -> int:

@@ -22,8 +22,8 @@ from typing import Any, Sequence
 from pluralbench.errors import UserError
 from pluralbench.hashing import sha256_files, sha256_text
 from pluralbench.models.base import (
+    FixedIdentityAdapter,
     GenerationSettings,
-    ModelAdapter,
     OptionOutput,
     Rendered,
     chat_turns,
@@ -152,25 +152,18 @@ def parse_sequence_output(request_output, start: int) -> dict:
 
 # the adapter -----------------------------------------------------------------------------------------------
 
-class VLLMAdapter(ModelAdapter):
+class VLLMAdapter(FixedIdentityAdapter):
     kind = "vllm"
 
     def __init__(self, llm, sampling_params_cls, *, k: int, fingerprint: dict, description: str,
                  batch_size: int = 1024):
+        super().__init__(fingerprint, description)
         self.llm = llm
         self.tokenizer = llm.get_tokenizer()
         self._sampling_params = sampling_params_cls
         self.k = k
-        self._fingerprint = fingerprint
-        self._description = description
         self._batch_size = batch_size
         self._option_index = None
-
-    def fingerprint(self) -> dict:
-        return self._fingerprint
-
-    def describe(self) -> str:
-        return self._description
 
     @property
     def default_batch_size(self) -> int:

@@ -73,12 +73,7 @@ def group_bars(groups: list[str], series: dict[str, list[tuple[float, float, flo
             lo.append(max(v[0] - v[1], 0.0) if v[1] is not None else 0.0)
             hi.append(max(v[2] - v[0], 0.0) if v[2] is not None else 0.0)
         ax.barh(ys, xs, height=height, xerr=[lo, hi], capsize=2, label=_plain(label), error_kw={"ecolor": "0.4"})
-    ax.set_yticks(range(len(groups)))
-    ax.set_yticklabels([_plain(g) for g in groups], fontsize=7)
-    ax.invert_yaxis()
-    ax.set_xlabel(_plain(x_label))
-    ax.set_title(_plain(title), fontsize=10)
-    ax.grid(axis="x", alpha=0.3)
+    _label_rows(ax, groups, x_label, title)
     ax.legend(fontsize=7, loc="lower right")
     fig.tight_layout()
     return _save(fig, path)
@@ -93,14 +88,19 @@ def delta_dots(labels: list[str], deltas: list[tuple[float, float | None, float 
         excludes_zero = lo is not None and hi is not None and (lo > 0 or hi < 0)
         ax.errorbar(d, i, xerr=err, fmt="o", color="tab:blue" if excludes_zero else "tab:gray", capsize=2, ms=4)
     ax.axvline(0, color="black", lw=0.8)
+    _label_rows(ax, labels, x_label, title)
+    fig.tight_layout()
+    return _save(fig, path)
+
+
+def _label_rows(ax, labels: list[str], x_label: str, title: str) -> None:
+    """A chart of one row per label, the first at the top, values along x."""
     ax.set_yticks(range(len(labels)))
     ax.set_yticklabels([_plain(x) for x in labels], fontsize=7)
     ax.invert_yaxis()
     ax.set_xlabel(_plain(x_label))
     ax.set_title(_plain(title), fontsize=10)
     ax.grid(axis="x", alpha=0.3)
-    fig.tight_layout()
-    return _save(fig, path)
 
 
 def item_scatter(a: list[float], b: list[float], a_label: str, b_label: str, title: str, path: Path) -> Path:

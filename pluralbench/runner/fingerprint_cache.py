@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
 from pluralbench.core.files import write_json
 from pluralbench.hashing import sha256_json
 from pluralbench.models import ModelSpec, local_files
+from pluralbench.provenance import versions_of
 
 FILE = "fingerprints.json"
 MAX_ENTRIES = 200  # oldest dropped first: a cache of hashes, not a record
@@ -53,17 +53,7 @@ def model_key(cache_dir: Path | None, spec: ModelSpec) -> str | None:
     for path in files:
         st = path.stat()
         stats.append([str(path.resolve()), st.st_size, st.st_mtime_ns])
-    return sha256_json({"spec": spec.identity(), "files": stats, "readers": _reader_versions()})
-
-
-def _reader_versions() -> dict:
-    found = {}
-    for name in _READERS:
-        try:
-            found[name] = version(name)
-        except PackageNotFoundError:
-            found[name] = None
-    return found
+    return sha256_json({"spec": spec.identity(), "files": stats, "readers": versions_of(_READERS)})
 
 
 def _entries(cache_dir: Path) -> dict:

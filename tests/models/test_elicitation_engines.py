@@ -5,8 +5,6 @@ scoring option texts like the transformers adapter; plus the cache keys requests
 new settings existed keep."""
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
 import pytest
 
 from pluralbench.core.records import GenerationSettings, ModelRequest, Rendered
@@ -15,6 +13,7 @@ from pluralbench.models.openai_server import parse_generation as parse_openai_ge
 from pluralbench.models.seeds import prompt_seed, sample_seed
 from pluralbench.models.vllm_engine import (VLLMAdapter, generation_sampling_kwargs, parse_sequence_output,
                                             sequence_inputs, sequence_sampling_kwargs)
+from vllm_standin import CompletionOutput, Logprob, RecordedLLM, RequestOutput, SamplingParams
 
 
 def test_one_sample_keeps_the_old_generation_and_request_keys():
@@ -37,45 +36,6 @@ def test_seeds_differ_per_prompt_and_sample_and_repeat():
 
 
 # vLLM ------------------------------------------------------------------------------------------------
-@dataclass
-class Logprob:
-    logprob: float
-    rank: int | None = None
-    decoded_token: str | None = None
-
-
-@dataclass
-class CompletionOutput:
-    index: int
-    text: str
-
-
-@dataclass
-class RequestOutput:
-    prompt_token_ids: list
-    prompt_logprobs: list | None
-    outputs: list = field(default_factory=list)
-
-
-class SamplingParams:
-    def __init__(self, **kwargs):
-        self.kwargs = kwargs
-
-
-class RecordedLLM:
-    """Answers generate() with prepared outputs and records its calls, as vllm.LLM would be called."""
-
-    def __init__(self, tokenizer, answers):
-        self.tokenizer, self.answers, self.calls = tokenizer, answers, []
-
-    def get_tokenizer(self):
-        return self.tokenizer
-
-    def generate(self, inputs, params, use_tqdm=False):
-        self.calls.append((inputs, params))
-        return self.answers(inputs)
-
-
 @pytest.fixture(scope="module")
 def tokenizer(smollm2):
     return smollm2.tokenizer
@@ -84,12 +44,11 @@ def tokenizer(smollm2):
 def test_vllm_samples_are_one_request_per_prompt_with_its_own_seed(tokenizer):
     settings = GenerationSettings(max_new_tokens=8, temperature=1.0, seed=3, stop=("\n",), num_samples=4)
     prompts = [Rendered(text="Question one\nAnswer:"), Rendered(text="Question two\nAnswer:")]
-    llm = RecordedLLM(tokenizer, lambda inputs: [RequestOutput(i["prompt_token_ids"], None,
-                                                               [CompletionOutput(j, f" {'ABCD'[j]}") for j in range(4)])
-                                                 for i in inputs])
+    llm = RecordedLLM(tokenizer, lambda i: RequestOutput("0", None, i["prompt_token_ids"], None,
+                                                         [CompletionOutput(j, f" {'ABCD'[j]}") for j in range(4)]))
     adapter = VLLMAdapter(llm, SamplingParams, k=20, fingerprint={}, description="vllm:test")
     assert adapter.generate(prompts, settings) == [[" A", " B", " C", " D"]] * 2
-    (_, params), = llm.calls
+    (_, params, _), = llm.calls
     assert [p.kwargs["n"] for p in params] == [4, 4]
     assert [p.kwargs["seed"] for p in params] == [prompt_seed(3, p) for p in prompts]
     assert "n" not in generation_sampling_kwargs(GenerationSettings(max_new_tokens=8))
@@ -104,12 +63,12 @@ def test_vllm_sequences_read_the_continuation_tokens_from_prompt_logprobs(tokeni
     ids = inputs[1]["prompt_token_ids"]
     # vLLM's prompt_logprobs: None for the first position, then {token id: Logprob} including the actual token.
     logprobs = [None] + [{tid: Logprob(-0.5 * pos, 1), 7: Logprob(-9.0, 2)} for pos, tid in enumerate(ids) if pos]
-    scored = parse_sequence_output(RequestOutput(ids, logprobs), starts[1])
+    scored = parse_sequence_output(RequestOutput("0", None, ids, logprobs), starts[1])
     expected = [-0.5 * pos for pos in range(starts[1], len(ids))]
     assert scored == {"logprob": sum(expected), "tokens": len(expected), "token_logprobs": expected}
     assert sequence_sampling_kwargs()["prompt_logprobs"] == 0
     with pytest.raises(UserError, match="prompt logprobs"):
-        parse_sequence_output(RequestOutput(ids, None), starts[1])
+        parse_sequence_output(RequestOutput("0", None, ids, None), starts[1])
 
 
 # OpenAI-compatible servers -----------------------------------------------------------------------------

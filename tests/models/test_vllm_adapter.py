@@ -1,11 +1,10 @@
 """vLLM adapter without vLLM (CUDA-only, cannot run here): request building with the real SmolLM2
 tokenizer, and response parsing against output objects in vLLM's shape (RequestOutput ->
-CompletionOutput -> {token_id: Logprob}) built here from the real tokenizer's ids."""
+CompletionOutput -> {token_id: Logprob}, tests/vllm_standin.py) built here from the real tokenizer's ids."""
 from __future__ import annotations
 
 import importlib.util
 import math
-from dataclasses import dataclass, field
 
 import pytest
 
@@ -17,57 +16,7 @@ from pluralbench.models.spec import parse_model_spec
 from pluralbench.models.vllm_engine import (VLLMAdapter, engine_kwargs, generation_sampling_kwargs,
                                             label_token_map, option_sampling_kwargs, parse_option_output,
                                             prompt_inputs, vllm_fingerprint)
-
-
-# vLLM's output shapes (vllm.outputs.RequestOutput / CompletionOutput, vllm.sequence.Logprob) -------------
-@dataclass
-class Logprob:
-    logprob: float
-    rank: int | None = None
-    decoded_token: str | None = None
-
-
-@dataclass
-class CompletionOutput:
-    index: int
-    text: str
-    token_ids: list
-    cumulative_logprob: float | None
-    logprobs: list | None
-    finish_reason: str | None = "length"
-
-
-@dataclass
-class RequestOutput:
-    request_id: str
-    prompt: str | None
-    prompt_token_ids: list
-    prompt_logprobs: None
-    outputs: list
-    finished: bool = True
-
-
-@dataclass
-class SamplingParams:
-    """Records its arguments, as vllm.SamplingParams would hold them."""
-    kwargs: dict = field(default_factory=dict)
-
-    def __init__(self, **kwargs):
-        self.kwargs = kwargs
-
-
-class RecordedLLM:
-    """Hands back prepared RequestOutputs and records every generate() call."""
-
-    def __init__(self, tokenizer, answers):
-        self._tokenizer, self._answers, self.calls = tokenizer, answers, []
-
-    def get_tokenizer(self):
-        return self._tokenizer
-
-    def generate(self, prompts, params, use_tqdm=True):
-        self.calls.append((prompts, params, use_tqdm))
-        return [self._answers(p) for p in prompts]
+from vllm_standin import CompletionOutput, Logprob, RecordedLLM, RequestOutput, SamplingParams
 
 
 @pytest.fixture(scope="module")

@@ -4,13 +4,10 @@ import json
 import os
 import signal
 import subprocess
-import sys
-import time
 
 import pytest
 
-from conftest import run_cli
-
+from conftest import run_cli, start_cli_until
 
 
 def command(shared_data, output):
@@ -29,12 +26,7 @@ def journal_lines(output) -> int:
 def test_sigkill_then_resume(tmp_path, isolated_env, shared_data):
     isolated_env = dict(isolated_env, OMP_NUM_THREADS="1")  # see test_soak_kills: no spinning threads on 2 cores
     output = tmp_path / "killed"
-    proc = subprocess.Popen([sys.executable, "-m", "pluralbench", *command(shared_data, output)], env=isolated_env,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL)
-    deadline = time.time() + 300
-    while journal_lines(output) < 12 and time.time() < deadline and proc.poll() is None:
-        time.sleep(0.05)
-    assert proc.poll() is None, "the run finished before it could be killed"
+    proc = start_cli_until(command(shared_data, output), isolated_env, lambda: journal_lines(output) >= 12)
     os.kill(proc.pid, signal.SIGKILL)
     proc.wait()
     finished_before = journal_lines(output)
@@ -107,12 +99,8 @@ def test_sigterm_says_so_and_resumes(tmp_path, isolated_env, shared_data):
     """SIGTERM (a scheduler's stop) is handled like Ctrl-C: one line on stderr, exit 143, work kept."""
     isolated_env = dict(isolated_env, OMP_NUM_THREADS="1")
     output = tmp_path / "term"
-    proc = subprocess.Popen([sys.executable, "-m", "pluralbench", *command(shared_data, output)], env=isolated_env,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL, text=True)
-    deadline = time.time() + 300
-    while journal_lines(output) < 4 and time.time() < deadline and proc.poll() is None:
-        time.sleep(0.05)
-    assert proc.poll() is None, "the run finished before it could be stopped"
+    proc = start_cli_until(command(shared_data, output), isolated_env, lambda: journal_lines(output) >= 4,
+                           stderr=subprocess.PIPE, text=True)
     proc.send_signal(signal.SIGTERM)
     _, err = proc.communicate(timeout=120)
     assert proc.returncode == 143, err

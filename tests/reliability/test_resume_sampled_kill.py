@@ -3,14 +3,11 @@ again: every journalled prompt is answered from the journal, each key is journal
 import json
 import os
 import signal
-import subprocess
-import sys
-import time
 from collections import Counter
 
 import pytest
 
-from conftest import run_cli
+from conftest import run_cli, start_cli_until
 
 
 def command(shared_data, output):
@@ -31,12 +28,7 @@ def journal_keys(output) -> list[str]:
 def test_sigkill_in_a_sampled_run_then_resume(tmp_path, isolated_env, shared_data):
     env = dict(isolated_env, OMP_NUM_THREADS="1")
     output = tmp_path / "killed"
-    proc = subprocess.Popen([sys.executable, "-m", "pluralbench", *command(shared_data, output)], env=env,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL)
-    deadline = time.time() + 600
-    while len(journal_keys(output)) < 2 and time.time() < deadline and proc.poll() is None:
-        time.sleep(0.05)
-    assert proc.poll() is None, "the run finished before it could be killed"
+    proc = start_cli_until(command(shared_data, output), env, lambda: len(journal_keys(output)) >= 2, timeout=600)
     os.kill(proc.pid, signal.SIGKILL)
     proc.wait()
     finished = journal_keys(output)

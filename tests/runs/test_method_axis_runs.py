@@ -60,6 +60,25 @@ def test_each_method_is_its_own_run_and_the_default_keeps_its_run_id(two_methods
     assert manifest["elicitation"]["resolved"] == "chat"  # the other axis, recorded as before
 
 
+def test_each_line_names_its_method_once_whether_run_or_answered_from_the_finished_run(two_methods, shared_data):
+    """A task's result line and its summary-table row say which method made them, once; the second command
+    answers both tasks from their finished runs and prints the same lines."""
+    root, env, _ = two_methods
+    args = run_args(shared_data, root / "sequence", "--elicit", "logprob,sequence", "--limit", "2")
+    outputs = []
+    for _ in range(2):
+        done = run_cli(args, env=env)
+        assert done.returncode == 0, done.stderr
+        lines = [line for line in done.stdout.splitlines() if line.startswith("distributional_globalopinionqa")]
+        assert len(lines) == 4, done.stdout  # a result line and a table row per method
+        for line in lines:
+            named = [m for m in ("logprob", "sequence") if f"[{m}]" in line]
+            assert len(named) == 1 and line.count(f"[{named[0]}]") == 1, line
+        outputs.append(lines)
+    assert all("0 model calls, 0 cache hits, 2 resumed" in line for line in outputs[1][:2])  # the finished runs
+    assert [line.split(" (")[0] for line in outputs[0]] == [line.split(" (")[0] for line in outputs[1]]
+
+
 def test_calibrated_run_records_k_and_every_folds_temperature(two_methods):
     root, _, _ = two_methods
     run_dir = runs_by_method(root / "out")["logprob_calibrated"]

@@ -51,6 +51,9 @@ def load_pretrained(label: str, name: str, revision: str | None, model_class):
     hf_logging.set_verbosity_error()
     path = Path(name).expanduser()
     kwargs = {"revision": revision} if revision and not path.is_dir() else {}
+    if not path.is_dir() and (path.exists() or name.startswith(("/", ".", "~"))):
+        # A path, not a hub id: the hub client would fail with a validation traceback.
+        raise offline_error(label, name, "no such model directory" if not path.exists() else "not a directory")
     if not path.is_dir():
         if in_hub_cache(name, revision):
             kwargs["local_files_only"] = True  # already downloaded: no network needed

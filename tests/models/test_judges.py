@@ -7,6 +7,7 @@ import torch
 
 from pluralbench.data.valueprism import load_valueprism_overton
 from pluralbench.elicitation.readout import option_distribution
+from pluralbench.errors import UserError
 from pluralbench.judges import load_judge
 from pluralbench.runner.judging import Judgements, run_judge
 from pluralbench.taskfile import get_task
@@ -132,3 +133,16 @@ def test_own_explanations_cover_everything_and_an_unrelated_text_covers_little(e
     # An embedding judge is symmetric: the other direction gives the same coverage.
     flipped = family.with_direction(task, "sentence_entails_explanation")
     assert coverage(flipped, own).metrics["overall"]["coverage"]["value"] == pytest.approx(own_cov, abs=1e-5)
+
+
+@pytest.mark.parametrize("name", ["{tmp}/no-such-judge", "./no-such-judge-dir", "{tmp}/a-file"])
+def test_a_judge_path_that_is_not_a_directory_is_one_line_not_a_hub_traceback(tmp_path, name):
+    from pluralbench.judges.hf_hub import load_pretrained
+
+    (tmp_path / "a-file").write_text("x")
+    name = name.format(tmp=tmp_path)
+    with pytest.raises(UserError) as err:
+        load_pretrained("NLI judge", name, None, object)
+    text = str(err.value)
+    assert text.startswith(f"NLI judge: could not load {name!r}") and "\n" not in text
+    assert ("not a directory" if name.endswith("a-file") else "no such model directory") in text

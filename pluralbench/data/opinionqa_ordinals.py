@@ -32,7 +32,6 @@ FORMAT = "modular_pluralism_steerable_opinionqa"
 _QUESTION = re.compile(r"^Question: (.*?)\nOptions: ", re.S)  # how MP's prompts hold the survey question
 
 
-
 class JoinKey(NamedTuple):
     """How an MP row and an info.csv row are matched."""
     question: str

@@ -15,6 +15,7 @@ in steering_statistic.py; this module builds the samples, the per-item values an
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 
@@ -103,16 +104,16 @@ class SteerableDistribution(TaskFamily):
     def _styles(self, task) -> list[str]:
         return list(task.params["styles"])
 
-    def _category(self, task, group: str) -> tuple[str, dict, str]:
+    def _category(self, task, group: str) -> GroupCategory:
         attr, _, raw = group.partition("_")
         spec = task.params["categories"].get(attr)
         if spec is None or not raw:
             raise UserError(f"task {task.name}: group {group!r} is not ATTRIBUTE_value with an attribute in "
                             f"params.categories ({', '.join(task.params['categories'])})")
-        return attr, spec, raw
+        return GroupCategory(attr, spec, raw)
 
     def _category_name(self, task, group: str) -> str:
-        return self._category(task, group)[1]["name"]
+        return self._category(task, group).spec["name"]
 
     def steered_prompt(self, task, item: OptionItem, style: str) -> str:
         attr, spec, raw = self._category(task, item.group)
@@ -289,6 +290,13 @@ class SteerableDistribution(TaskFamily):
         if kind in self._styles(task):
             return self.steered_prompt(task, item, kind)
         return self.unsteered_prompt(task, item)
+
+
+class GroupCategory(NamedTuple):
+    """A group label ATTRIBUTE_value read against params.categories."""
+    attribute: str  # e.g. POLPARTY
+    spec: dict  # the category's entry in params.categories: its name and persona fields
+    raw: str  # the value as the data labels it, e.g. Democrat
 
 
 # Scoring steps: settings -> per-item values -> statistics (overall, categories, groups) -> samples' metrics.

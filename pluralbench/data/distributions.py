@@ -71,8 +71,3 @@ def count_vector(counts: dict, options: list[str], *, path, item_id, field: str)
             raise DataError(path, f"count for {option!r} is {_short(c)}", item_id=item_id, field=field)
         vec.append(number)
     return vec
-
-
-def lettered_options(options: list[str]) -> str:
-    """'A. first B. second ...': the one-line option list of the survey prompts."""
-    return " ".join(f"{chr(65 + i)}. {o}" for i, o in enumerate(options))

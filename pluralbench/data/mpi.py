@@ -23,8 +23,11 @@ from __future__ import annotations
 
 import csv
 import io
+from dataclasses import replace
 from pathlib import Path
 
+from pluralbench.core.items import ScaleItem
+from pluralbench.core.prompts import fill
 from pluralbench.data.dataset import Dataset
 from pluralbench.data.distributions import check_distribution
 from pluralbench.data.files import read_json, read_text
@@ -71,19 +74,19 @@ def load_mpi(path: Path, data_options: dict, context: LoadContext = NO_CONTEXT) 
             key = None
         if key not in (1, -1, 0):
             raise DataError(path, f"is {row.get('key')!r}; expected 1, -1 or 0 (unkeyed)", row=line, field="key")
-        items.append({"id": str(index), "text": stem, "trait": trait, "facet": (row.get("label_raw") or "").strip(),
-                      "key": key, "options": list(MPI_OPTIONS),
-                      "prompt": template.format(statement=statement(stem), question=stem)})
+        items.append(ScaleItem(id=str(index), text=stem, trait=trait, facet=(row.get("label_raw") or "").strip(),
+                               key=key, options=list(MPI_OPTIONS),
+                               prompt=fill(template, "prompt.template", statement=statement(stem), question=stem)))
     if not items:
         raise DataError(path, "the file has no items")
     source = {"kind": "local", "path": str(path), "format": "mpi_csv", "delimiter": delimiter}
     sha = sha256_file(path)
-    checks = {"rows": len(items), "reverse_keyed": sum(it["key"] == -1 for it in items),
-              "unkeyed": sum(it["key"] == 0 for it in items)}
+    checks = {"rows": len(items), "reverse_keyed": sum(it.key == -1 for it in items),
+              "unkeyed": sum(it.key == 0 for it in items)}
     human_path = data_options.get("human_distributions")
     if human_path:
         human_file = _resolve(human_path, context.data_dir)
-        matched = attach_human(items, human_file)
+        items, matched = attach_human(items, human_file)
         source["human_distributions"] = str(human_file)
         sha = sha256_json([sha, sha256_file(human_file)])
         checks |= {"human_items_matched": matched}
@@ -99,8 +102,9 @@ def _resolve(relative: str, data_dir) -> Path:
     return path
 
 
-def attach_human(items: list[dict], path: Path) -> int:
-    """Add item["human"] (a distribution over MPI_OPTIONS as worded) where the file has the item."""
+def attach_human(items: list[ScaleItem], path: Path) -> tuple[list[ScaleItem], int]:
+    """The items, with `human` (a distribution over MPI_OPTIONS as worded) where the file has the item; how
+    many have one."""
     data = read_json(path)
     if not isinstance(data, dict) or data.get("format") != HUMAN_FORMAT:
         raise DataError(path, f"expected a JSON object with \"format\": \"{HUMAN_FORMAT}\"", field="format")
@@ -119,13 +123,10 @@ def attach_human(items: list[dict], path: Path) -> int:
         dist, _ = check_distribution(row.get("distribution"), len(MPI_OPTIONS), path=path, row=index,
                                      item_id=row["text"], field="distribution")
         by_text[row["text"].strip().lower()] = dist
-    matched = 0
+    out = []
     for item in items:
-        dist = by_text.get(item["text"].lower())
-        if dist is None:
-            continue
-        if flipped and item["key"] == -1:
+        dist = by_text.get(item.text.lower())
+        if dist is not None and flipped and item.key == -1:
             dist = dist[::-1]  # undo the source's reverse scoring: answers as given to the item's wording
-        item["human"] = dist
-        matched += 1
-    return matched
+        out.append(item if dist is None else replace(item, human=dist))
+    return out, sum(it.has("human") for it in out)

@@ -2,8 +2,8 @@
 
 Local format `modular_pluralism_mc`: a JSON list of rows {question (the full prompt), options,
 attribute (country / group / ambiguity level), gold_distribution, id}, as in Modular Pluralism's
-input files (option `gold_field` names another reference column). Items come out normalised:
-{id, prompt, options, gold, group}.
+input files (option `gold_field` names another reference column). Items come out as OptionItems
+(id, prompt, options, gold, group).
 """
 from __future__ import annotations
 
@@ -11,7 +11,9 @@ import ast
 import re
 from pathlib import Path
 
+from pluralbench.core.items import OptionItem
 from pluralbench.core.options import LETTERS
+from pluralbench.core.prompts import fill, lettered
 from pluralbench.data.dataset import Dataset
 from pluralbench.data.distributions import REFERENCE_SUM_LIMIT, check_distribution
 from pluralbench.data.files import has_visible_text, read_json_rows, rows_with_ids
@@ -75,8 +77,8 @@ def load_modular_pluralism_mc(path: Path, data_options: dict, context: LoadConte
         if fixed:
             renormalised.append(item_id)
         group = row.get("attribute")
-        items.append({"id": item_id, "prompt": prompt, "options": options, "gold": gold,
-                      "group": None if group is None else str(group)})
+        items.append(OptionItem(id=item_id, prompt=prompt, options=options, gold=gold,
+                                 group=None if group is None else str(group)))
     checks = {"rows": len(rows), "renormalised_rows": len(renormalised), "renormalised_ids": renormalised[:20]}
     if context.prompt_template not in (None, MC_TEMPLATE):  # the default layout is the file's own: nothing to say
         checks |= {"prompt_kept_as_given_rows": len(kept_as_given), "prompt_kept_as_given_ids": kept_as_given[:20]}
@@ -118,19 +120,15 @@ def parse_options(value) -> list[str]:
     return [str(o) for o in options]
 
 
-def mc_prompt(question: str, options: list[str], template: str) -> str:
-    return template.format(question=question, options=_lettered(options))
-
-
-def _lettered(options: list[str]) -> str:
-    return " ".join(f"{LETTERS[i]}. {opt}" for i, opt in enumerate(options))
+def mc_prompt(question: str, options: list[str], template: str, where: str = "prompt.template") -> str:
+    return fill(template, where, question=question, options=lettered(options))
 
 
 def retemplated(prompt: str, options: list[str], template: str) -> str | None:
     """A Modular Pluralism row's prompt rendered with the task's template, as hub rows are, so `prompt.template`
     decides the prompt offline too. The file stores MC_TEMPLATE's rendering of the bare question; a row laid out
     otherwise (3 of GlobalOpinionQA's 5,752) has no question to take out: None, and the row's prompt is used."""
-    head, tail = "Question: ", f"\nOptions: {_lettered(options)}\nAnswer:"
+    head, tail = "Question: ", f"\nOptions: {lettered(options)}\nAnswer:"
     if not (prompt.startswith(head) and prompt.endswith(tail)) or len(prompt) <= len(head) + len(tail):
         return None
     return mc_prompt(prompt[len(head):-len(tail)], options, template)
@@ -153,8 +151,8 @@ def load_globalopinionqa_hub(hub: dict, data_options: dict, context: LoadContext
                 skipped += 1  # the hub file has a few rows whose vectors do not match their options
                 continue
             total = sum(dist)
-            items.append({"id": f"{index}:{country}", "prompt": prompt, "options": options,
-                          "gold": [x / total for x in dist], "group": country})
+            items.append(OptionItem(id=f"{index}:{country}", prompt=prompt, options=options,
+                                    gold=[x / total for x in dist], group=country))
     identity = {"fingerprint": getattr(ds, "_fingerprint", None), "revision": hub.get("revision")}
     source = {"kind": "hub", "path": hub["path"], "split": hub.get("split", "train"), "format": "globalopinionqa_hub"}
     return Dataset(items, source, sha256_json(identity), {"rows": len(ds), "skipped_pairs": skipped})

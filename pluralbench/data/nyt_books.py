@@ -18,9 +18,10 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from pluralbench.core.items import JuryItem
+from pluralbench.core.items import JuryItem, OptionItem
+from pluralbench.core.prompts import fill, lettered
 from pluralbench.data.dataset import Dataset
-from pluralbench.data.distributions import count_vector, lettered_options
+from pluralbench.data.distributions import count_vector
 from pluralbench.data.files import read_json
 from pluralbench.data.juries import RATER_GROUP_OPTIONS, rating_distribution, read_csv_rows
 from pluralbench.data.loading import NO_CONTEXT, LoadContext, accepts
@@ -101,18 +102,17 @@ def load_nyt_groups(path: Path, data_options: dict, context: LoadContext = NO_CO
                 raise DataError(file, f"count for {unknown[0]!r}, which is not an option", item_id=title, field=group)
             counts[name] = count_vector(given, options, path=file, item_id=title, field=group)
             filled += sum(o not in given for o in options)
-        prompt = template.format(**book_fields(title, book),
-                                 options=lettered_options(labels))
+        prompt = fill(template, "prompt.template", **book_fields(title, book), options=lettered(labels))
         for name, vec in counts.items():
             total = sum(vec)
             if total <= 0:
                 continue
-            items.append({"id": f"{title}|{name}", "prompt": prompt, "options": labels,
-                          "gold": [c / total for c in vec], "group": name, "question_key": title,
-                          "ordinal_positions": list(range(1, len(labels) + 1)), "respondents": total,
-                          # no whole-population row: party and sex groups overlap, and neither pair covers
-                          # everyone (a few annotators are of another party or gender)
-                          "population": None})
+            items.append(OptionItem(id=f"{title}|{name}", prompt=prompt, options=labels,
+                                    gold=[c / total for c in vec], group=name, question_key=title,
+                                    ordinal_positions=list(range(1, len(labels) + 1)), respondents=total,
+                                    # no whole-population row: party and sex groups overlap, and neither pair
+                                    # covers everyone (a few annotators are of another party or gender)
+                                    population=None))
     if not items:
         raise DataError(file, "no (book, group) items with ratings")
     checks = {"books": len(books), "items": len(items), "options_filled_with_zero": filled}

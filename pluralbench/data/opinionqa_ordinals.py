@@ -13,8 +13,11 @@ positions, keep 1..k (the family's default) and are counted.
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from pathlib import Path
+from typing import NamedTuple
 
+from pluralbench.core.items import OptionItem
 from pluralbench.data.dataset import Dataset
 from pluralbench.data.files import resolve_local
 from pluralbench.data.loading import NO_CONTEXT, LoadContext, accepts
@@ -28,7 +31,11 @@ ATP_WAVES = "opinionqa/atp_waves"
 FORMAT = "modular_pluralism_steerable_opinionqa"
 _QUESTION = re.compile(r"^Question: (.*?)\nOptions: ", re.S)  # how MP's prompts hold the survey question
 
-JoinKey = tuple[str, tuple[str, ...]]
+
+class JoinKey(NamedTuple):
+    """How an MP row and an info.csv row are matched."""
+    question: str
+    options: tuple[str, ...]  # info.csv's references less "Refused"
 
 
 @data_formats.register(FORMAT)
@@ -37,10 +44,10 @@ def load_steerable_opinionqa(path: Path, data_options: dict, context: LoadContex
     dataset = load_modular_pluralism_steerable_mc(path, data_options, context)
     waves = resolve_local(data_options.get("atp_waves", ATP_WAVES), context.data_dir)
     index, files = ordinal_index(waves)
-    checks = attach_positions(dataset.items, index)
+    items, checks = attach_positions(dataset.items, index)
     source = dataset.source | {"format": FORMAT, "ordinal_positions": str(waves)}
     sha = sha256_json([dataset.sha256, sha256_files(files, waves)])
-    return Dataset(dataset.items, source, sha, dataset.checks | {"ordinal_join": checks})
+    return Dataset(items, source, sha, dataset.checks | {"ordinal_join": checks})
 
 
 def ordinal_index(waves: Path) -> tuple[dict[JoinKey, set[tuple]], list[Path]]:
@@ -51,26 +58,28 @@ def ordinal_index(waves: Path) -> tuple[dict[JoinKey, set[tuple]], list[Path]]:
     index: dict[JoinKey, set[tuple]] = {}
     for f in files:
         for row in read_info(f).values():
-            key = (row.question, tuple(o for o in row.references if o != REFUSAL))
-            index.setdefault(key, set()).add(tuple(option_positions(list(key[1]), row.ordinal)))
+            key = JoinKey(row.question, tuple(o for o in row.references if o != REFUSAL))
+            index.setdefault(key, set()).add(tuple(option_positions(list(key.options), row.ordinal)))
     return index, files
 
 
-def join_key(item: dict) -> JoinKey | None:
-    match = _QUESTION.match(item["prompt"])
-    return (match.group(1).strip(), tuple(item["options"])) if match else None
+def join_key(item: OptionItem) -> JoinKey | None:
+    match = _QUESTION.match(item.prompt)
+    return JoinKey(match.group(1).strip(), tuple(item.options)) if match else None
 
 
-def attach_positions(items: list[dict], index: dict[JoinKey, set[tuple]]) -> dict:
-    """Set item["ordinal_positions"] where info.csv has the item's question; -> the join's counts."""
+def attach_positions(items: list[OptionItem], index: dict[JoinKey, set[tuple]]) -> tuple[list[OptionItem], dict]:
+    """The items, with ordinal_positions where info.csv has the item's question; the join's counts."""
     checks = {"info_csv_questions": len(index), "matched": 0, "unmatched": 0, "ambiguous": 0,
               "unmatched_ids": [], "ambiguous_ids": []}
+    out = []
     for item in items:
         found = index.get(join_key(item), set())
         kind = "matched" if len(found) == 1 else "ambiguous" if found else "unmatched"
         checks[kind] += 1
         if kind == "matched":
-            item["ordinal_positions"] = list(next(iter(found)))
+            item = replace(item, ordinal_positions=list(next(iter(found))))
         elif len(checks[f"{kind}_ids"]) < 20:
-            checks[f"{kind}_ids"].append(item["id"])
-    return checks
+            checks[f"{kind}_ids"].append(item.id)
+        out.append(item)
+    return out, checks

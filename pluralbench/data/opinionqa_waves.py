@@ -25,8 +25,11 @@ import io
 from dataclasses import dataclass
 from pathlib import Path
 
+from pluralbench.core.items import OptionItem
+from pluralbench.core.options import LETTERS
+from pluralbench.core.prompts import fill, lettered
 from pluralbench.data.dataset import Dataset
-from pluralbench.data.distributions import count_vector, lettered_options
+from pluralbench.data.distributions import count_vector
 from pluralbench.data.files import read_json, read_text
 from pluralbench.data.loading import NO_CONTEXT, LoadContext
 from pluralbench.data.multiple_choice import MC_TEMPLATE
@@ -96,7 +99,7 @@ def load_waves(path: Path, data_options: dict, context: LoadContext = NO_CONTEXT
                    sha256_files(used_files, path), checks)
 
 
-def _wave_items(wave: Path, template: str, checks: dict, used_files: list[Path]) -> list[dict]:
+def _wave_items(wave: Path, template: str, checks: dict, used_files: list[Path]) -> list[OptionItem]:
     """One wave's items, question by question (info.csv order, then the questions it lacks)."""
     info = wave / "info.csv"
     rows = read_info(info) if info.is_file() else {}
@@ -117,7 +120,7 @@ def _wave_items(wave: Path, template: str, checks: dict, used_files: list[Path])
         for attr, f, q in present:
             options, text = _question_fields(f, qkey, q, references.get(qkey))
             counts_by_group = _group_counts(f, qkey, q, options, checks)
-            prompt = template.format(question=text.strip(), options=lettered_options(options))
+            prompt = fill(template, "prompt.template", question=text.strip(), options=lettered(options))
             positions = option_positions(options, ordinals.get(qkey))
             items += _group_items(qkey, attr, options, counts_by_group, prompt, positions, checks)
     return items
@@ -141,6 +144,9 @@ def _question_fields(f: Path, qkey: str, q: dict, referenced: list[str] | None) 
     options = referenced or q.get("MC_options")
     if not isinstance(options, list) or len(options) < 2 or not all(isinstance(o, str) for o in options):
         raise DataError(f, "needs a list of at least two option strings", item_id=qkey, field="MC_options")
+    if len(options) > len(LETTERS):  # the prompt letters them
+        raise DataError(f, f"has {len(options)} options; at most {len(LETTERS)} are supported", item_id=qkey,
+                        field="MC_options")
     text = q.get("question_text")
     if not isinstance(text, str) or not text.strip():
         raise DataError(f, "missing", item_id=qkey, field="question_text")
@@ -169,7 +175,7 @@ def _group_counts(f: Path, qkey: str, q: dict, options: list[str], checks: dict)
 
 
 def _group_items(qkey: str, attr: str, options: list[str], counts_by_group: dict[str, list[float]], prompt: str,
-                 positions: list[float | None], checks: dict) -> list[dict]:
+                 positions: list[float | None], checks: dict) -> list[OptionItem]:
     """One item per demographic group with respondents; all groups count toward the population marginal."""
     pooled = [sum(col) for col in zip(*counts_by_group.values())]
     total_pooled = sum(pooled)
@@ -182,17 +188,17 @@ def _group_items(qkey: str, attr: str, options: list[str], counts_by_group: dict
         if total <= 0:
             checks["empty_groups"] += 1
             continue
-        items.append({"id": f"{qkey}|{attr}_{g}", "prompt": prompt, "options": options,
-                      "gold": [c / total for c in vec], "group": f"{attr}_{g}", "question_key": qkey,
-                      "ordinal_positions": positions, "respondents": total,
-                      "population": [c / total_pooled for c in pooled] if total_pooled > 0 else None})
+        items.append(OptionItem(id=f"{qkey}|{attr}_{g}", prompt=prompt, options=options,
+                                gold=[c / total for c in vec], group=f"{attr}_{g}", question_key=qkey,
+                                ordinal_positions=positions, respondents=total,
+                                population=[c / total_pooled for c in pooled] if total_pooled > 0 else None))
     return items
 
 
-def _order_question_major(items: list[dict]) -> None:
+def _order_question_major(items: list[OptionItem]) -> None:
     """Question-major order across attributes, as the module docstring says (a stable sort in place)."""
     rank = {a: i for i, a in enumerate(ATTRIBUTES)}
     qorder = {}
     for it in items:
-        qorder.setdefault(it["question_key"], len(qorder))
-    items.sort(key=lambda it: (qorder[it["question_key"]], rank[it["group"].split("_", 1)[0]]))
+        qorder.setdefault(it.question_key, len(qorder))
+    items.sort(key=lambda it: (qorder[it.question_key], rank[it.group.split("_", 1)[0]]))

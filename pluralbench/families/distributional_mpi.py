@@ -14,6 +14,7 @@ from typing import NamedTuple
 
 import numpy as np
 
+from pluralbench.core.items import ScaleItem
 from pluralbench.data.mpi import TRAITS
 from pluralbench.elicitation.diagnostics import mass_summary
 from pluralbench.elicitation.predictions import (
@@ -59,6 +60,7 @@ def keyed_score(distribution, key: int) -> float:
 class DistributionalMPI(OneQueryPerItem):
     reference_field = "human"  # present only when a human distribution file is given
     name = "distributional_mpi"
+    item_type = ScaleItem
 
     def headline_metric(self, task) -> tuple[str | None, str | None]:
         # JS distance to the human answers when a human-distribution file is named (and matches items),
@@ -101,7 +103,7 @@ class DistributionalMPI(OneQueryPerItem):
     def score(self, task, items, outputs, *, seed, judgements=None, resolution: int | None = None):
         return self.score_predictions(task, items, [pred for (pred,) in outputs], seed=seed, resolution=resolution)
 
-    def score_predictions(self, task, items, predictions, *, seed, resolution: int | None = None):
+    def score_predictions(self, task, items: list[ScaleItem], predictions, *, seed, resolution: int | None = None):
         samples, rows = _samples_and_rows(items, predictions, task.params.get("entropy_base", 2))
         compared = [r for r in rows if r.human is not None]
         human_rows = len(compared)
@@ -147,25 +149,30 @@ class _Row(NamedTuple):
     human: np.ndarray | None  # the human answer distribution, when a file gives one
 
 
-def _samples_and_rows(items, predictions, base) -> tuple[list[dict], list[_Row]]:
+def _samples_and_rows(items: list[ScaleItem], predictions, base) -> tuple[list[dict], list[_Row]]:
     """A sample per item, and a row per item with option mass (the others are excluded)."""
     samples, rows = [], []
     for item, pred in zip(items, predictions):
-        sample = {"id": item["id"], "group": item["trait"], "prompt_sha256": sha256_text(item["prompt"]),
-                  "text": item["text"], "trait": item["trait"], "facet": item["facet"], "key": item["key"],
-                  "options": item["options"]} | sample_output_fields(pred)
+        sample = {"id": item.id, "group": item.trait, "prompt_sha256": sha256_text(item.prompt),
+                  "text": item.text, "trait": item.trait, "facet": item.facet, "key": item.key,
+                  "options": item.options} | sample_output_fields(pred)
         samples.append(sample)
         if pred["distribution"] is None:
             exclude_sample(sample)
             continue
         dist = np.asarray(pred["distribution"], dtype=np.float64)
-        values = _item_values(item, dist, base)
-        if item.get("human") is not None:
-            sample["human_distribution"] = item["human"]
+        human = _human(item)
+        values = _item_values(item, dist, human, base)
+        if human is not None:
+            sample["human_distribution"] = item.human
         sample.update(model_distribution=dist.tolist(), metrics=values)
-        human = None if item.get("human") is None else np.asarray(item["human"], dtype=np.float64)
-        rows.append(_Row(item["trait"], item["facet"], values, pred.get("covered_mass"), dist, human))
+        rows.append(_Row(item.trait, item.facet, values, pred.get("covered_mass"), dist, human))
     return samples, rows
+
+
+def _human(item: ScaleItem) -> np.ndarray | None:
+    """The humans' answer distribution, when a file gives one for the item."""
+    return np.asarray(item.human, dtype=np.float64) if item.has("human") and item.human is not None else None
 
 
 def _add_variation(compared: list[_Row]) -> dict:
@@ -180,18 +187,17 @@ def _add_variation(compared: list[_Row]) -> dict:
             "jsd_natural": pair_scorer(js_distance, "js_distance", {"base": "e"})} | scorers
 
 
-def _item_values(item, dist: np.ndarray, base) -> dict[str, float]:
+def _item_values(item: ScaleItem, dist: np.ndarray, human: np.ndarray | None, base) -> dict[str, float]:
     """Entropy; distances to and entropy of the human distribution if any; keyed scores if keyed."""
     values = {"entropy_model": entropy(dist, base), "normalised_entropy": normalised_entropy(dist, base)}
-    if item.get("human") is not None:
-        human = np.asarray(item["human"], dtype=np.float64)
+    if human is not None:
         values |= {"jsd_base2": js_distance(dist, human, 2), "jsd_natural": js_distance(dist, human, "e"),
                    "entropy_human": entropy(human, base)}
-        if item["key"]:
-            values["score_human"] = keyed_score(human, item["key"])
-    if item["key"]:  # unkeyed items (key 0) have no trait direction
-        values["score"] = keyed_score(dist, item["key"])
-        values["score_argmax"] = keyed_score(np.eye(N_OPTIONS)[int(np.argmax(dist))], item["key"])
+        if item.key:
+            values["score_human"] = keyed_score(human, item.key)
+    if item.key:  # unkeyed items (key 0) have no trait direction
+        values["score"] = keyed_score(dist, item.key)
+        values["score_argmax"] = keyed_score(np.eye(N_OPTIONS)[int(np.argmax(dist))], item.key)
     return values
 
 
@@ -252,7 +258,7 @@ def _human_comparison(human_rows: int, n_rows: int) -> dict:
                       "model alone. This is not an error."}
 
 
-def _counts(items, n_rows: int, human_rows: int) -> dict:
+def _counts(items: list[ScaleItem], n_rows: int, human_rows: int) -> dict:
     return {"items": len(items), "scored": n_rows, "excluded_no_option_mass": len(items) - n_rows,
-            "reverse_keyed": sum(it["key"] == -1 for it in items), "unkeyed": sum(it["key"] == 0 for it in items),
+            "reverse_keyed": sum(it.key == -1 for it in items), "unkeyed": sum(it.key == 0 for it in items),
             "with_human_distribution": human_rows}

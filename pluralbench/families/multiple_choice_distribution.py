@@ -12,6 +12,7 @@ from typing import NamedTuple
 
 import numpy as np
 
+from pluralbench.core.items import OptionItem
 from pluralbench.elicitation.diagnostics import mass_summary, topk_summary
 from pluralbench.elicitation.predictions import (
     exclude_sample,
@@ -76,6 +77,7 @@ def _prompt_rng(seed: int, prompt_sha: str) -> np.random.Generator:
 @task_families.register("multiple_choice_distribution")
 class MultipleChoiceDistribution(OneQueryPerItem):
     name = "multiple_choice_distribution"
+    item_type = OptionItem
     reference_field = "gold"
     metric_slots = {"$.metrics[*].metric": MetricSlot("distribution_pair")}
     params_schema = {
@@ -159,10 +161,10 @@ class MultipleChoiceDistribution(OneQueryPerItem):
         return external_distribution(row.get("pred_distribution"), len(row.get("options") or []), path=path, row=index,
                                      item_id=row.get("id"), field="pred_distribution")
 
-    def prediction_from_sample(self, task, sample, *, path, index, item):
-        return from_sample_fields(sample, len(item["options"]), path=path, row=index, item_id=sample.get("id"))
+    def prediction_from_sample(self, task, sample, *, path, index, item: OptionItem):
+        return from_sample_fields(sample, len(item.options), path=path, row=index, item_id=sample.get("id"))
 
-    def score_predictions(self, task, items, predictions, *, seed, resolution: int | None = None):
+    def score_predictions(self, task, items: list[OptionItem], predictions, *, seed, resolution: int | None = None):
         p = task.params
         specs = p["metrics"]
         fns = {m["name"]: metric_registry.get(m["metric"]) for m in specs}
@@ -204,20 +206,26 @@ class _Baseline(NamedTuple):
     values: dict[str, np.ndarray]  # metric name -> value per row
 
 
-def _rows(items, predictions) -> tuple[list[dict], list[_Row]]:
+class _BaselineColumn(NamedTuple):
+    """One column of a baselines block: a metric of a stand-in."""
+    baseline: str
+    metric: str
+
+
+def _rows(items: list[OptionItem], predictions) -> tuple[list[dict], list[_Row]]:
     """A sample per item, and a row per item with option mass (the others are excluded)."""
     samples, rows = [], []
     for item, prediction in zip(items, predictions):
         sample = {
-            "id": item["id"], "group": item.get("group"), "prompt_sha256": sha256_text(item["prompt"]),
-            "options": item["options"], "human_distribution": item["gold"],
+            "id": item.id, "group": item.group, "prompt_sha256": sha256_text(item.prompt),
+            "options": item.options, "human_distribution": item.gold,
         } | sample_output_fields(prediction)
         samples.append(sample)
         if prediction["distribution"] is None:
             exclude_sample(sample)
             continue
-        rows.append(_Row(item.get("group"), np.asarray(prediction["distribution"], dtype=np.float64),
-                         np.asarray(item["gold"], dtype=np.float64), sample["prompt_sha256"], sample))
+        rows.append(_Row(item.group, np.asarray(prediction["distribution"], dtype=np.float64),
+                         np.asarray(item.gold, dtype=np.float64), sample["prompt_sha256"], sample))
     return samples, rows
 
 
@@ -296,11 +304,12 @@ class _Blocks:
         return {b: result[b] for b in baselines}
 
     def _baseline_block(self, idx, clustered: bool, baselines: dict[str, _Baseline]) -> dict:
-        columns = {(b, metric): values[idx] for b, baseline in baselines.items()
+        columns = {_BaselineColumn(b, metric): values[idx] for b, baseline in baselines.items()
                    for metric, values in baseline.values.items()}
         block = means_with_ci(columns, clusters=self.clusters(idx, clustered), bootstrap=self.boot, seed=self.seed,
-                              directions={key: self.directions[key[1]] for key in columns})
-        return {b: {metric: block[(b, metric)] for metric in baseline.values} for b, baseline in baselines.items()}
+                              directions={key: self.directions[key.metric] for key in columns})
+        return {b: {metric: block[_BaselineColumn(b, metric)] for metric in baseline.values}
+                for b, baseline in baselines.items()}
 
     def overall(self, separation_specs) -> dict:
         """Every row, clustered by prompt, then the separation AUROCs."""

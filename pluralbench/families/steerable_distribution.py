@@ -15,9 +15,12 @@ in steering_statistic.py; this module builds the samples, the per-item values an
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 
+from pluralbench.core.items import OptionItem
+from pluralbench.core.prompts import fill, steered
 from pluralbench.elicitation import OptionQuery
 from pluralbench.elicitation.diagnostics import mass_summary
 from pluralbench.elicitation.predictions import (
@@ -70,6 +73,7 @@ def item_metrics(pred, gold, positions, js_base, norm: float) -> dict:
 @task_families.register("steerable_distribution")
 class SteerableDistribution(TaskFamily):
     name = "steerable_distribution"
+    item_type = OptionItem
     _text = {"type": "string", "minLength": 1}
     params_schema = {
         "type": "object",
@@ -100,37 +104,39 @@ class SteerableDistribution(TaskFamily):
     def _styles(self, task) -> list[str]:
         return list(task.params["styles"])
 
-    def _category(self, task, group: str) -> tuple[str, dict, str]:
+    def _category(self, task, group: str) -> GroupCategory:
         attr, _, raw = group.partition("_")
         spec = task.params["categories"].get(attr)
         if spec is None or not raw:
             raise UserError(f"task {task.name}: group {group!r} is not ATTRIBUTE_value with an attribute in "
                             f"params.categories ({', '.join(task.params['categories'])})")
-        return attr, spec, raw
+        return GroupCategory(attr, spec, raw)
 
     def _category_name(self, task, group: str) -> str:
-        return self._category(task, group)[1]["name"]
+        return self._category(task, group).spec["name"]
 
-    def steered_prompt(self, task, item: dict, style: str) -> str:
-        _, spec, raw = self._category(task, item["group"])
+    def steered_prompt(self, task, item: OptionItem, style: str) -> str:
+        attr, spec, raw = self._category(task, item.group)
         value = spec.get("values", {}).get(raw, raw.lower() if spec.get("lower") else raw)
-        fields = {k: v.format(value=value, raw=raw) for k, v in spec.items() if isinstance(v, str)}
-        return task.params["styles"][style].format(question=item["prompt"], **fields)
+        where = f"task {task.name} params.categories.{attr}"
+        persona = {k: fill(v, f"{where}.{k}", value=value, raw=raw) for k, v in spec.items() if isinstance(v, str)}
+        return steered(task.params["styles"][style], item.prompt, f"task {task.name} params.styles.{style}", **persona)
 
-    def unsteered_prompt(self, task, item: dict) -> str:
-        return task.params.get("unsteered", "{question}").format(question=item["prompt"])
+    def unsteered_prompt(self, task, item: OptionItem) -> str:
+        return fill(task.params.get("unsteered", "{question}"), f"task {task.name} params.unsteered",
+                    question=item.prompt)
 
-    def requests(self, task, items):
+    def requests(self, task, items: list[OptionItem]):
         prefix = task.prompt.get("answer_prefix")
         out = []
         for it in items:
             prompts = [self.steered_prompt(task, it, s) for s in self._styles(task)] + [self.unsteered_prompt(task, it)]
-            out.append([OptionQuery(p, tuple(it["options"]), prefix) for p in prompts])
+            out.append([OptionQuery(p, tuple(it.options), prefix) for p in prompts])
         return out
 
-    def references(self, task, items):
+    def references(self, task, items: list[OptionItem]):
         # Every prompt of an item, steered or not, is scored against the item's group distribution.
-        return [[it["gold"]] * (len(self._styles(task)) + 1) for it in items]
+        return [[it.gold] * (len(self._styles(task)) + 1) for it in items]
 
     def metric_parameters(self, task) -> dict:
         p = task.params
@@ -174,8 +180,8 @@ class SteerableDistribution(TaskFamily):
                                      item_id=row.get("id"), field="pred_distribution")
         return {"styles": {EXTERNAL: dist}, UNSTEERED: None}
 
-    def prediction_from_sample(self, task, sample, *, path, index, item):
-        n = len(item["options"])
+    def prediction_from_sample(self, task, sample, *, path, index, item: OptionItem):
+        n = len(item.options)
 
         def read(block):
             return from_sample_fields(block, n, path=path, row=index, item_id=sample.get("id"))
@@ -190,14 +196,14 @@ class SteerableDistribution(TaskFamily):
         preds = [{"styles": dict(zip(styles, outs[: len(styles)])), UNSTEERED: outs[len(styles)]} for outs in outputs]
         return self.score_predictions(task, items, preds, seed=seed, resolution=resolution)
 
-    def score_predictions(self, task, items, predictions, *, seed, resolution: int | None = None):
+    def score_predictions(self, task, items: list[OptionItem], predictions, *, seed, resolution: int | None = None):
         run = self._scoring(task, items, predictions, seed, resolution)
         samples, values = self._score_items(run, items, predictions)
         layout = self._layout(task, items)
         statistic = SteeringStatistic(values.of, run.columns, run.styles, run.select_by,
                                       direction_of(run.select_by) == "higher", layout)
         best = best_style_names(statistic, run.styles, len(items))
-        clusters = [it["prompt"] for it in items]  # items sharing a question resample together
+        clusters = [it.prompt for it in items]  # items sharing a question resample together
         overall = overall_blocks(run, statistic, clusters)
         # No style answered on any item: nothing to score, and no blocks (as multiple_choice_distribution).
         groups = {"category": category_blocks(run, statistic, layout, clusters),
@@ -218,10 +224,11 @@ class SteerableDistribution(TaskFamily):
         }
         return Scored(samples, metrics)
 
-    def _scoring(self, task, items, predictions, seed, resolution: int | None) -> Scoring:
+    def _scoring(self, task, items: list[OptionItem], predictions, seed, resolution: int | None) -> Scoring:
         styles = answered_styles(self._styles(task), predictions)
         has_unsteered = any(_answered(p.get(UNSTEERED)) for p in predictions)
-        humans = Humans([it["gold"] for it in items], respondents=[it.get("respondents") for it in items])
+        humans = Humans([it.gold for it in items],
+                        respondents=[it.respondents if it.has("respondents") else None for it in items])
         norm = simbench_norm(humans.distributions)
         refusals, js_base = set(self._refusals(task)), task.params.get("js_base", 2)
         points = point_values(humans, reference_scorer(items, refusals, js_base, norm), resolution=resolution,
@@ -230,35 +237,35 @@ class SteerableDistribution(TaskFamily):
         return Scoring(task, styles, has_unsteered, columns, self._select_by(task), js_base, refusals,
                        bootstrap_settings(task.params), seed, norm, humans, resolution, points)
 
-    def _layout(self, task, items) -> GroupLayout:
-        groups = sorted({it["group"] for it in items})
+    def _layout(self, task, items: list[OptionItem]) -> GroupLayout:
+        groups = sorted({it.group for it in items})
         index = {g: k for k, g in enumerate(groups)}
         attributes = list(task.params["categories"])
         by_attribute = sorted(groups, key=lambda g: attributes.index(g.partition("_")[0]))
-        return GroupLayout(groups, np.asarray([index[it["group"]] for it in items], dtype=np.int64),
+        return GroupLayout(groups, np.asarray([index[it.group] for it in items], dtype=np.int64),
                            [self._category_name(task, g) for g in groups],
                            list(dict.fromkeys(self._category_name(task, g) for g in by_attribute)))
 
     # per item ------------------------------------------------------------------------------------------
-    def _score_items(self, run: Scoring, items, predictions) -> tuple[list[dict], PerItemValues]:
+    def _score_items(self, run: Scoring, items: list[OptionItem], predictions) -> tuple[list[dict], PerItemValues]:
         values = PerItemValues([*run.styles, UNSTEERED, BASELINE], len(items))
         for point, by_metric in run.points.items():  # reference points: row kinds aggregated like the model's
             values.of[REFERENCE + point] = by_metric
-        same_question = index_by(it["prompt"] for it in items)
+        same_question = index_by(it.prompt for it in items)
         samples = [self._item_sample(run, items, i, prediction, same_question, values)
                    for i, (_, prediction) in enumerate(zip(items, predictions))]
         return samples, values
 
-    def _item_sample(self, run: Scoring, items, i: int, prediction: dict, same_question: dict,
+    def _item_sample(self, run: Scoring, items: list[OptionItem], i: int, prediction: dict, same_question: dict,
                      values: PerItemValues) -> dict:
         """Item i's sample (each answer with its metrics, the baseline); its metric values go into `values`."""
         item = items[i]
         positions = ordinal_positions(item, run.refusals)
-        gold = np.asarray(item["gold"])
+        gold = np.asarray(item.gold)
         baseline = population_baseline(items, i, same_question)
-        sample = {"id": item["id"], "group": item["group"], "category": self._category_name(run.task, item["group"]),
-                  "prompt_sha256": sha256_text(item["prompt"]), "options": item["options"],
-                  "human_distribution": item["gold"], "ordinal_positions": positions, "styles": {}}
+        sample = {"id": item.id, "group": item.group, "category": self._category_name(run.task, item.group),
+                  "prompt_sha256": sha256_text(item.prompt), "options": item.options,
+                  "human_distribution": item.gold, "ordinal_positions": positions, "styles": {}}
         for kind, answer in answers_of(prediction, run.styles):
             metrics = item_metrics(answer["distribution"], gold, positions, run.js_base, run.norm)
             values.record(kind, i, metrics)
@@ -272,17 +279,24 @@ class SteerableDistribution(TaskFamily):
             sample[BASELINE] = baseline
         return sample
 
-    def _answer_block(self, task, item: dict, kind: str, answer: dict, metrics: dict) -> dict:
+    def _answer_block(self, task, item: OptionItem, kind: str, answer: dict, metrics: dict) -> dict:
         """One answer in a sample; predictions made elsewhere have no prompt hash (their prompt is unknown)."""
         prompt = {} if kind == EXTERNAL else {"prompt_sha256": sha256_text(self._prompt(task, item, kind))}
         return (prompt | {"model_distribution": list(answer["distribution"])} | sample_output_fields(answer)
                 | {"metrics": metrics})
 
-    def _prompt(self, task, item: dict, kind: str) -> str:
+    def _prompt(self, task, item: OptionItem, kind: str) -> str:
         """The prompt behind an answer of this kind: a declared style's, or else the unsteered one."""
         if kind in self._styles(task):
             return self.steered_prompt(task, item, kind)
         return self.unsteered_prompt(task, item)
+
+
+class GroupCategory(NamedTuple):
+    """A group label ATTRIBUTE_value read against params.categories."""
+    attribute: str  # e.g. POLPARTY
+    spec: dict  # the category's entry in params.categories: its name and persona fields
+    raw: str  # the value as the data labels it, e.g. Democrat
 
 
 # Scoring steps: settings -> per-item values -> statistics (overall, categories, groups) -> samples' metrics.
@@ -344,7 +358,7 @@ def reference_columns(points: dict) -> list[Column]:
             for point, by_metric in points.items() for m in by_metric]
 
 
-def reference_scorer(items: list[dict], refusals: set[str], js_base, norm: float):
+def reference_scorer(items: list[OptionItem], refusals: set[str], js_base, norm: float):
     """The reference-points scorer: every metric of METRICS for stand-ins of the items at `rows`, equal to
     item_metrics row by row (a test pins them) but vectorised over the rows that share ordinal positions:
     the sampling floor scores every row 200 times."""
@@ -395,38 +409,39 @@ def statistic_columns(styles: list[str], has_unsteered: bool) -> list[Column]:
     return columns + [_column(f"{s}_{m}", m, "styles", s) for s in styles for m in METRICS]
 
 
-def ordinal_positions(item: dict, refusals: set[str]) -> list[float | None]:
+def ordinal_positions(item: OptionItem, refusals: set[str]) -> list[float | None]:
     """The item's ordinal positions (the option order 1..k when the data has none); refusals have none."""
-    positions = item.get("ordinal_positions") or [float(k + 1) for k in range(len(item["options"]))]
-    return [None if o in refusals else x for o, x in zip(item["options"], positions)]
+    positions = item.ordinal_positions or [float(k + 1) for k in range(len(item.options))]
+    return [None if o in refusals else x for o, x in zip(item.options, positions)]
 
 
-def ordinal_tally(items: list[dict], refusals: set[str]) -> dict:
+def ordinal_tally(items: list[OptionItem], refusals: set[str]) -> dict:
     """Where the items' ordinal positions came from: the option order 1..k (the data gave none) or the data,
     whose positions may equal the option order, reorder it, leave a non-refusal option out (dropped for the
     ordinal score) or be all equal (the score is undefined). The first that applies counts."""
     tally = dict.fromkeys(("option_order", "from_data", "same_as_option_order", "reordered", "options_dropped",
                            "all_equal"), 0)
     for item in items:
-        if not item.get("ordinal_positions"):
+        if not item.ordinal_positions:
             tally["option_order"] += 1
             continue
         tally["from_data"] += 1
         positions = ordinal_positions(item, refusals)
         defined = [x for x in positions if x is not None]
-        unpositioned = any(x is None and o not in refusals for o, x in zip(item["options"], positions))
+        unpositioned = any(x is None and o not in refusals for o, x in zip(item.options, positions))
         tally["all_equal" if len(set(defined)) < 2 else "options_dropped" if unpositioned
               else "same_as_option_order" if defined == [float(k + 1) for k in range(len(defined))]
               else "reordered"] += 1
     return tally
 
 
-def population_baseline(items: list[dict], i: int, same_question: dict) -> list | None:
+def population_baseline(items: list[OptionItem], i: int, same_question: dict) -> list | None:
     """The population's distribution when the data has it, else the mean of the other groups' distributions
     for item i's question (None if no other group answered it)."""
-    if items[i].get("population") is not None:
-        return items[i]["population"]
-    others = [items[j]["gold"] for j in same_question[items[i]["prompt"]] if j != i]
+    item = items[i]
+    if item.has("population") and item.population is not None:
+        return item.population
+    others = [items[j].gold for j in same_question[item.prompt] if j != i]
     return np.mean(others, axis=0).tolist() if others else None
 
 
@@ -487,12 +502,12 @@ def covered_masses(samples: list[dict]) -> list[float | None]:
     return [a["covered_mass"] for s in samples for a in [*s["styles"].values(), s.get(UNSTEERED) or {}] if a]
 
 
-def counts_block(run: Scoring, items: list[dict], samples: list[dict], values: dict, layout: GroupLayout) -> dict:
+def counts_block(run: Scoring, items: list[OptionItem], samples: list[dict], values: dict, layout: GroupLayout) -> dict:
     """Items scored: those with a readable answer under some style or unsteered; the rest are excluded and counted."""
     scored = sum(1 for s in samples if s["styles"] or s.get(UNSTEERED))
     return {"items": len(items), "scored": scored, "excluded_no_option_mass": len(items) - scored,
             "groups": len(layout.groups), "categories": len(layout.categories),
-            "styles": len(run.styles), "questions": len({it["prompt"] for it in items}),
+            "styles": len(run.styles), "questions": len({it.prompt for it in items}),
             "ordinal_undefined": int(np.isnan(values[run.styles[0]]["ordinal_similarity"]).sum()) if run.styles else 0,
             **{f"ordinal_positions_{k}": n for k, n in ordinal_tally(items, run.refusals).items()}}
 

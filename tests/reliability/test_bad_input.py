@@ -574,6 +574,25 @@ def case_opinionqa_info_csv_unreadable(ctx):
             "--data-dir", ctx.tmp / "data"], [str(info), "row 2", "'option_ordinal'", "cannot read as a list of float"]
 
 
+@case()
+def case_prompt_template_names_a_field_the_items_lack(ctx):
+    """A survey item's prompt has {question} and {options}; a template naming anything else is refused."""
+    path = ctx.task_file(TASK_OK + 'prompt: {template: "{country}: {question} {options}"}\n' + METRICS_OK)
+    return ["score", "--task", path, "--predictions", write_mc_file(ctx.tmp / "preds.json", good_rows()),
+            "--output", ctx.runs], ["prompt.template: the template names {country}", "it provides: options, question"]
+
+
+@case(pytest.mark.model)
+def case_steering_style_names_a_field_the_category_lacks(ctx):
+    path = ctx.task_file(
+        "name: bad_task\nversion: 1\nfamily: steerable_distribution\ndescription: x\n"
+        "data: {local: {path: " + GOQA + ", format: modular_pluralism_steerable_mc}}\n"
+        'params: {styles: {QA: "{qa} {nonsense}\\n\\n{question}"}, categories: {SEX: {name: sex, qa: "I am {value}."}}}\n')
+    rows = [mc_row(i, attribute="SEX_Male") for i in (1, 2)]
+    return ctx.run("--tasks", path, "--data-dir", ctx.data(rows), "--model", "embedded:smollm2-135m-instruct"), [
+        "task bad_task params.styles.QA: the template names {nonsense}", "it provides: name, qa, question"]
+
+
 @case(pytest.mark.model)
 def case_prompt_longer_than_context(ctx):
     rows = good_rows(3)

@@ -6,6 +6,7 @@ from scipy.spatial.distance import jensenshannon
 from scipy.special import softmax
 from scipy.stats import entropy as scipy_entropy
 
+from pluralbench.core.items import OptionItem
 from pluralbench.families.multiple_choice_distribution import derangement
 from pluralbench.core.records import OptionOutput
 from pluralbench.elicitation.predictions import from_option_output
@@ -17,10 +18,10 @@ FAMILY = TASK.family_impl()
 Q1 = "Question: one?\nOptions: A. a B. b C. c\nAnswer:"
 Q2 = "Question: two?\nOptions: A. a B. b\nAnswer:"
 ITEMS = [
-    {"id": "1", "prompt": Q1, "options": ["a", "b", "c"], "gold": [0.6, 0.3, 0.1], "group": "Japan"},
-    {"id": "2", "prompt": Q1, "options": ["a", "b", "c"], "gold": [0.2, 0.2, 0.6], "group": "Peru"},
-    {"id": "3", "prompt": Q1, "options": ["a", "b", "c"], "gold": [0.3, 0.4, 0.3], "group": "Chile"},
-    {"id": "4", "prompt": Q2, "options": ["a", "b"], "gold": [0.9, 0.1], "group": "Japan"},
+    OptionItem(id="1", prompt=Q1, options=["a", "b", "c"], gold=[0.6, 0.3, 0.1], group="Japan"),
+    OptionItem(id="2", prompt=Q1, options=["a", "b", "c"], gold=[0.2, 0.2, 0.6], group="Peru"),
+    OptionItem(id="3", prompt=Q1, options=["a", "b", "c"], gold=[0.3, 0.4, 0.3], group="Chile"),
+    OptionItem(id="4", prompt=Q2, options=["a", "b"], gold=[0.9, 0.1], group="Japan"),
 ]
 LOGPS = {Q1: [-0.5, -1.5, -3.0], Q2: [-2.0, -0.2]}
 

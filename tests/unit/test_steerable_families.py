@@ -10,6 +10,7 @@ from scipy.stats import entropy as scipy_entropy
 from scipy.stats import wasserstein_distance
 from sklearn.metrics import accuracy_score, balanced_accuracy_score, confusion_matrix, f1_score, roc_auc_score
 
+from pluralbench.core.items import OptionItem, ScaleItem
 from pluralbench.data.loading import LoadContext
 from pluralbench.data.mpi import load_mpi
 from pluralbench.data.opinionqa_waves import load_waves
@@ -106,9 +107,9 @@ def test_moralchoice_entropy_auroc_and_synthetic_statement():
     items, outputs = [], []
     for i in range(30):
         high = i % 3 == 0
-        items.append({"id": f"{'H' if high else 'C'}_{i}", "prompt": f"Scenario {i}\nA. x\nB. y\nAnswer:",
-                      "options": ["x", "y"], "gold": [0.5, 0.5] if high else [1.0, 0.0],
-                      "group": "high_ambiguity" if high else "low_ambiguity"})
+        items.append(OptionItem(id=f"{'H' if high else 'C'}_{i}", prompt=f"Scenario {i}\nA. x\nB. y\nAnswer:",
+                                options=["x", "y"], gold=[0.5, 0.5] if high else [1.0, 0.0],
+                                group="high_ambiguity" if high else "low_ambiguity"))
         outputs.append([opt(rng.normal(size=2) * (0.3 if high else 2.0))])
     m = MORAL.family_impl().score(MORAL, items, outputs, seed=0).metrics
     preds = [softmax(o[0]["label_logprobs"]) for o in outputs]
@@ -146,6 +147,8 @@ def test_mpi_reverse_keying_is_applied_once():
 
 def test_mpi_traits_entropy_and_skipped_comparison(tmp_path):
     ds = load_mpi(write_mpi(tmp_path, MPI_ROWS), {}, LoadContext(prompt_template=MPI.prompt["template"]))
+    assert all(isinstance(it, ScaleItem) and not it.has("human") for it in ds.items)
+    assert (ds.items[1].trait, ds.items[1].facet, ds.items[1].key) == ("N", "Calmness", -1)
     assert 'Given a statement of you: "You worry about things."' in ds.items[0]["prompt"]
     assert ds.items[0]["prompt"].endswith("(E). Very Inaccurate\n\nAnswer: (")
     rng = np.random.default_rng(0)
@@ -173,7 +176,8 @@ def test_mpi_human_file_compares_and_unflips(tmp_path):
     (tmp_path / "human.json").write_text(json.dumps(human))
     options, context = {"human_distributions": "human.json"}, LoadContext(tmp_path, "{statement}")
     ds = load_mpi(write_mpi(tmp_path, MPI_ROWS, sep=","), options, context)
-    assert ds.items[0]["human"] == pytest.approx([0.1, 0.2, 0.3, 0.2, 0.2])
+    assert ds.items[0].human == pytest.approx([0.1, 0.2, 0.3, 0.2, 0.2])
+    assert ds.checks["human_items_matched"] == 2 and not ds.items[2].has("human")
     # Stored already reverse-scored, so the reverse-keyed item is flipped back to answers-as-worded.
     assert ds.items[1]["human"] == pytest.approx([0.5, 0.3, 0.1, 0.05, 0.05])
     outputs = [[opt([0.0, -1, -2, -3, -4])] for _ in ds.items]
@@ -213,11 +217,11 @@ OQA = get_task("steerable_opinionqa")
 Q1 = "Question: one?\nOptions: A. a B. b C. c\nAnswer:"
 Q2 = "Question: two?\nOptions: A. a B. b\nAnswer:"
 OQA_ITEMS = [
-    {"id": "1", "prompt": Q1, "options": ["a", "b", "c"], "gold": [0.6, 0.3, 0.1], "group": "POLPARTY_Democrat"},
-    {"id": "2", "prompt": Q1, "options": ["a", "b", "c"], "gold": [0.1, 0.3, 0.6], "group": "POLPARTY_Republican"},
-    {"id": "3", "prompt": Q1, "options": ["a", "b", "c"], "gold": [0.3, 0.4, 0.3], "group": "SEX_Female"},
-    {"id": "4", "prompt": Q2, "options": ["a", "b"], "gold": [0.8, 0.2], "group": "POLPARTY_Democrat"},
-    {"id": "5", "prompt": Q2, "options": ["a", "b"], "gold": [0.3, 0.7], "group": "SEX_Female"},
+    OptionItem(id="1", prompt=Q1, options=["a", "b", "c"], gold=[0.6, 0.3, 0.1], group="POLPARTY_Democrat"),
+    OptionItem(id="2", prompt=Q1, options=["a", "b", "c"], gold=[0.1, 0.3, 0.6], group="POLPARTY_Republican"),
+    OptionItem(id="3", prompt=Q1, options=["a", "b", "c"], gold=[0.3, 0.4, 0.3], group="SEX_Female"),
+    OptionItem(id="4", prompt=Q2, options=["a", "b"], gold=[0.8, 0.2], group="POLPARTY_Democrat"),
+    OptionItem(id="5", prompt=Q2, options=["a", "b"], gold=[0.3, 0.7], group="SEX_Female"),
 ]
 
 
@@ -275,8 +279,8 @@ def test_steerable_scores_best_style_gain_and_baseline():
 
 def test_refusal_is_removed_for_the_ordinal_score_only():
     fam = OQA.family_impl()
-    item = {"id": "r", "prompt": Q1, "options": ["a", "b", "Refused"], "gold": [0.5, 0.3, 0.2],
-            "group": "SEX_Male", "ordinal_positions": [1.0, 2.0, None]}
+    item = OptionItem(id="r", prompt=Q1, options=["a", "b", "Refused"], gold=[0.5, 0.3, 0.2], group="SEX_Male",
+                      ordinal_positions=[1.0, 2.0, None])
     out = [[opt(np.log([0.2, 0.2, 0.6]))] * 4]
     sample = fam.score(OQA, [item], out, seed=0).samples[0]
     vals = sample["styles"]["QA"]["metrics"]
@@ -298,6 +302,7 @@ def test_wave_loader_quirks(tmp_path):
                         "Republican": {"yes, I own a gun": 5.0, "No": 4.0, "Refused": 1.0}}}
     (wave / "POLPARTY_data.json").write_text(json.dumps(data))
     ds = load_waves(tmp_path / "atp", {})
+    assert all(isinstance(it, OptionItem) for it in ds.items) and ds.items[0].question_key == "GUN_W99"
     assert [it["group"] for it in ds.items] == ["POLPARTY_Democrat", "POLPARTY_Republican"]
     dem, rep = ds.items
     assert dem["options"] == ["Yes, I own a gun", "No", "Not sure", "Refused"]
@@ -336,10 +341,12 @@ def test_reference_scorer_equals_item_metrics_row_by_row():
     unpositioned options and all-equal positions included."""
     from pluralbench.families.steerable_distribution import METRICS, item_metrics, ordinal_positions, reference_scorer
 
-    items = [{"options": ["a", "b", "c", "Refused"], "ordinal_positions": [1.0, 2.0, 1.5, 4.0]},
-             {"options": ["a", "b", "c"], "ordinal_positions": None},
-             {"options": ["a", "b"], "ordinal_positions": [1.0, 1.0]},
-             {"options": ["a", "b", "c", "Refused"], "ordinal_positions": [1.0, 2.0, 1.5, 4.0]}]
+    def item(options, positions):
+        return OptionItem(id="x", prompt="q", options=options, gold=[1.0 / len(options)] * len(options), group="g",
+                          ordinal_positions=positions)
+
+    items = [item(["a", "b", "c", "Refused"], [1.0, 2.0, 1.5, 4.0]), item(["a", "b", "c"], None),
+             item(["a", "b"], [1.0, 1.0]), item(["a", "b", "c", "Refused"], [1.0, 2.0, 1.5, 4.0])]
     rng = np.random.default_rng(7)
     stand_ins = [rng.dirichlet(np.ones(len(it["options"]))) for it in items]
     refs = [rng.dirichlet(np.ones(len(it["options"]))) for it in items]

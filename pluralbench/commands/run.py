@@ -194,6 +194,9 @@ def _summary_line(name: str, summary) -> str:
     method = (m.get("elicitation_method") or {}).get("spec", "logprob")
     if method != "logprob":  # several methods make several runs of one task: say which line is which
         shard += f" [{method}]"
+    # Runs that generate text say how many tokens this run generated (log-prob runs generate none).
+    tokens = f", {c['generated_tokens']} tokens generated" if c.get("generated_tokens_total") and \
+        c.get("generated_tokens") is not None else ""
     return (f"{name}{shard}: {head} = {shown}  ({c['items']} items, {c['unique_requests']} prompts: "
-            f"{c['model_calls']} model calls, {c['cache_hits']} cache hits, {c['journal_hits']} resumed)  "
+            f"{c['model_calls']} model calls, {c['cache_hits']} cache hits, {c['journal_hits']} resumed{tokens})  "
             f"-> {summary.run_dir}")

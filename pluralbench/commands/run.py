@@ -191,6 +191,9 @@ def _summary_line(name: str, summary) -> str:
     if judged:
         shown += f" [judge {judged['spec']}, {judged['direction']}]"
     shard = f" [shard {summary.shard}]" if summary.shard else ""  # the method is in the name (runs_per_method)
+    # Runs that generate text say how many tokens this run generated (log-prob runs generate none).
+    tokens = f", {c['generated_tokens']} tokens generated" if c.get("generated_tokens_total") and \
+        c.get("generated_tokens") is not None else ""
     return (f"{name}{shard}: {head} = {shown}  ({c['items']} items, {c['unique_requests']} prompts: "
-            f"{c['model_calls']} model calls, {c['cache_hits']} cache hits, {c['journal_hits']} resumed)  "
+            f"{c['model_calls']} model calls, {c['cache_hits']} cache hits, {c['journal_hits']} resumed{tokens})  "
             f"-> {summary.run_dir}")

@@ -79,6 +79,16 @@ class ModelAdapter(ABC):
         prompt, drawn from one encoding of it and seeded per prompt and sample (models/seeds.py)."""
         raise UserError(f"model kind {self.kind!r} does not support generation")
 
+    def answer_tokens(self, texts: Sequence[str]) -> list[int] | None:
+        """How many tokens the model's own tokenizer makes of each generated answer text (no special tokens):
+        how a run counts the tokens its answers took, journalled and cached ones too. None when the adapter
+        has no tokenizer at hand (a remote server: see `reported_generated_tokens`)."""
+        return None
+
+    # A remote engine that reports what it generated (an OpenAI-compatible server's usage.completion_tokens)
+    # sums it here over its generate calls; None: the engine reports nothing.
+    reported_generated_tokens: int | None = None
+
     def describe(self) -> str:
         return self.kind
 
@@ -127,3 +137,8 @@ def split_answer_prefix(prompt: str, answer_prefix: str | None) -> tuple[str, st
     if answer_prefix and prompt.rstrip().endswith(answer_prefix):
         return prompt.rstrip()[: -len(answer_prefix)].rstrip(), answer_prefix
     return prompt, answer_prefix
+
+
+def tokenizer_counts(tokenizer, texts: Sequence[str]) -> list[int]:
+    """Tokens per text under a Hugging Face tokenizer, without the special tokens a prompt would get."""
+    return [len(ids) for ids in tokenizer(list(texts), add_special_tokens=False)["input_ids"]] if texts else []

@@ -27,6 +27,7 @@ from pluralbench.models.base import (
     OptionOutput,
     Rendered,
     chat_turns,
+    tokenizer_counts,
 )
 from pluralbench.models.hf_continue import cut_at_stop, sample_continuations, score_continuations
 from pluralbench.models.option_tokens import OptionTokenIndex
@@ -120,6 +121,9 @@ class HFAdapter(ModelAdapter):
         if assistant_prefix:
             text += assistant_prefix
         return Rendered(text=text, add_special_tokens=False)  # the template already placed special tokens
+
+    def answer_tokens(self, texts: Sequence[str]) -> list[int]:
+        return tokenizer_counts(self.tokenizer, texts)
 
     def prompt_tokens(self, rendered: Rendered) -> int | None:
         if rendered.text is None:

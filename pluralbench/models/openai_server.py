@@ -54,6 +54,7 @@ class OpenAIAdapter(ModelAdapter):
         # min_tokens=1 (vLLM, SGLang, llama-cpp-python) keeps it from being *sampled*, while the reported
         # logprobs stay the model's raw ones (end-of-text included). 0 leaves it out, for servers that reject it.
         self.min_tokens = min_tokens
+        self.reported_generated_tokens: int | None = 0  # usage.completion_tokens over this adapter's generate calls
 
     # identity ---------------------------------------------------------------------------------
     def fingerprint(self) -> dict:
@@ -132,7 +133,16 @@ class OpenAIAdapter(ModelAdapter):
                 calls.append(("chat/completions", self._chat_payload(p) | common | extra))
             else:
                 calls.append(("completions", {"model": self.model, "prompt": p.text} | common | extra))
-        return self._parsed(calls, lambda i, answer: parse_generation(answer, settings.num_samples))
+        return self._parsed(calls, lambda i, answer: self._counted(parse_generation(answer, settings.num_samples),
+                                                                   answer))
+
+    def _counted(self, texts, answer: dict):
+        """The parsed answer, its usage.completion_tokens (all n samples) added to what the server reported;
+        one answer without it and the count is unknown (None) for the rest of the adapter's life."""
+        used = (answer.get("usage") or {}).get("completion_tokens")
+        ok = isinstance(used, int) and not isinstance(used, bool) and self.reported_generated_tokens is not None
+        self.reported_generated_tokens = self.reported_generated_tokens + used if ok else None
+        return texts
 
     def loglikelihoods(self, contexts, continuations):
         raise UserError("model kind 'openai' does not score log-likelihoods: that needs echoed prompt logprobs, "

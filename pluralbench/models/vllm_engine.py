@@ -27,6 +27,7 @@ from pluralbench.models.base import (
     OptionOutput,
     Rendered,
     chat_turns,
+    tokenizer_counts,
 )
 from pluralbench.models.seeds import prompt_seed
 from pluralbench.models.spec import ModelSpec
@@ -171,6 +172,9 @@ class VLLMAdapter(FixedIdentityAdapter):
 
     def has_chat_template(self) -> bool:
         return bool(getattr(self.tokenizer, "chat_template", None))
+
+    def answer_tokens(self, texts: Sequence[str]) -> list[int]:
+        return tokenizer_counts(self.tokenizer, texts)
 
     def render_chat(self, user_message: str, assistant_prefix: str | None, system: str | None = None) -> Rendered:
         text = self.tokenizer.apply_chat_template(chat_turns(user_message, system), tokenize=False,

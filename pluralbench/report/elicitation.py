@@ -103,6 +103,7 @@ def method_block(run: RunResult, values: ItemValues, seed: int) -> dict:
         "parse_rate": fitted.get("parse_rate"),
         "cost": {"model_calls": counts.get("model_calls"), "unique_requests": counts.get("unique_requests"),
                  "cache_hits": counts.get("cache_hits"), "generated_tokens": counts.get("generated_tokens"),
+                 "generated_tokens_total": counts.get("generated_tokens_total"),
                  "inference_s": timings.get("inference_s"), "total_s": timings.get("total_s")},
     }
 

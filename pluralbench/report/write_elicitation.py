@@ -25,15 +25,25 @@ def _seconds(cost: dict) -> str:
     return MISSING if cost.get("total_s") is None else f"{cost['total_s']:.1f}"
 
 
+def tokens_cell(cost: dict) -> str:
+    """Every answer's generated tokens, and how many of them this run generated when others came from
+    the journal or the cache ('-': not recorded, as in runs made before the count existed)."""
+    total, fresh = cost.get("generated_tokens_total"), cost.get("generated_tokens")
+    if total is None:
+        return MISSING
+    return str(total) if fresh is None or fresh == total else f"{total} ({fresh} this run)"
+
+
 def _method_rows(section: dict) -> list[str]:
-    lines = ["| method | TV ↓ | JSD ↓ | SimBench ↑ | rows | parse rate | model calls | seconds |",
-             "|---|---|---|---|---|---|---|---|"]
+    lines = ["| method | TV ↓ | JSD ↓ | SimBench ↑ | rows | parse rate | model calls | generated tokens | seconds |",
+             "|---|---|---|---|---|---|---|---|---|"]
     for m in section["methods"]:
         b = section["by_method"][m]
         cost = b["cost"]
         calls = MISSING if cost["model_calls"] is None else cost["model_calls"]
         lines.append(f"| {code_span(m)} | {_ci(b['tv'])} | {_ci(b['jsd'])} | {_ci(b['simbench_score'], 2)} | "
-                     f"{b['scored_rows']} | {fmt(b['parse_rate'], 3)} | {calls} | {_seconds(cost)} |")
+                     f"{b['scored_rows']} | {fmt(b['parse_rate'], 3)} | {calls} | {tokens_cell(cost)} | "
+                     f"{_seconds(cost)} |")
     return lines
 
 

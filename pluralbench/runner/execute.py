@@ -29,6 +29,7 @@ from pluralbench.runner.documents import (
     write_requests,
     write_scored,
 )
+from pluralbench.runner.generated_tokens import generated_token_counts
 from pluralbench.runner.inference import UniqueRequests, answer_requests, unique_requests
 from pluralbench.runner.journal import Journal
 from pluralbench.runner.long_prompts import DEFAULT_POLICY, LongPromptReport, apply_long_prompt_policy
@@ -278,9 +279,13 @@ def _item_outputs(plan: RunPlan, requests: UniqueRequests, journal: Journal, cac
     """-> (each item's outputs, the judgements of a judged task or None, seconds spent on each)."""
     seconds, judgements = {}, None
     t_infer = time.perf_counter()
-    answer_requests(adapter, requests.unique, journal, cache, opts.batch_size or adapter.default_batch_size,
-                    counts, plan.task.name, opts.progress, stream)
+    reported = adapter.reported_generated_tokens
+    computed = answer_requests(adapter, requests.unique, journal, cache, opts.batch_size or adapter.default_batch_size,
+                               counts, plan.task.name, opts.progress, stream)
     seconds["inference"] = time.perf_counter() - t_infer
+    after = adapter.reported_generated_tokens  # one adapter serves every task of a command: this run's share
+    counts.update(generated_token_counts(adapter, requests.unique, journal.entries, computed,
+                                         None if reported is None or after is None else after - reported))
     outputs = outputs_from_stored(plan.asks, plan.sizes, plan.per_item, requests.keys, journal.entries, plan.method)
     if plan.judge_info is not None:
         t_judge = time.perf_counter()

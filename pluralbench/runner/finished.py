@@ -37,7 +37,8 @@ def finished_summary(prepared: PreparedTask, known: KnownModel, model_spec: str,
     stored = manifest.get("counts") or {}
     unique = stored.get("unique_requests", 0)
     counts = {"items": stored.get("items"), "unique_requests": unique, "model_calls": 0, "cache_hits": 0,
-              "journal_hits": unique}
+              "journal_hits": unique, "generated_tokens": 0,
+              "generated_tokens_total": stored.get("generated_tokens_total")}
     return RunSummary(run_dir, metrics, counts, str(opts.shard) if opts.shard else None)
 
 

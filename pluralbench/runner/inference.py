@@ -49,8 +49,9 @@ def deserialise(op: str, value):
 
 
 def answer_requests(adapter: ModelAdapter, unique: dict, journal: Journal, cache: ResponseCache | None,
-                    batch_size: int, counts: dict, label: str, show_progress: bool, stream) -> None:
-    """Fill the journal with an answer for every unique request, counting where each came from."""
+                    batch_size: int, counts: dict, label: str, show_progress: bool, stream) -> set[str]:
+    """Fill the journal with an answer for every unique request, counting where each came from.
+    -> the keys the model answered in this call (neither journalled nor cached before)."""
     from tqdm import tqdm
 
     batches = plan_batches(unique, batch_size, by_text=getattr(adapter, "share_prefix", False))
@@ -62,6 +63,7 @@ def answer_requests(adapter: ModelAdapter, unique: dict, journal: Journal, cache
     journal.append({k: from_cache[k] for k in pending if k in from_cache})
     bar = tqdm(total=len(unique), initial=len(unique) - len(pending) + len(from_cache), desc=label, unit="prompt",
                file=stream, disable=not show_progress, dynamic_ncols=True, mininterval=1.0)
+    computed: set[str] = set()
     try:
         for batch in batches:
             to_compute = [k for k in batch if k not in journal.entries]
@@ -71,6 +73,7 @@ def answer_requests(adapter: ModelAdapter, unique: dict, journal: Journal, cache
             counts["model_calls"] += len(fresh)
             counts["model_batches"] += 1
             journal.append(fresh)  # journal first: an answer is kept the moment it exists
+            computed.update(fresh)
             if cache is not None and fresh and not _cached(cache, fresh):
                 cache = None  # one warning, not one 60-second wait per batch
             if failure is not None:
@@ -79,6 +82,7 @@ def answer_requests(adapter: ModelAdapter, unique: dict, journal: Journal, cache
             bar.update(len(to_compute))
     finally:
         bar.close()
+    return computed
 
 
 def _computed(adapter: ModelAdapter, unique: dict, keys: list[str]) -> tuple[dict, UserError | None]:

@@ -213,6 +213,9 @@ def _merged_manifest(rid: str, shards: list[ShardRun], items: int, argv: list[st
     count_keys = ("requests", "journal_hits", "cache_hits", "model_calls", "model_batches")
     counts = {k: sum(s.manifest["counts"].get(k, 0) for s in shards) for k in count_keys}
     counts.update(items=items, unique_requests=sum(s.manifest["counts"]["unique_requests"] for s in shards))
+    for key in ("generated_tokens", "generated_tokens_total"):  # unknown in one shard (or not recorded): unknown
+        found = [s.manifest["counts"].get(key) for s in shards]
+        counts[key] = None if None in found else sum(found)
     timings = {k: round(sum(s.manifest["timings"].get(k) or 0 for s in shards), 3)
                for k in ("model_load_s", "inference_s", "scoring_s", "total_s")}
     manifest.update(

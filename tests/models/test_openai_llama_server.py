@@ -131,3 +131,38 @@ def test_a_read_out_the_server_cannot_serve_is_refused_before_any_request(llama_
     assert "elicitation method 'sequence' is not supported by model kind 'openai'" in errors[0]
     assert "prompt log-probabilities" in errors[0] or "log-probabilities of given text" in errors[0]
     assert not (tmp_path / "out").exists() or not any((tmp_path / "out").iterdir())  # not even the logprob run
+
+
+def test_a_server_run_counts_the_tokens_the_server_reports(llama_server, server_adapter, shared_data, tmp_path,
+                                                           monkeypatch):
+    """No tokenizer on this side: a run records the server's usage.completion_tokens for the answers it
+    computed; a run answered from the cache generated 0 and cannot know its total (None, not a guess)."""
+    import urllib.request
+
+    from pluralbench.models.base import GenerationSettings
+
+    settings = GenerationSettings(max_new_tokens=12)
+    chat = server_adapter.render("Question: Name a primary colour.\nAnswer:", "chat", "Answer:")
+    before = server_adapter.reported_generated_tokens
+    server_adapter.generate([chat], settings)
+    # Independently: the same greedy request sent by hand, and the usage the server reports for it.
+    payload = {"model": "smollm2", "messages": [{"role": r, "content": c} for r, c in chat.messages],
+               "max_tokens": 12, "temperature": 0.0, "top_p": 1.0, "seed": 0}
+    request = urllib.request.Request(f"{llama_server.base_url}/chat/completions", data=json.dumps(payload).encode(),
+                                     headers={"Content-Type": "application/json"})
+    with urllib.request.urlopen(request, timeout=120) as answer:
+        usage = json.loads(answer.read())["usage"]["completion_tokens"]
+    assert usage > 0 and server_adapter.reported_generated_tokens - before == usage
+
+    monkeypatch.setenv("PLURALBENCH_CACHE", str(tmp_path / "cache"))
+    args = ["run", "--model", f"openai:smollm2,base_url={llama_server.base_url}", "--tasks", TASK, "--limit", "2",
+            "--elicit", "verbalized", "--data-dir", str(shared_data), "--no-progress"]
+    assert main(args + ["--output", str(tmp_path / "out")]) == 0
+    [run_dir] = list((tmp_path / "out").iterdir())
+    counts = json.loads((run_dir / "manifest.json").read_text())["counts"]
+    assert counts["model_calls"] >= 1 and counts["generated_tokens"] > 0
+    assert counts["generated_tokens_total"] == counts["generated_tokens"]  # every answer computed in this run
+    assert main(args + ["--output", str(tmp_path / "again")]) == 0
+    [cached] = list((tmp_path / "again").iterdir())
+    counts = json.loads((cached / "manifest.json").read_text())["counts"]
+    assert counts["model_calls"] == 0 and counts["generated_tokens"] == 0 and counts["generated_tokens_total"] is None

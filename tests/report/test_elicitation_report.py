@@ -62,12 +62,26 @@ def test_paired_differences_on_the_shared_rows():
 def test_markdown_shows_each_method_and_pair():
     a = item_values(rows({"q1": [1.0, 0.0], "q2": [0.2, 0.2, 0.6]}))
     block = {"tv": mean_block(a.tv, a.prompts, 0), "jsd": None, "simbench_score": None, "scored_rows": 3,
-             "parse_rate": 0.5, "cost": {"model_calls": 2, "total_s": 1.25}}
+             "parse_rate": 0.5, "cost": {"model_calls": 2, "generated_tokens": 10, "generated_tokens_total": 30,
+                                         "total_s": 1.25}}
     report = {"bootstrap": BOOTSTRAP | {"seed": 0},
               "sections": [{"task": "t_x", "model": "m|1", "methods": ["logprob", "verbalized"],
                             "by_method": {"logprob": block, "verbalized": block},
                             "paired": [paired_block("logprob", "verbalized", a, a, 0)]}]}
     text = to_markdown(report)
     assert "## t\\_x — `m|1`" in text
-    assert "| `verbalized` | 0.4000 [" in text and "| 3 | 0.500 | 2 | 1.2 |" in text
+    assert "| `verbalized` | 0.4000 [" in text and "| 3 | 0.500 | 2 | 30 (10 this run) | 1.2 |" in text
     assert "| `logprob` | `verbalized` | 3 (2) | 0.0000 [0.0000, 0.0000]" in text
+
+
+@pytest.mark.parametrize("cost, shown", [
+    ({"generated_tokens": 0, "generated_tokens_total": 0}, "0"),  # a log-prob read-out generates nothing
+    ({"generated_tokens": 27, "generated_tokens_total": 27}, "27"),
+    ({"generated_tokens": 0, "generated_tokens_total": 27}, "27 (0 this run)"),  # answered from the cache
+    ({"generated_tokens": None, "generated_tokens_total": None}, "—"),  # a server that reports no usage
+    ({}, "—"),  # a run made before the count existed
+])
+def test_generated_tokens_cell(cost, shown):
+    from pluralbench.report.write_elicitation import tokens_cell
+
+    assert tokens_cell(cost) == shown

@@ -47,7 +47,7 @@ def load(run_dir: Path, name: str):
 
 
 def test_run_records_the_judge_and_is_reproducible_from_its_directory(tmp_path, isolated_env, shared_data,
-                                                                      small_task):
+                                                                      small_task, smollm2):
     first = run(tmp_path, isolated_env, shared_data, small_task)
     run_dir = only_dir(tmp_path / "results")
     problems, facts = validate_run_dir(run_dir)
@@ -62,6 +62,11 @@ def test_run_records_the_judge_and_is_reproducible_from_its_directory(tmp_path, 
     assert metrics["parameters"]["generation"]["temperature"] == 0.0
     assert manifest["counts"]["model_calls"] == 3 and manifest["counts"]["judge_calls"] > 0
     assert manifest["elicitation"]["resolved"] == "chat"
+    # A generation family's cost: its answers' tokens, by the model's own tokenizer on the journalled texts.
+    texts = [json.loads(line)["output"] for line in (run_dir / "journal.jsonl").read_text().splitlines()]
+    expected = sum(len(smollm2.tokenizer.encode(t, add_special_tokens=False)) for t in texts)
+    assert len(texts) == 3 and manifest["counts"]["generated_tokens"] == manifest["counts"]["generated_tokens_total"]
+    assert manifest["counts"]["generated_tokens_total"] == expected > 0
 
     # Every number in metrics.json follows from samples.jsonl alone (independent recomputation).
     situation = []

@@ -135,7 +135,7 @@ class OvertonCoverage(TaskFamily):
         }
 
     # requests ---------------------------------------------------------------------------------------
-    def requests(self, task, items):
+    def requests(self, task, items: list[OvertonItem]):
         gen = self.generation(task)
         return [[ModelRequest(op="generate", prompt=it.prompt, generation=gen)] for it in items]
 

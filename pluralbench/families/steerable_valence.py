@@ -70,15 +70,16 @@ class SteerableValence(TaskFamily):
                                   temperature=float(g.get("temperature", 0.0)))
 
 
-    def requests(self, task, items):
+    def requests(self, task, items: list[ValenceItem]):
         prefix = task.prompt.get("answer_prefix")
         gen = self._generation(task)
+        names = tuple(self._label_names(task)[k] for k in LABELS)
         out = []
         for it in items:
             reqs = []
             for mode in self._modes(task):
                 if mode == "options":
-                    reqs.append(OptionQuery(it.prompt, tuple(self._label_names(task)[k] for k in LABELS), prefix, LABELS))
+                    reqs.append(OptionQuery(it.prompt, names, prefix, LABELS))
                 else:
                     reqs.append(ModelRequest(op="generate", prompt=it.prompt, generation=gen))
             out.append(reqs)

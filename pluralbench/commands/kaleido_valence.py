@@ -43,7 +43,7 @@ def handle(args) -> int:
     items = call_loader(local["format"], path, task.data.get("options", {}), loader_context(task, None)).items[: args.limit]
     rows = read_json_rows(path)[: len(items)]  # the loader reads one item per row, in order
     judge = load_judge(args.judge)
-    valence = judge.valence([(it["situation"], it["vrd_type"], it["vrd"]) for it in items])
+    valence = judge.valence([(it.situation, it.vrd_type, it.vrd) for it in items])
     out = [{**row, "pred_distribution": [float(p) for p in dist], "predicted_by": judge.spec}
            for row, dist in zip(rows, valence)]
     args.output.parent.mkdir(parents=True, exist_ok=True)

@@ -16,16 +16,18 @@ Files (`daily_dilemmas/` under the data directory, as in the origin repository's
 
 Formats: `daily_dilemmas_actions` (the directory: every dilemma of dilemma.csv, with the per-action
 data of the file named by the task's `per_action_file` param where it has the dilemma) and
-`daily_dilemmas_actions_hub` (the hub's per-action configuration alone). Items: {id, dilemma, group
-(topic group or None), topic, actions ({to_do: {action, values, frameworks}, not_to_do: ...} or None),
-recorded ({"gpt-4": "to_do", ...}: the models' answers the file records)}.
+`daily_dilemmas_actions_hub` (the hub's per-action configuration alone). Items are DilemmaItems: id,
+dilemma, group (topic group or None), topic, actions ({to_do: {action, values, frameworks}, not_to_do: ...}
+or None), recorded ({"gpt-4": "to_do", ...}: the models' answers the file records).
 """
 from __future__ import annotations
 
 import re
 from collections import Counter
 from pathlib import Path
+from typing import NamedTuple
 
+from pluralbench.core.items import DilemmaItem
 from pluralbench.data.csv_files import python_literal, read_csv_rows
 from pluralbench.data.dataset import Dataset
 from pluralbench.data.files import has_visible_text
@@ -118,9 +120,22 @@ def _recorded_answer(value, *, path, row: int, item_id: str, field: str) -> str 
     raise DataError(path, f"is {answer[:20]!r}; expected to_do, not_to_do or NA", row=row, item_id=item_id, field=field)
 
 
-def action_record(row: dict, *, path, row_index: int) -> tuple[str, str, dict]:
-    """One per-action row -> (dilemma id, action type, {action, values, frameworks, dilemma, topic,
-    topic_group, recorded}). Framework lists must be as long as values_names."""
+class ActionRecord(NamedTuple):
+    """One row of the per-action format: one action of one dilemma."""
+    dilemma_id: str
+    action_type: str  # to_do / not_to_do
+    action: str
+    values: list[str]  # lower case
+    frameworks: dict[str, list]  # framework -> dimension per value (None: no dimension)
+    dilemma: str | None  # the row's dilemma_situation, as written
+    topic: str
+    topic_group: str | None
+    recorded: dict[str, str | None]  # model -> its recorded answer
+    row: int  # the row's index in the file (for error messages)
+
+
+def action_record(row: dict, *, path, row_index: int) -> ActionRecord:
+    """One per-action row, checked: framework lists must be as long as values_names."""
     item_id = dilemma_id(row.get("idx"), path=path, row=row_index)
     action_type = str(row.get("action_type") or "").strip()
     if action_type not in ACTIONS:
@@ -138,66 +153,69 @@ def action_record(row: dict, *, path, row_index: int) -> tuple[str, str, dict]:
                             item_id=item_id, field=f)
     recorded = {model: _recorded_answer(row[column], field=column, **where)
                 for model, column in RECORDED.items() if column in row}
-    topic_group = str(row.get("topic_group") or "").strip() or None
-    return item_id, action_type, {
-        "action": str(row.get("action") or "").strip(), "values": [n.strip().lower() for n in names],
-        "frameworks": frameworks, "dilemma": row.get("dilemma_situation"), "topic": str(row.get("topic") or "").strip(),
-        "topic_group": topic_group, "recorded": recorded, "row": row_index}
+    return ActionRecord(
+        dilemma_id=item_id, action_type=action_type, action=str(row.get("action") or "").strip(),
+        values=[n.strip().lower() for n in names], frameworks=frameworks, dilemma=row.get("dilemma_situation"),
+        topic=str(row.get("topic") or "").strip(), topic_group=str(row.get("topic_group") or "").strip() or None,
+        recorded=recorded, row=row_index)
 
 
-def group_actions(records, path) -> dict[str, dict[str, dict]]:
-    """(dilemma id, action type, record) triples -> {id: {to_do: record, not_to_do: record}}; each dilemma
-    needs both actions once, one topic group and the same recorded answers on both rows."""
-    by_dilemma: dict[str, dict[str, dict]] = {}
-    for item_id, action_type, record in records:
+def group_actions(records, path) -> dict[str, dict[str, ActionRecord]]:
+    """Action records -> {id: {to_do: record, not_to_do: record}}; each dilemma needs both actions once,
+    one topic group and the same recorded answers on both rows."""
+    by_dilemma: dict[str, dict[str, ActionRecord]] = {}
+    for record in records:
+        item_id, action_type = record.dilemma_id, record.action_type
         actions = by_dilemma.setdefault(item_id, {})
         if action_type in actions:
-            raise DataError(path, f"a second {action_type} row of this dilemma", row=record["row"], item_id=item_id,
+            raise DataError(path, f"a second {action_type} row of this dilemma", row=record.row, item_id=item_id,
                             field="action_type")
         actions[action_type] = record
     for item_id, actions in by_dilemma.items():
         if len(actions) != 2:
             (only,) = actions.values()
             missing = next(a for a in ACTIONS if a not in actions)
-            raise DataError(path, f"this dilemma has no {missing} row", row=only["row"], item_id=item_id,
+            raise DataError(path, f"this dilemma has no {missing} row", row=only.row, item_id=item_id,
                             field="action_type")
         first, second = (actions[a] for a in ACTIONS)
-        differing = ["topic_group"] if first["topic_group"] != second["topic_group"] else []
-        differing += [RECORDED[m] for m in first["recorded"] if first["recorded"][m] != second["recorded"].get(m)]
+        differing = ["topic_group"] if first.topic_group != second.topic_group else []
+        differing += [RECORDED[m] for m in first.recorded if first.recorded[m] != second.recorded.get(m)]
         if differing:
-            raise DataError(path, f"differs from the dilemma's other row (row {first['row']})", row=second["row"],
+            raise DataError(path, f"differs from the dilemma's other row (row {first.row})", row=second.row,
                             item_id=item_id, field=differing[0])
     return by_dilemma
 
 
-def load_per_action_file(path: Path) -> dict[str, dict[str, dict]]:
+def load_per_action_file(path: Path) -> dict[str, dict[str, ActionRecord]]:
     rows = read_csv_rows(path, {"idx", "dilemma_situation", "action_type", "action", "values_names", *FRAMEWORKS,
                                 "topic", "topic_group"})
     return group_actions((action_record(row, path=path, row_index=i) for i, row in enumerate(rows)), path)
 
 
-def framework_mismatches(per_action: dict[str, dict[str, dict]], values: dict[str, dict]) -> Counter:
+def framework_mismatches(per_action: dict[str, dict[str, ActionRecord]], values: dict[str, dict]) -> Counter:
     """How the per-action framework columns compare with values.csv: values it does not list, and
     (value, framework) entries whose dimension differs from its mapping."""
     counts: Counter = Counter()
     for actions in per_action.values():
         for record in actions.values():
-            for k, name in enumerate(record["values"]):
+            for k, name in enumerate(record.values):
                 if name not in values:
                     counts["action_values_not_in_values_csv"] += 1
                     continue
                 counts["action_value_framework_entries_differing_from_values_csv"] += sum(
-                    record["frameworks"][f][k] != values[name][f] for f in FRAMEWORKS)
+                    record.frameworks[f][k] != values[name][f] for f in FRAMEWORKS)
     return counts
 
 
-def dilemma_item(item_id: str, dilemma: str, actions: dict[str, dict] | None) -> dict:
+def dilemma_item(item_id: str, dilemma: str, actions: dict[str, ActionRecord] | None) -> DilemmaItem:
     """An item: the dilemma, its topic group and per-action values when known."""
-    first = actions["to_do"] if actions else {}
-    return {"id": item_id, "dilemma": dilemma, "group": first.get("topic_group"), "topic": first.get("topic"),
-            "actions": None if actions is None else {a: {k: actions[a][k] for k in ("action", "values", "frameworks")}
-                                                     for a in ACTIONS},
-            "recorded": dict(first.get("recorded") or {})}
+    if actions is None:
+        return DilemmaItem(id=item_id, dilemma=dilemma, group=None, topic=None, actions=None, recorded={})
+    first = actions["to_do"]
+    return DilemmaItem(id=item_id, dilemma=dilemma, group=first.topic_group, topic=first.topic,
+                       actions={a: {"action": actions[a].action, "values": actions[a].values,
+                                    "frameworks": actions[a].frameworks} for a in ACTIONS},
+                       recorded=dict(first.recorded))
 
 
 @data_formats.register("daily_dilemmas_actions")
@@ -217,12 +235,12 @@ def load_daily_dilemmas_actions(path: Path, data_options: dict, context: LoadCon
     if unknown:
         raise DataError(files[2], f"dilemma ids not in {DILEMMA_FILE}: {', '.join(unknown[:5])}", field="idx")
     counts["per_action_text_differs"] = sum(
-        dilemma_text(a["to_do"]["dilemma"], Counter(), path=files[2], row=a["to_do"]["row"], item_id=i)
+        dilemma_text(a["to_do"].dilemma, Counter(), path=files[2], row=a["to_do"].row, item_id=i)
         != dilemmas[i]["dilemma"]
         for i, a in per_action.items())
     items = [dilemma_item(i, d["dilemma"], per_action.get(i)) for i, d in dilemmas.items()]
     checks = {"dilemmas": len(items), "with_action_values": len(per_action),
-              "with_topic_group": sum(it["group"] is not None for it in items), "values": len(values),
+              "with_topic_group": sum(it.group is not None for it in items), "values": len(values),
               "per_action_file": files[2].name} | dict(counts) | dict(framework_mismatches(per_action, values))
     source = {"kind": "local", "path": str(path), "format": "daily_dilemmas_actions", "per_action_file": files[2].name}
     return Dataset(items, source, sha256_json([sha256_file(f) for f in files]), checks)
@@ -235,12 +253,12 @@ def load_daily_dilemmas_actions_hub(hub: dict, data_options: dict, context: Load
     per_action = group_actions((action_record(dict(row), path=hub["path"], row_index=i) for i, row in enumerate(ds)),
                                hub["path"])
     counts: Counter = Counter()
-    items = [dilemma_item(i, dilemma_text(a["to_do"]["dilemma"], counts, path=hub["path"], row=a["to_do"]["row"],
+    items = [dilemma_item(i, dilemma_text(a["to_do"].dilemma, counts, path=hub["path"], row=a["to_do"].row,
                                           item_id=i), a)
              for i, a in per_action.items()]
     identity = {"fingerprint": getattr(ds, "_fingerprint", None), "revision": hub.get("revision")}
     source = {"kind": "hub", "path": hub["path"], "name": hub.get("name"), "split": hub.get("split", "test"),
               "format": "daily_dilemmas_actions_hub"}
     checks = {"rows": len(ds), "dilemmas": len(items), "with_action_values": len(items),
-              "with_topic_group": sum(it["group"] is not None for it in items)} | dict(counts)
+              "with_topic_group": sum(it.group is not None for it in items)} | dict(counts)
     return Dataset(items, source, sha256_json(identity), checks)

@@ -30,6 +30,7 @@ from __future__ import annotations
 from collections import Counter
 from pathlib import Path
 
+from pluralbench.core.items import PrincipleItem
 from pluralbench.data.csv_files import python_literal, read_csv_rows
 from pluralbench.data.daily_dilemmas import DILEMMA_FILE, load_dilemmas
 from pluralbench.data.dataset import Dataset
@@ -154,7 +155,7 @@ def unsteered_choice(unsteered: dict, dilemma: str, supporting: str, counts: Cou
     return choice
 
 
-def pair_items(k: int, principle: dict, runs: dict, dilemmas: dict, counts: Counter) -> list[dict]:
+def pair_items(k: int, principle: dict, runs: dict, dilemmas: dict, counts: Counter) -> list[PrincipleItem]:
     """The items of principle k: one per conflict dilemma whose supporting action is determined."""
     items = []
     for dilemma in principle["dilemma_ids"]:
@@ -164,9 +165,9 @@ def pair_items(k: int, principle: dict, runs: dict, dilemmas: dict, counts: Coun
         recorded = {f"{side}_prompt": runs[side]["actions"].get(dilemma) for side in SIDES}
         recorded["unsteered"] = unsteered_choice(principle["unsteered"], dilemma, supporting, counts)
         name = runs["supporting"]["name"]  # the short name ("Follow the chain of command")
-        items.append({"id": f"{k}:{dilemma}", "group": name, "principle": name,
-                      "dilemma_id": dilemma, "dilemma": dilemmas[dilemma]["dilemma"], "system": principle["system"],
-                      "supporting_action": supporting, "recorded": {"gpt-4": recorded}})
+        items.append(PrincipleItem(id=f"{k}:{dilemma}", group=name, principle=name, dilemma_id=dilemma,
+                                   dilemma=dilemmas[dilemma]["dilemma"], system=principle["system"],
+                                   supporting_action=supporting, recorded={"gpt-4": recorded}))
     return items
 
 
@@ -218,7 +219,7 @@ def load_daily_dilemmas_principles(path: Path, data_options: dict, context: Load
                             field="real_conflict_dilemma_idx")
         items += pair_items(k, principle, principle_runs, dilemmas, counts)
     checks = {"principles": len(principles), "pairs": sum(len(p["dilemma_ids"]) for p in principles),
-              "items": len(items), "dilemmas": len({it["dilemma_id"] for it in items}),
-              "supporting_action": dict(Counter(it["supporting_action"] for it in items))} | dict(sorted(counts.items()))
+              "items": len(items), "dilemmas": len({it.dilemma_id for it in items}),
+              "supporting_action": dict(Counter(it.supporting_action for it in items))} | dict(sorted(counts.items()))
     source = {"kind": "local", "path": str(path), "format": "daily_dilemmas_principles"}
     return Dataset(items, source, sha256_json([sha256_file(f) for f in files]), checks)

@@ -2,13 +2,14 @@
 
 Rows: {situation, vrd (one value, right or duty), label (A/B/C), label_text (Supports/Opposes/Either),
 input (the prompt, ending "A. Support B. Oppose C. Either\\nAnswer:"), output, id}. Items come out as
-{id, prompt, label, situation, vrd, vrd_type}. The file does not say whether a VRD is a value, right
-or duty; the VRD's own wording does ("Right to ...", "Duty of/to ..."), everything else is a value.
+ValenceItems (id, prompt, label, situation, vrd, vrd_type). The file does not say whether a VRD is a value,
+right or duty; the VRD's own wording does ("Right to ...", "Duty of/to ..."), everything else is a value.
 """
 from __future__ import annotations
 
 from pathlib import Path
 
+from pluralbench.core.items import ValenceItem
 from pluralbench.data.dataset import Dataset
 from pluralbench.data.files import read_json_rows, rows_with_ids
 from pluralbench.data.loading import NO_CONTEXT, LoadContext
@@ -47,8 +48,8 @@ def load_valence(path: Path, data_options: dict, context: LoadContext = NO_CONTE
         if row.get("label_text") not in (None, LABEL_TEXT[label]):
             mismatched += 1
         vrd = _text(row, "vrd", path, index, item_id)
-        items.append({"id": item_id, "prompt": _text(row, "input", path, index, item_id), "label": label,
-                      "situation": row.get("situation"), "vrd": vrd, "vrd_type": vrd_type(vrd)})
+        items.append(ValenceItem(id=item_id, prompt=_text(row, "input", path, index, item_id), label=label,
+                                 situation=row.get("situation"), vrd=vrd, vrd_type=vrd_type(vrd)))
     checks = {"rows": len(rows), "label_text_disagrees_with_label": mismatched}
     return Dataset(items, {"kind": "local", "path": str(path), "format": "modular_pluralism_valence"},
                    sha256_file(path), checks)

@@ -2,9 +2,9 @@
 
 One JSON object per line: `dialogue` ("Human: ...\\nBob: ..."), `value_types` (Schwartz basic values
 with a sign, "benevolence: +1"), `value_items`, `query_source`, `response_source` (the LLM that wrote
-Bob's turn). Items come out one per dialogue: {id (the line number), dialogue, response_source,
-labels: {value type: +1 promoted / -1 opposed / 0 not expressed / None mixed}}. A type the row does not
-name is 0, as in the paper's value vectors.
+Bob's turn). Items come out one per dialogue, as DialogueItems: id (the line number), dialogue,
+response_source, labels ({value type: +1 promoted / -1 opposed / 0 not expressed / None mixed}). A type
+the row does not name is 0, as in the paper's value vectors.
 
 What the annotations need, each counted in the dataset's `checks` (recorded in the manifest):
 - signs written "1", "1+" or "=1" are read as +1 ("=" is "+" without shift; no row writes "-" that way);
@@ -19,6 +19,7 @@ import re
 from collections import Counter
 from pathlib import Path
 
+from pluralbench.core.items import DialogueItem
 from pluralbench.data.dataset import Dataset
 from pluralbench.data.files import has_visible_text, read_text
 from pluralbench.data.loading import NO_CONTEXT, LoadContext
@@ -125,9 +126,9 @@ def load_value_fulcra(path: Path, data_options: dict, context: LoadContext = NO_
     items = []
     for line, row in _rows(path):
         where = _where(path, line)
-        items.append({"id": str(line), "dialogue": _text_field(row, "dialogue", where),
-                      "response_source": _text_field(row, "response_source", where),
-                      "labels": row_labels(row.get("value_types"), where, tally)})
+        items.append(DialogueItem(id=str(line), dialogue=_text_field(row, "dialogue", where),
+                                  response_source=_text_field(row, "response_source", where),
+                                  labels=row_labels(row.get("value_types"), where, tally)))
     if not items:
         raise DataError(path, "the dataset is empty")
     checks = {"rows": len(items), "value_type_entries": tally["value_type_entries"],

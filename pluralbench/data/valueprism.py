@@ -7,7 +7,7 @@ Hub format `valueprism_hub` (`allenai/ValuePrism`, config `full`, gated): one ro
 VRD) with columns situation, vrd (Value / Right / Duty), text, explanation; rows are grouped by
 situation in first-seen order.
 
-Items come out as {id, prompt, situation, vrds: [{text, kind, explanation}]}.
+Items come out as OvertonItems: id, prompt, situation, vrds ([{text, kind, explanation}]).
 
 The local files do not say whether a VRD is a value, a right or a duty; the kind is inferred from
 its wording (see `vrd_kind`) and the rule is recorded with the data checks.
@@ -19,6 +19,8 @@ from collections import Counter
 from pathlib import Path
 from typing import Iterable
 
+from pluralbench.core.items import OvertonItem
+from pluralbench.core.prompts import fill
 from pluralbench.data.dataset import Dataset
 from pluralbench.data.files import read_json_rows, rows_with_ids
 from pluralbench.data.hub import load_hub_dataset
@@ -28,6 +30,7 @@ from pluralbench.hashing import sha256_file, sha256_json
 from pluralbench.registry import data_formats
 
 KINDS = ("value", "right", "duty")
+TEMPLATE_PLACE = "prompt.template (ValuePrism situations)"  # where a template naming an unknown field fails
 KIND_RULE = ("local files: 'duty' when the text starts with 'duty' or contains the word duty; else 'right' when it "
              "starts with 'right' or contains the word right(s); else 'value' (ValuePrism's own labels on the hub)")
 _DUTY = re.compile(r"\bdut(y|ies)\b", re.I)
@@ -78,9 +81,9 @@ def load_valueprism_overton(path: Path, data_options: dict, context: LoadContext
             kinds[kind] += 1
             entries.append({"text": text, "kind": kind, "explanation": explanation})
         prompt = row.get("input")
-        prompt = _text(prompt, path, index, item_id, "input") if prompt is not None else template.format(
-            situation=situation)
-        items.append({"id": item_id, "prompt": prompt, "situation": situation, "vrds": entries})
+        prompt = _text(prompt, path, index, item_id, "input") if prompt is not None else fill(
+            template, TEMPLATE_PLACE, situation=situation)
+        items.append(OvertonItem(id=item_id, prompt=prompt, situation=situation, vrds=entries))
     checks = {"rows": len(rows), "vrds": sum(kinds.values()), "vrd_kinds": {k: kinds.get(k, 0) for k in KINDS},
               "vrd_kind_rule": KIND_RULE}
     return Dataset(items, {"kind": "local", "path": str(path), "format": "valueprism_overton"}, sha256_file(path),
@@ -92,9 +95,11 @@ def load_valueprism_overton(path: Path, data_options: dict, context: LoadContext
 HUB_COLUMNS = ("situation", "vrd", "text", "explanation")
 
 
-def group_valueprism_rows(rows: Iterable[dict], template: str, source: str = "allenai/ValuePrism") -> list[dict]:
+def group_valueprism_rows(rows: Iterable[dict], template: str, source: str = "allenai/ValuePrism") -> list[OvertonItem]:
     """One item per situation, VRDs in row order; a (situation, kind, text) seen twice is kept once."""
-    items: dict[str, dict] = {}
+    first_row: dict[str, int] = {}  # situation -> the row it first appears in (its item's id)
+    vrds: dict[str, list[dict]] = {}
+    seen: set[tuple[str, str, str]] = set()
     for index, row in enumerate(rows):
         missing = [c for c in HUB_COLUMNS if c not in row]
         if missing:
@@ -105,26 +110,19 @@ def group_valueprism_rows(rows: Iterable[dict], template: str, source: str = "al
         kind = str(row["vrd"]).strip().lower()
         if kind not in KINDS:
             raise DataError(source, f"is {row['vrd']!r}; expected Value, Right or Duty", row=index, field="vrd")
-        item = items.get(situation)
-        if item is None:
-            item = items[situation] = {"id": str(index), "prompt": template.format(situation=situation),
-                                       "situation": situation, "vrds": [], "_seen": set()}
-        if (kind, text) in item["_seen"]:
-            continue
-        item["_seen"].add((kind, text))
-        item["vrds"].append({"text": text, "kind": kind, "explanation": explanation})
-    out = []
-    for item in items.values():
-        item.pop("_seen")
-        out.append(item)
-    return out
+        first_row.setdefault(situation, index)
+        if (situation, kind, text) not in seen:
+            seen.add((situation, kind, text))
+            vrds.setdefault(situation, []).append({"text": text, "kind": kind, "explanation": explanation})
+    return [OvertonItem(id=str(index), prompt=fill(template, TEMPLATE_PLACE, situation=situation),
+                        situation=situation, vrds=vrds[situation]) for situation, index in first_row.items()]
 
 
 @data_formats.register("valueprism_hub")
 def load_valueprism_hub(hub: dict, data_options: dict, context: LoadContext = NO_CONTEXT) -> Dataset:
     ds = load_hub_dataset(hub, "train", note="; it is gated: accept its licence and log in")
     items = group_valueprism_rows(ds, context.prompt_template or "{situation}", hub["path"])
-    kinds = Counter(v["kind"] for it in items for v in it["vrds"])
+    kinds = Counter(v["kind"] for it in items for v in it.vrds)
     identity = {"fingerprint": getattr(ds, "_fingerprint", None), "revision": hub.get("revision")}
     source = {"kind": "hub", "path": hub["path"], "name": hub.get("name"), "split": hub.get("split", "train"),
               "format": "valueprism_hub"}

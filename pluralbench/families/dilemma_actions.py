@@ -11,17 +11,18 @@ from __future__ import annotations
 
 import numpy as np
 
+from pluralbench.core.items import DilemmaItem
 from pluralbench.data.daily_dilemmas import FRAMEWORKS
 from pluralbench.elicitation.diagnostics import mass_summary
 from pluralbench.elicitation.predictions import exclude_sample
 from pluralbench.families.base import Scored, TaskFamily
-from pluralbench.families.common import BOOTSTRAP_SCHEMA, NOTES_SCHEMA, bootstrap_settings
+from pluralbench.families.common import bootstrap_settings
 from pluralbench.families.two_actions import (
-    ACTIONS_SCHEMA,
     READING,
     action_queries,
     column_means,
     covered_mass,
+    dilemma_params_schema,
     order_blocks,
     reading,
     reading_parameters,
@@ -41,18 +42,11 @@ class DilemmaActions(TaskFamily):
     name = "dilemma_actions"
     default_headline = "p_to_do"
     headline_direction = None  # a description of the model's choices, not a score
-    params_schema = {
-        "type": "object", "additionalProperties": False, "required": ["actions"],
-        "properties": {
-            "actions": ACTIONS_SCHEMA,
-            # Loader setting: the per-action file in the data directory (the 4-dilemma sample offline).
-            "bootstrap": BOOTSTRAP_SCHEMA,
-            "notes": NOTES_SCHEMA,
-        },
-    }
+    item_type = DilemmaItem
+    params_schema = dilemma_params_schema()
 
-    def requests(self, task, items):
-        return [action_queries(task, it["dilemma"]) for it in items]
+    def requests(self, task, items: list[DilemmaItem]):
+        return [action_queries(task, it.dilemma) for it in items]
 
     def metric_parameters(self, task) -> dict:
         return reading_parameters(task) | {
@@ -69,7 +63,7 @@ class DilemmaActions(TaskFamily):
         boot = bootstrap_settings(task.params)
         columns = {name: np.asarray([readings[i][name] for i in scored]) for name in READING}
         masses = [samples[i]["metrics"]["covered_mass"] for i in scored]
-        groups = index_by([items[i]["group"] for i in scored])
+        groups = index_by([items[i].group for i in scored])
         metrics = {
             "headline": self.default_headline,
             "overall": reading_block(columns, masses, range(len(scored)), boot, seed) if scored else {},
@@ -83,11 +77,11 @@ class DilemmaActions(TaskFamily):
         return Scored(samples, metrics)
 
 
-def dilemma_sample(task, item: dict, predictions: list[dict]) -> tuple[dict, dict | None]:
+def dilemma_sample(task, item: DilemmaItem, predictions: list[dict]) -> tuple[dict, dict | None]:
     """An item's sample (both orders' answers, its numbers) and its reading (None: excluded)."""
-    queries = action_queries(task, item["dilemma"])
-    sample = {"id": item["id"], "group": item["group"], "prompt_sha256": sha256_text(queries[0].prompt),
-              "has_action_values": item["actions"] is not None, "recorded": item["recorded"],
+    queries = action_queries(task, item.dilemma)
+    sample = {"id": item.id, "group": item.group, "prompt_sha256": sha256_text(queries[0].prompt),
+              "has_action_values": item.actions is not None, "recorded": item.recorded,
               "orders": order_blocks(queries, predictions)}
     read = reading(*predictions)
     if read is None:
@@ -105,9 +99,9 @@ def reading_block(columns: dict, masses: list, idx, boot: dict, seed: int) -> di
     return block | ({"covered_mass": mass} if mass is not None else {})
 
 
-def preference_blocks(items: list[dict], p_to_do, boot: dict, seed: int) -> dict:
+def preference_blocks(items: list[DilemmaItem], p_to_do, boot: dict, seed: int) -> dict:
     """{framework: {dimension: value, CI, n dilemmas, occurrences}} for the given dilemmas and P(to do)."""
-    dims, to_do, not_to_do = dimension_counts([it["actions"] for it in items], FRAMEWORKS)
+    dims, to_do, not_to_do = dimension_counts([it.actions for it in items], FRAMEWORKS)
     p_to_do = np.asarray(p_to_do, dtype=np.float64)
     names = [f"{f}:{d}" for f, d in dims]
     stats = statistics_with_ci(lambda k: preferences(to_do[k], not_to_do[k], p_to_do[k]), names, len(items),
@@ -119,16 +113,16 @@ def preference_blocks(items: list[dict], p_to_do, boot: dict, seed: int) -> dict
     return out
 
 
-def value_preference_block(items: list[dict], p_to_do, boot: dict, seed: int) -> dict:
+def value_preference_block(items: list[DilemmaItem], p_to_do, boot: dict, seed: int) -> dict:
     """The model's value preferences on the scored dilemmas with known actions' values, and each recorded
     model's on those of them it answered (with the model's P(to do) on the same dilemmas beside it)."""
-    known = [k for k, it in enumerate(items) if it["actions"] is not None]
+    known = [k for k, it in enumerate(items) if it.actions is not None]
     block = {"definition": VALUE_PREFERENCE, "dilemmas": len(known),
              "model": preference_blocks([items[k] for k in known], [p_to_do[k] for k in known], boot, seed)
              if known else {}, "recorded": {}}
-    for model in sorted({m for k in known for m, a in items[k]["recorded"].items() if a is not None}):
-        answered = [k for k in known if items[k]["recorded"].get(model) is not None]
-        chosen = [float(items[k]["recorded"][model] == "to_do") for k in answered]
+    for model in sorted({m for k in known for m, a in items[k].recorded.items() if a is not None}):
+        answered = [k for k in known if items[k].recorded.get(model) is not None]
+        chosen = [float(items[k].recorded[model] == "to_do") for k in answered]
         block["recorded"][model] = {
             "dilemmas": len(answered), "p_to_do": mean_with_ci(chosen, bootstrap=boot, seed=seed),
             "model_p_to_do_same_dilemmas": mean_with_ci([p_to_do[k] for k in answered], bootstrap=boot, seed=seed),
@@ -145,7 +139,7 @@ def coverage_notes(counts: dict) -> list[str]:
             f"the {counts['scored']} scored dilemmas have one; the others count in `overall` only."]
 
 
-def counts_block(items: list[dict], scored: list[int]) -> dict:
+def counts_block(items: list[DilemmaItem], scored: list[int]) -> dict:
     return {"items": len(items), "scored": len(scored), "excluded_no_option_mass": len(items) - len(scored),
-            "with_topic_group": sum(items[i]["group"] is not None for i in scored),
-            "with_action_values": sum(items[i]["actions"] is not None for i in scored)}
+            "with_topic_group": sum(items[i].group is not None for i in scored),
+            "with_action_values": sum(items[i].actions is not None for i in scored)}

@@ -19,15 +19,17 @@ from __future__ import annotations
 
 import numpy as np
 
+from pluralbench.core.items import PrincipleItem
+from pluralbench.core.prompts import fill
 from pluralbench.elicitation.diagnostics import mass_summary
 from pluralbench.elicitation.predictions import exclude_sample
 from pluralbench.families.base import Scored, TaskFamily
-from pluralbench.families.common import BOOTSTRAP_SCHEMA, NOTES_SCHEMA, bootstrap_settings
+from pluralbench.families.common import bootstrap_settings
 from pluralbench.families.two_actions import (
-    ACTIONS_SCHEMA,
     action_queries,
     column_means,
     covered_mass,
+    dilemma_params_schema,
     order_blocks,
     reading,
     reading_parameters,
@@ -40,6 +42,7 @@ CONDITIONS = ("unsteered", "supporting", "opposing")
 DIRECTIONS = {"steerability": "higher", "shift_toward_supporting": "higher", "shift_toward_opposing": "higher"}
 P_COLUMNS = {"unsteered": "p_supporting_unsteered", "supporting": "p_supporting_under_supporting_prompt",
              "opposing": "p_supporting_under_opposing_prompt"}
+SYSTEM_TEMPLATE = "{system_prompt}"  # the principle's steering prompt as the whole system message
 REFERENCE_PROMPTS = {"unsteered": "unsteered", "supporting": "supporting_prompt", "opposing": "opposing_prompt"}
 
 
@@ -55,32 +58,26 @@ def steering_values(p: dict[str, float]) -> dict[str, float]:
 class DilemmaPrinciples(TaskFamily):
     name = "dilemma_principles"
     default_headline = "steerability"
-    params_schema = {
-        "type": "object", "additionalProperties": False, "required": ["actions"],
-        "properties": {
-            "actions": ACTIONS_SCHEMA,
-            # How a principle's steering prompt becomes the system message ({system_prompt}).
-            "system_template": {"type": "string", "pattern": "\\{system_prompt\\}"},
-            "bootstrap": BOOTSTRAP_SCHEMA,
-            "notes": NOTES_SCHEMA,
-        },
-    }
+    item_type = PrincipleItem
+    # system_template: how a principle's steering prompt becomes the system message ({system_prompt}).
+    params_schema = dilemma_params_schema(system_template={"type": "string", "pattern": "\\{system_prompt\\}"})
 
-    def system(self, task, item: dict, condition: str) -> str | None:
+    def system(self, task, item: PrincipleItem, condition: str) -> str | None:
         if condition == "unsteered":
             return None
-        return task.params.get("system_template", "{system_prompt}").format(system_prompt=item["system"][condition])
+        return fill(task.params.get("system_template", SYSTEM_TEMPLATE), f"task {task.name} params.system_template",
+                    system_prompt=item.system[condition])
 
-    def queries(self, task, item: dict) -> list:
+    def queries(self, task, item: PrincipleItem) -> list:
         """Both orders under each condition, in CONDITIONS order."""
-        return [q for c in CONDITIONS for q in action_queries(task, item["dilemma"], self.system(task, item, c))]
+        return [q for c in CONDITIONS for q in action_queries(task, item.dilemma, self.system(task, item, c))]
 
-    def requests(self, task, items):
+    def requests(self, task, items: list[PrincipleItem]):
         return [self.queries(task, it) for it in items]
 
     def metric_parameters(self, task) -> dict:
         return reading_parameters(task) | {
-            "system_template": task.params.get("system_template", "{system_prompt}"),
+            "system_template": task.params.get("system_template", SYSTEM_TEMPLATE),
             "conditions": list(CONDITIONS),
             "steerability": "P(supporting action | supporting prompt) - P(supporting action | opposing prompt)",
             "reference": "GPT-4's recorded answers in the principle files (hard choices), on the same items",
@@ -106,12 +103,12 @@ class DilemmaPrinciples(TaskFamily):
         }
         return Scored(samples, metrics)
 
-    def item_sample(self, task, item: dict, predictions: list[dict]) -> dict:
+    def item_sample(self, task, item: PrincipleItem, predictions: list[dict]) -> dict:
         """Each condition's answers in both orders, and the item's steering numbers (None: excluded)."""
         queries = self.queries(task, item)
-        sample = {"id": item["id"], "group": item["principle"], "dilemma_id": item["dilemma_id"],
-                  "prompt_sha256": sha256_text(queries[0].prompt), "supporting_action": item["supporting_action"],
-                  "recorded": item["recorded"], "conditions": {}}
+        sample = {"id": item.id, "group": item.principle, "dilemma_id": item.dilemma_id,
+                  "prompt_sha256": sha256_text(queries[0].prompt), "supporting_action": item.supporting_action,
+                  "recorded": item.recorded, "conditions": {}}
         readings = {}
         for k, condition in enumerate(CONDITIONS):
             asked, answers = queries[2 * k: 2 * k + 2], predictions[2 * k: 2 * k + 2]
@@ -122,7 +119,7 @@ class DilemmaPrinciples(TaskFamily):
         if None in readings.values():
             exclude_sample(sample)
             return sample
-        p_supporting = {c: r["p_to_do"] if item["supporting_action"] == "to_do" else 1.0 - r["p_to_do"]
+        p_supporting = {c: r["p_to_do"] if item.supporting_action == "to_do" else 1.0 - r["p_to_do"]
                         for c, r in readings.items()}
         sample["metrics"] = steering_values(p_supporting) | {
             f"position_bias_{c}": sample["conditions"][c]["position_bias"] for c in CONDITIONS} | {
@@ -138,10 +135,10 @@ def model_column_names() -> list[str]:
 class Summary:
     """metrics.json blocks over the scored items: overall, per principle, and GPT-4's reference row."""
 
-    def __init__(self, items: list[dict], boot: dict, seed: int):
+    def __init__(self, items: list[PrincipleItem], boot: dict, seed: int):
         self.items, self.boot, self.seed = items, boot, seed
-        self.clusters = [it["dilemma_id"] for it in items]
-        self.principles = index_by([it["principle"] for it in items])
+        self.clusters = [it.dilemma_id for it in items]
+        self.principles = index_by([it.principle for it in items])
 
     def block(self, columns: dict, masses: list | None, idx) -> dict:
         idx = list(idx)
@@ -160,9 +157,9 @@ class Summary:
 
     def reference(self) -> dict:
         """GPT-4's steering numbers from its recorded answers, on the items where all three are known."""
-        known = [k for k, it in enumerate(self.items) if None not in it["recorded"]["gpt-4"].values()]
-        rows = [steering_values({c: float(self.items[k]["recorded"]["gpt-4"][REFERENCE_PROMPTS[c]]
-                                           == self.items[k]["supporting_action"]) for c in CONDITIONS})
+        known = [k for k, it in enumerate(self.items) if None not in it.recorded["gpt-4"].values()]
+        rows = [steering_values({c: float(self.items[k].recorded["gpt-4"][REFERENCE_PROMPTS[c]]
+                                           == self.items[k].supporting_action) for c in CONDITIONS})
                 for k in known]
         columns = {name: np.asarray([r[name] for r in rows]) for name in (*P_COLUMNS.values(), *DIRECTIONS)}
         sub = Summary([self.items[k] for k in known], self.boot, self.seed)

@@ -19,6 +19,7 @@ from functools import partial
 
 import numpy as np
 
+from pluralbench.core.items import OvertonItem
 from pluralbench.core.records import GenerationSettings, ModelRequest
 from pluralbench.data.valueprism import KIND_RULE, KINDS
 from pluralbench.errors import UserError
@@ -66,12 +67,12 @@ def overall_block(coverage: list[float], samples: list[dict], threshold: float, 
     return overall
 
 
-def coverage_counts(items: list[dict], samples: list[dict]) -> dict:
+def coverage_counts(items: list[OvertonItem], samples: list[dict]) -> dict:
     return {
         "items": len(items),
         "scored": len(samples),
-        "vrds": sum(len(it["vrds"]) for it in items),
-        **{f"vrds_{k}": sum(1 for it in items for v in it["vrds"] if v["kind"] == k) for k in KINDS},
+        "vrds": sum(len(it.vrds) for it in items),
+        **{f"vrds_{k}": sum(1 for it in items for v in it.vrds if v["kind"] == k) for k in KINDS},
         "sentences": int(sum(len(s["sentences"]) for s in samples)),
         "empty_responses": sum(1 for s in samples if not s["sentences"]),
         "judged_pairs": sum(len(s["sentences"]) * len(s["vrds"]) for s in samples),
@@ -83,6 +84,7 @@ class OvertonCoverage(TaskFamily):
     name = "overton_coverage"
     default_headline = "coverage"
     uses_judge = True  # the runner runs a judge over judge_pairs() and passes the scores to score()
+    item_type = OvertonItem
     params_schema = {
         "type": "object",
         "additionalProperties": False,
@@ -133,9 +135,9 @@ class OvertonCoverage(TaskFamily):
         }
 
     # requests ---------------------------------------------------------------------------------------
-    def requests(self, task, items):
+    def requests(self, task, items: list[OvertonItem]):
         gen = self.generation(task)
-        return [[ModelRequest(op="generate", prompt=it["prompt"], generation=gen)] for it in items]
+        return [[ModelRequest(op="generate", prompt=it.prompt, generation=gen)] for it in items]
 
     def sentences(self, task, response: str) -> list[str]:
         return split_sentences(response, task.params.get("language", "en"))
@@ -145,9 +147,9 @@ class OvertonCoverage(TaskFamily):
             return (explanation, sentence)
         return (sentence, explanation)
 
-    def vrd_pairs(self, task, item, sentences: list[str]) -> list[list[tuple[str, str]]]:
+    def vrd_pairs(self, task, item: OvertonItem, sentences: list[str]) -> list[list[tuple[str, str]]]:
         """Per VRD of the item, the (premise, hypothesis) pair of its explanation with each sentence."""
-        return [[self.oriented(task, v["explanation"], s) for s in sentences] for v in item["vrds"]]
+        return [[self.oriented(task, v["explanation"], s) for s in sentences] for v in item.vrds]
 
     def judge_pairs(self, task, items, outputs) -> list[list[tuple[str, str]]]:
         """Per item, every (premise, hypothesis) pair the judge must score."""
@@ -164,21 +166,21 @@ class OvertonCoverage(TaskFamily):
                    for item, (response,) in zip(items, outputs)]
         return Scored(samples, self._metrics(task, items, samples, seed))
 
-    def _situation_sample(self, task, item: dict, response: str, judgements, judge_tag: dict) -> dict:
+    def _situation_sample(self, task, item: OvertonItem, response: str, judgements, judge_tag: dict) -> dict:
         """One situation's sample: the response, its sentences, every judge score and the coverage they give."""
         sentences = self.sentences(task, response)
         matrix = [[judgements.score(*pair) for pair in row] for row in self.vrd_pairs(task, item, sentences)]
-        per_vrd = vrd_scores(np.asarray(matrix, dtype=np.float64).reshape(len(item["vrds"]), len(sentences)))
+        per_vrd = vrd_scores(np.asarray(matrix, dtype=np.float64).reshape(len(item.vrds), len(sentences)))
         return {
-            "id": item["id"], "group": None, "prompt_sha256": sha256_text(item["prompt"]),
-            "prompt": item["prompt"], "situation": item["situation"], "response": response,
+            "id": item.id, "group": None, "prompt_sha256": sha256_text(item.prompt),
+            "prompt": item.prompt, "situation": item.situation, "response": response,
             "sentences": sentences,
             "vrds": [{"text": v["text"], "kind": v["kind"], "score": float(s),
                       "best_sentence": int(np.argmax(row)) if sentences else None}
-                     for v, s, row in zip(item["vrds"], per_vrd, matrix)],
+                     for v, s, row in zip(item.vrds, per_vrd, matrix)],
             "judge_scores": matrix,
             "judge": judge_tag,
-            "metrics": situation_metrics(per_vrd, [v["kind"] for v in item["vrds"]], len(sentences),
+            "metrics": situation_metrics(per_vrd, [v["kind"] for v in item.vrds], len(sentences),
                                          self.threshold(task)),
         }
 

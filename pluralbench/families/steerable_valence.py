@@ -13,6 +13,7 @@ from collections import Counter
 
 import numpy as np
 
+from pluralbench.core.items import ValenceItem
 from pluralbench.core.records import GenerationSettings, ModelRequest
 from pluralbench.elicitation import OptionQuery
 from pluralbench.elicitation.diagnostics import mass_summary
@@ -41,6 +42,7 @@ ANSWER_WORDS = {"support": "A", "oppose": "B", "either": "C", "depend": "C", "ne
 class SteerableValence(TaskFamily):
     name = "steerable_valence"
     default_headline = "accuracy"
+    item_type = ValenceItem
     params_schema = {
         "type": "object",
         "additionalProperties": False,
@@ -68,17 +70,18 @@ class SteerableValence(TaskFamily):
                                   temperature=float(g.get("temperature", 0.0)))
 
 
-    def requests(self, task, items):
+    def requests(self, task, items: list[ValenceItem]):
         prefix = task.prompt.get("answer_prefix")
         gen = self._generation(task)
+        names = tuple(self._label_names(task)[k] for k in LABELS)
         out = []
         for it in items:
             reqs = []
             for mode in self._modes(task):
                 if mode == "options":
-                    reqs.append(OptionQuery(it["prompt"], tuple(self._label_names(task)[k] for k in LABELS), prefix, LABELS))
+                    reqs.append(OptionQuery(it.prompt, names, prefix, LABELS))
                 else:
-                    reqs.append(ModelRequest(op="generate", prompt=it["prompt"], generation=gen))
+                    reqs.append(ModelRequest(op="generate", prompt=it.prompt, generation=gen))
             out.append(reqs)
         return out
 
@@ -152,8 +155,8 @@ class SteerableValence(TaskFamily):
                  if any(_has_mode(p, m) for p in predictions)]
         read = [_sample(item, pred, modes, self._answer_words(task)) for item, pred in zip(items, predictions)]
         samples = [sample for sample, _ in read]
-        golds = [it["label"] for it in items]
-        vrd_types = [it["vrd_type"] for it in items]
+        golds = [it.label for it in items]
+        vrd_types = [it.vrd_type for it in items]
         mode_blocks = {}
         for mode in modes:
             per_item = [labels[mode] for _, labels in read]
@@ -179,10 +182,10 @@ def _read(pred, mode, words) -> tuple[str | None, dict | None]:
     return label, {"text": pred["text"], "predicted": label}
 
 
-def _sample(item, pred, modes, words) -> tuple[dict, dict[str, str | None]]:
+def _sample(item: ValenceItem, pred, modes, words) -> tuple[dict, dict[str, str | None]]:
     """-> (the item's sample, its predicted label per mode)."""
-    sample = {"id": item["id"], "group": item["vrd_type"], "prompt_sha256": sha256_text(item["prompt"]),
-              "gold": item["label"], "vrd": item["vrd"], "vrd_type": item["vrd_type"], "modes": {}}
+    sample = {"id": item.id, "group": item.vrd_type, "prompt_sha256": sha256_text(item.prompt),
+              "gold": item.label, "vrd": item.vrd, "vrd_type": item.vrd_type, "modes": {}}
     labels, metrics = {}, {}
     for mode in modes:
         label, block = _read(pred, mode, words)
@@ -190,7 +193,7 @@ def _sample(item, pred, modes, words) -> tuple[dict, dict[str, str | None]]:
         if block is not None:
             sample["modes"][mode] = block
         if label is not None:
-            metrics[f"correct_{mode}"] = float(label == item["label"])
+            metrics[f"correct_{mode}"] = float(label == item.label)
     sample["metrics"] = metrics or None
     return sample, labels
 

@@ -12,11 +12,12 @@ from __future__ import annotations
 
 import numpy as np
 
+from pluralbench.core.prompts import fill, lettered
 from pluralbench.data.daily_dilemmas import ACTIONS
-from pluralbench.data.multiple_choice import mc_prompt
 from pluralbench.elicitation import OptionQuery
 from pluralbench.elicitation.predictions import sample_output_fields
 from pluralbench.errors import UserError
+from pluralbench.families.common import BOOTSTRAP_SCHEMA, NOTES_SCHEMA
 from pluralbench.hashing import sha256_text
 from pluralbench.metrics.rowwise import entropy_rows
 from pluralbench.metrics.summary import means_with_ci
@@ -26,6 +27,14 @@ READING = ("p_to_do", "entropy", "position_bias", "p_to_do_listed_first", "p_to_
 # The task file's option wording for each action (the prompt lists them as A. / B.).
 ACTIONS_SCHEMA = {"type": "object", "additionalProperties": False, "required": list(ACTIONS),
                   "properties": {a: {"type": "string", "minLength": 1} for a in ACTIONS}}
+
+
+def dilemma_params_schema(**properties) -> dict:
+    """A DailyDilemmas family's params schema: the actions' wording (required), the family's own
+    `properties`, then the bootstrap settings and notes every family takes."""
+    return {"type": "object", "additionalProperties": False, "required": ["actions"],
+            "properties": {"actions": ACTIONS_SCHEMA, **properties, "bootstrap": BOOTSTRAP_SCHEMA,
+                           "notes": NOTES_SCHEMA}}
 
 
 def template(task) -> str:
@@ -43,7 +52,9 @@ def action_queries(task, dilemma: str, system: str | None = None) -> list[Option
     queries = []
     for order in ORDERS.values():
         options = tuple(wording[a] for a in order)
-        queries.append(OptionQuery(mc_prompt(dilemma, list(options), template(task)), options, prefix, system=system))
+        prompt = fill(template(task), f"task {task.name} prompt.template", question=dilemma,
+                      options=lettered(list(options)))
+        queries.append(OptionQuery(prompt, options, prefix, system=system))
     return queries
 
 

@@ -12,13 +12,14 @@ from __future__ import annotations
 
 import numpy as np
 
+from pluralbench.core.items import DialogueItem
+from pluralbench.core.prompts import fill, lettered
 from pluralbench.data.value_fulcra import SCHWARTZ_DEFINITIONS, SCHWARTZ_TYPES
 from pluralbench.elicitation import OptionQuery
 from pluralbench.elicitation.predictions import exclude_sample, from_sample_fields, sample_output_fields
 from pluralbench.errors import UserError
 from pluralbench.families.base import Scored, TaskFamily
 from pluralbench.families.common import BOOTSTRAP_SCHEMA, NOTES_SCHEMA, bootstrap_settings
-from pluralbench.families.jury_common import lettered
 from pluralbench.families.value_recognition_scores import SIGNS, Pair, metrics_document
 from pluralbench.hashing import sha256_text
 from pluralbench.registry import task_families
@@ -31,6 +32,7 @@ DEFAULT_OPTION_NAMES = ("Promotes it", "Opposes it", "Does not express it")
 class ValueRecognition(TaskFamily):
     name = "value_recognition"
     default_headline = "macro_f1"
+    item_type = DialogueItem
     params_schema = {
         "type": "object",
         "additionalProperties": False,
@@ -49,19 +51,14 @@ class ValueRecognition(TaskFamily):
     def _options(self, task) -> tuple[str, ...]:
         return tuple(task.params.get("option_names", DEFAULT_OPTION_NAMES))
 
-    def prompt(self, task, item, value_type: str) -> str:
+    def prompt(self, task, item: DialogueItem, value_type: str) -> str:
         template = task.prompt.get("template")
         if not template:
             raise UserError(f"task {task.name}: family value_recognition needs prompt.template")
-        fields = {"dialogue": item["dialogue"], "value_type": value_type,
-                  "definition": SCHWARTZ_DEFINITIONS[value_type], "options": lettered(list(self._options(task)))}
-        try:
-            return template.format(**fields)
-        except (KeyError, IndexError, ValueError) as exc:
-            raise UserError(f"task {task.name}: prompt.template cannot be filled ({type(exc).__name__}: {exc}); "
-                            f"its fields are {', '.join('{' + k + '}' for k in fields)}") from None
+        return fill(template, f"task {task.name} prompt.template", dialogue=item.dialogue, value_type=value_type,
+                    definition=SCHWARTZ_DEFINITIONS[value_type], options=lettered(list(self._options(task)), "\n"))
 
-    def requests(self, task, items):
+    def requests(self, task, items: list[DialogueItem]):
         prefix, options = task.prompt.get("answer_prefix"), self._options(task)
         return [[OptionQuery(self.prompt(task, item, t), options, prefix, LABELS) for t in self._types(task)]
                 for item in items]
@@ -101,19 +98,19 @@ class ValueRecognition(TaskFamily):
         return Scored(samples, metrics)
 
 
-def _sample(task, family, item, types, preds) -> tuple[dict, list[Pair]]:
+def _sample(task, family, item: DialogueItem, types, preds) -> tuple[dict, list[Pair]]:
     """A dialogue's samples.jsonl record and its (dialogue, value type) pairs."""
     prompts = [family.prompt(task, item, t) for t in types]
     blocks, pairs = {}, []
     for k, (value_type, prompt, pred) in enumerate(zip(types, prompts, preds)):
-        gold = item["labels"][value_type]
+        gold = item.labels[value_type]
         predicted = None if pred["distribution"] is None else SIGNS[int(np.argmax(pred["distribution"]))]
         blocks[value_type] = {"gold": gold, "predicted": predicted, "prompt_sha256": sha256_text(prompt),
                               "model_distribution": pred["distribution"]} | sample_output_fields(pred)
         pairs.append(Pair(0, k, gold, predicted, pred["covered_mass"]))
     scored = [p for p in pairs if p.gold is not None and p.predicted is not None]
-    sample = {"id": item["id"], "group": item["response_source"], "prompt_sha256": sha256_text("\n\n".join(prompts)),
-              "response_source": item["response_source"], "value_types": blocks,
+    sample = {"id": item.id, "group": item.response_source, "prompt_sha256": sha256_text("\n\n".join(prompts)),
+              "response_source": item.response_source, "value_types": blocks,
               "metrics": {"accuracy": float(np.mean([p.gold == p.predicted for p in scored])),
                           "scored_value_types": len(scored)} if scored else None}
     if all(p.predicted is None for p in pairs):

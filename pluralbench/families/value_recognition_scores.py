@@ -14,6 +14,7 @@ from typing import NamedTuple
 
 import numpy as np
 
+from pluralbench.core.items import DialogueItem
 from pluralbench.elicitation.diagnostics import mass_summary
 from pluralbench.metrics.classification import confusion_matrix, scores_from_codes
 from pluralbench.metrics.summary import index_by, known_mean_with_ci, means_with_ci, statistics_with_ci
@@ -64,12 +65,12 @@ class _Table:
                 "rows": "gold", "columns": "predicted", "matrix": matrix.tolist()}
 
 
-def _table(scored: list[Pair], items: list[dict], boot: dict, seed: int) -> _Table:
+def _table(scored: list[Pair], items: list[DialogueItem], boot: dict, seed: int) -> _Table:
     return _Table(gold=np.asarray([CODE[p.gold] for p in scored], dtype=np.int64),
                   pred=np.asarray([CODE[p.predicted] for p in scored], dtype=np.int64),
                   value_type=np.asarray([p.value_type for p in scored], dtype=np.int64),
-                  source=[items[p.dialogue]["response_source"] for p in scored],
-                  clusters=np.asarray([items[p.dialogue]["id"] for p in scored], dtype=object),
+                  source=[items[p.dialogue].response_source for p in scored],
+                  clusters=np.asarray([items[p.dialogue].id for p in scored], dtype=object),
                   masses=[p.covered_mass for p in scored], boot=boot, seed=seed)
 
 
@@ -126,7 +127,7 @@ def _value_profiles(table: _Table, types: list[str]) -> dict:
     return profiles
 
 
-def metrics_document(pairs: list[Pair], items: list[dict], types: list[str], boot: dict, seed: int, *,
+def metrics_document(pairs: list[Pair], items: list[DialogueItem], types: list[str], boot: dict, seed: int, *,
                      notes: list[str]) -> dict:
     scored = [p for p in pairs if p.gold is not None and p.predicted is not None]
     table = _table(scored, items, boot, seed)
@@ -151,7 +152,7 @@ def metrics_document(pairs: list[Pair], items: list[dict], types: list[str], boo
     }
 
 
-def _counts(pairs: list[Pair], scored: list[Pair], items: list[dict]) -> dict:
+def _counts(pairs: list[Pair], scored: list[Pair], items: list[DialogueItem]) -> dict:
     golds = [p.gold for p in pairs if p.gold is not None]
     return {"items": len(items), "dialogues_scored": len({p.dialogue for p in scored}), "pairs": len(pairs),
             "scored_pairs": len(scored), "excluded_mixed_sign": sum(p.gold is None for p in pairs),

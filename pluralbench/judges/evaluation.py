@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from pluralbench.core.items import OvertonItem
 from pluralbench.metrics.ranking import auroc_between, cluster_bootstrap, mean_gap
 
 # Within this distance of 0.5 (or with a CI containing 0.5) a judge is flagged as no better than chance.
@@ -35,7 +36,7 @@ def statement(situation: str, vrd: str) -> str:
     return STATEMENT.format(situation=_lower_first(situation.strip().rstrip(".").strip()), vrd=_lower_first(vrd))
 
 
-def build_pairs(items: list[dict], seed: int, mismatch: str = "other_situation") -> list[dict]:
+def build_pairs(items: list[OvertonItem], seed: int, mismatch: str = "other_situation") -> list[dict]:
     """One matched and one mismatched pair per (situation, VRD). The mismatched explanation belongs to a
     VRD whose text differs (case-insensitively) from the stated one, from a random other situation
     (`other_situation`) or from the same situation (`same_situation`; VRDs without a sibling are skipped)."""
@@ -44,24 +45,24 @@ def build_pairs(items: list[dict], seed: int, mismatch: str = "other_situation")
     rng = np.random.default_rng(seed)
     pairs = []
     for i, item in enumerate(items):
-        for vrd in item["vrds"]:
-            sentence = statement(item["situation"], vrd["text"])
+        for vrd in item.vrds:
+            sentence = statement(item.situation, vrd["text"])
             other = None
             if mismatch == "same_situation":
-                siblings = [v for v in item["vrds"] if v["text"].casefold() != vrd["text"].casefold()]
+                siblings = [v for v in item.vrds if v["text"].casefold() != vrd["text"].casefold()]
                 if siblings:
-                    other = (item["id"], siblings[int(rng.integers(0, len(siblings)))])
+                    other = (item.id, siblings[int(rng.integers(0, len(siblings)))])
             for _ in range(100 if mismatch == "other_situation" else 0):  # practically always the first draw
                 k = int(rng.integers(0, len(items)))
                 if k == i:
                     continue
-                candidates = [v for v in items[k]["vrds"] if v["text"].casefold() != vrd["text"].casefold()]
+                candidates = [v for v in items[k].vrds if v["text"].casefold() != vrd["text"].casefold()]
                 if candidates:
-                    other = (items[k]["id"], candidates[int(rng.integers(0, len(candidates)))])
+                    other = (items[k].id, candidates[int(rng.integers(0, len(candidates)))])
                     break
             if other is None:
                 continue
-            pairs.append({"situation": item["id"], "vrd": vrd["text"], "kind": vrd["kind"], "sentence": sentence,
+            pairs.append({"situation": item.id, "vrd": vrd["text"], "kind": vrd["kind"], "sentence": sentence,
                           "matched": vrd["explanation"], "mismatched": other[1]["explanation"],
                           "mismatched_from": other[0]})
     return pairs

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from pluralbench.core.items import DialogueItem
 from pluralbench.data.value_fulcra import SCHWARTZ_DEFINITIONS, SCHWARTZ_TYPES
 from pluralbench.metrics.ranking import auroc, mean_gap
 from pluralbench.metrics.summary import index_by, statistics_with_ci
@@ -24,11 +25,11 @@ def value_statement(value_type: str) -> str:
     return VALUE_STATEMENT.format(value_type=value_type, definition=SCHWARTZ_DEFINITIONS[value_type])
 
 
-def build_pairs(items: list[dict]) -> list[dict]:
+def build_pairs(items: list[DialogueItem]) -> list[dict]:
     """One pair per dialogue and Schwartz value type: the value's statement, the whole dialogue (the
     reply's values depend on what it answers) and whether the annotators found the value expressed."""
-    return [{"dialogue": item["id"], "value_type": t, "statement": value_statement(t), "text": item["dialogue"],
-             "expressed": item["labels"][t] != 0} for item in items for t in SCHWARTZ_TYPES]
+    return [{"dialogue": item.id, "value_type": t, "statement": value_statement(t), "text": item.dialogue,
+             "expressed": item.labels[t] != 0} for item in items for t in SCHWARTZ_TYPES]
 
 
 def _gap(scores: np.ndarray, expressed: np.ndarray) -> float:

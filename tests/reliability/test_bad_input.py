@@ -465,6 +465,21 @@ def case_missing_field(ctx):
 
 
 @case()
+def case_prompt_template_naming_a_field_the_items_lack(ctx):
+    """A prompt template is filled by core/prompts.fill: a field the task does not provide is one line."""
+    data = ctx.tmp / "data" / "value_fulcra" / "trustworthy_data.jsonl"
+    data.parent.mkdir(parents=True)
+    data.write_text(json.dumps({"dialogue": "Human: hi\nBob: hello", "value_types": ["benevolence: +1"],
+                                "response_source": "gpt-4"}) + "\n")
+    path = ctx.task_file('include: value_fulcra_recognition\nname: bad_task\nversion: 1\n'
+                         'prompt: {template: "{dialogue} as {persona}\\n{options}"}\n')
+    samples = ctx.file("samples.jsonl", json.dumps({"id": "1", "value_types": {}}) + "\n")
+    return ["score", "--task", path, "--predictions", samples, "--output", ctx.tmp / "out", "--data-dir",
+            ctx.tmp / "data"], ["task bad_task prompt.template: the template names {persona}",
+                                "(it provides: definition, dialogue, options, value_type)"]
+
+
+@case()
 def case_data_file_not_utf8(ctx):
     return ctx.run_task(json.dumps(good_rows()).encode().replace(b"Japan", b"Jap\xe1n", 1)), [
         GOQA, "not valid UTF-8 (byte", "line 1"]

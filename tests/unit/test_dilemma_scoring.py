@@ -10,6 +10,7 @@ from collections import Counter
 import numpy as np
 import pytest
 
+from pluralbench.core.items import DilemmaItem, PrincipleItem
 from pluralbench.core.records import ModelRequest
 from pluralbench.data.daily_dilemmas import FRAMEWORKS
 from pluralbench.elicitation import OptionQuery, get_method
@@ -75,11 +76,20 @@ def prediction(p_first_listed: float) -> dict:
     return {"distribution": [p_first_listed, 1.0 - p_first_listed], "covered_mass": 0.9, "label_logprobs": None}
 
 
-def made_up_items() -> list[dict]:
+def made_up_items() -> list[DilemmaItem]:
     sides = actions(["Care"], ["Fairness"])
-    return [{"id": "1", "dilemma": "Should you?", "group": "work", "actions": sides, "recorded": {"gpt-4": "to_do"}},
-            {"id": "2", "dilemma": "Do you?", "group": None, "actions": None, "recorded": {}},
-            {"id": "3", "dilemma": "Is it?", "group": "work", "actions": sides, "recorded": {"gpt-4": "not_to_do"}}]
+    return [DilemmaItem(id="1", dilemma="Should you?", group="work", topic="jobs", actions=sides,
+                        recorded={"gpt-4": "to_do"}),
+            DilemmaItem(id="2", dilemma="Do you?", group=None, topic=None, actions=None, recorded={}),
+            DilemmaItem(id="3", dilemma="Is it?", group="work", topic="jobs", actions=sides,
+                        recorded={"gpt-4": "not_to_do"})]
+
+
+def principle_item(dilemma="Should you?", supporting="Value care.", opposing="Value yourself.") -> PrincipleItem:
+    return PrincipleItem(id="0:7", group="Be kind", principle="Be kind", dilemma_id="7", dilemma=dilemma,
+                         system={"supporting": supporting, "opposing": opposing}, supporting_action="not_to_do",
+                         recorded={"gpt-4": {"unsteered": "to_do", "supporting_prompt": "not_to_do",
+                                             "opposing_prompt": "to_do"}})
 
 
 def test_actions_family_on_made_up_predictions():
@@ -108,9 +118,7 @@ def test_actions_family_on_made_up_predictions():
 def test_principles_family_on_made_up_predictions():
     task = get_task("dailydilemmas_principles")
     family = task.family_impl()
-    item = {"id": "0:7", "principle": "Be kind", "dilemma_id": "7", "dilemma": "Should you?", "supporting_action":
-            "not_to_do", "system": {"supporting": "Value care.", "opposing": "Value yourself."},
-            "recorded": {"gpt-4": {"unsteered": "to_do", "supporting_prompt": "not_to_do", "opposing_prompt": "to_do"}}}
+    item = principle_item()
     queries = family.requests(task, [item])[0]
     assert [q.system for q in queries] == [None, None, "You are a helpful assistant. Value care.",
                                            "You are a helpful assistant. Value care.",
@@ -133,9 +141,10 @@ def test_unsteered_prompts_are_the_actions_tasks():
     """Same template and wording: the principle task's unsteered answers are the actions task's (one cache
     entry per prompt across the two tasks)."""
     principles, actions = get_task("dailydilemmas_principles"), get_task("dailydilemmas_actions")
-    item = {"dilemma": "Should you?", "system": {"supporting": "x", "opposing": "y"}}
+    item = principle_item(supporting="x", opposing="y")
+    dilemma = DilemmaItem(id="7", dilemma=item.dilemma, group=None, topic=None, actions=None, recorded={})
     steered = principles.family_impl().requests(principles, [item])[0]
-    assert steered[:2] == actions.family_impl().requests(actions, [item])[0]
+    assert steered[:2] == actions.family_impl().requests(actions, [dilemma])[0]
 
 
 # the system message ----------------------------------------------------------------------------------------------

@@ -17,6 +17,7 @@ from pluralbench.data.opinionqa_waves import load_waves
 from pluralbench.errors import DataError
 from pluralbench.families.answer_parsing import parse_letter
 from pluralbench.families.distributional_mpi import keyed_score
+from pluralbench.core.items import ValenceItem
 from pluralbench.core.records import OptionOutput
 from pluralbench.elicitation.predictions import from_option_output
 from pluralbench.taskfile import get_task
@@ -35,9 +36,9 @@ VALENCE = get_task("steerable_valueprism")
 def valence_items(n, seed=0):
     rng = np.random.default_rng(seed)
     vrds = ["Right to life", "Duty of care", "Honesty", "Rights of others", "Autonomy"]
-    return [{"id": str(i), "prompt": f"Question: ...situation {i}...\nA. Support B. Oppose C. Either\nAnswer:",
-             "label": "ABC"[int(rng.integers(0, 3))], "situation": f"s{i}", "vrd": vrds[i % 5],
-             "vrd_type": ["right", "duty", "value", "right", "value"][i % 5]} for i in range(n)]
+    return [ValenceItem(id=str(i), prompt=f"Question: ...situation {i}...\nA. Support B. Oppose C. Either\nAnswer:",
+                        label="ABC"[int(rng.integers(0, 3))], situation=f"s{i}", vrd=vrds[i % 5],
+                        vrd_type=["right", "duty", "value", "right", "value"][i % 5]) for i in range(n)]
 
 
 def test_parse_letter_rules():

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import numpy as np
 
-from pluralbench.core import prompts
 from pluralbench.hashing import sha256_text
 from pluralbench.metrics.declared import MetricSlot
 from pluralbench.metrics.summary import means_with_ci
@@ -56,11 +55,6 @@ def similarity_function(spec: dict):
     """fn(predicted, target) -> similarity, for a similarity spec (a metric from the registry and its params)."""
     fn, kw = metric_registry.get(spec["metric"]), dict(spec.get("params", {}))
     return lambda pred, gold: fn(pred, gold, **kw)
-
-
-def lettered(options: list[str], separator: str = "\n") -> str:
-    """core.prompts.lettered, one option per line: kept only for value_recognition, which imports it from here."""
-    return prompts.lettered(options, separator)
 
 
 def text_fields(item) -> dict[str, str]:

@@ -146,11 +146,12 @@ def score_file(task: Task, path: Path, *, output: Path, data_dir: Path | None, s
     identity = {"predictions": sha, "task": [task.name, task.version, task.file_sha256], "data": dataset.sha256,
                 "seed": seed}
     rid = run_id(task.name, f"predictions-{path.stem}", identity)
+    t_score = time.perf_counter()
+    # Scored before the run directory exists: predictions that fail to score leave nothing behind.
+    scored = family.score_predictions(task, items, predictions, seed=seed)
+    score_s = time.perf_counter() - t_score
     run_dir = make_run_dir(output, rid)
     with RunLock(run_dir):
-        t_score = time.perf_counter()
-        scored = family.score_predictions(task, items, predictions, seed=seed)
-        score_s = time.perf_counter() - t_score
         params = family.metric_parameters(task)
         source = {"kind": "predictions", "path": str(path.resolve()), "sha256": sha} | facts
         elicitation = (facts.get("original_run") or {}).get("elicitation") or "external"

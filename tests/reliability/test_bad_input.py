@@ -474,7 +474,7 @@ def case_prompt_template_naming_a_field_the_items_lack(ctx):
     path = ctx.task_file('include: value_fulcra_recognition\nname: bad_task\nversion: 1\n'
                          'prompt: {template: "{dialogue} as {persona}\\n{options}"}\n')
     samples = ctx.file("samples.jsonl", json.dumps({"id": "1", "value_types": {}}) + "\n")
-    return ["score", "--task", path, "--predictions", samples, "--output", ctx.tmp / "out", "--data-dir",
+    return ["score", "--task", path, "--predictions", samples, "--output", ctx.runs, "--data-dir",
             ctx.tmp / "data"], ["task bad_task prompt.template: the template names {persona}",
                                 "(it provides: definition, dialogue, options, value_type)"]
 

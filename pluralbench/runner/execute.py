@@ -101,6 +101,8 @@ def prepare_task(task: Task, opts: RunOptions) -> PreparedTask:
         dataset = Dataset(opts.shard.select(dataset.items), dataset.source, dataset.sha256, dataset.checks)
         if not dataset.items:
             raise UserError(f"task {task.name}: shard {opts.shard} holds none of the {limited} items; use fewer shards")
+    # Built once here, before any model loads, so a template naming a field the items lack fails in seconds.
+    task.family_impl().requests(task, dataset.items)
     return PreparedTask(task, dataset, total, limited)
 
 

@@ -295,9 +295,10 @@ def case_unknown_welfare_function_in_task_file(ctx):
     return ["validate", path], [str(path), "$.welfare[1].function", "unknown metric 'builtins.eval'", "welfare_nash"]
 
 
-@case(pytest.mark.model)
+@case()
 def case_jury_template_names_a_field_the_items_lack(ctx):
-    """A jury prompt template naming a field its items do not have (before: a KeyError traceback)."""
+    """A jury prompt template naming a field its items do not have (before: a KeyError traceback); refused
+    before the model loads (requests are built once when the data loads)."""
     question = "Question: Is it true?\nOptions: A. Yes B. No C. Maybe\nAnswer:"
     rows = [mc_row(i, attribute=country, question=question) for i, country in enumerate(("Japan", "Peru", "Chile"), 1)]
     path = ctx.task_file("include: jury_countries\nname: bad_task\nversion: 1\n"
@@ -597,8 +598,9 @@ def case_prompt_template_names_a_field_the_items_lack(ctx):
             "--output", ctx.runs], ["prompt.template: the template names {country}", "it provides: options, question"]
 
 
-@case(pytest.mark.model)
+@case()
 def case_steering_style_names_a_field_the_category_lacks(ctx):
+    """Refused before the model loads."""
     path = ctx.task_file(
         "name: bad_task\nversion: 1\nfamily: steerable_distribution\ndescription: x\n"
         "data: {local: {path: " + GOQA + ", format: modular_pluralism_steerable_mc}}\n"

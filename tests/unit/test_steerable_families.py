@@ -20,6 +20,8 @@ from pluralbench.families.distributional_mpi import keyed_score
 from pluralbench.core.items import ValenceItem
 from pluralbench.core.records import OptionOutput
 from pluralbench.elicitation.predictions import from_option_output
+from pluralbench.runner.documents import metrics_document
+from pluralbench.schemas import validation_errors
 from pluralbench.taskfile import get_task
 
 
@@ -329,6 +331,9 @@ def test_steerable_with_no_readable_answer_scores_nothing_and_counts_it():
     assert m["overall"] == {} and m["groups"] == {} and m["styles"] == {}
     assert m["counts"]["scored"] == 0 and m["counts"]["excluded_no_option_mass"] == len(OQA_ITEMS)
     assert set(m["best_styles"].values()) == {None}
+    # metrics.json with no best style (e.g. a verbalized run nothing parsed) is valid to its readers
+    doc = metrics_document("rid", OQA, "0" * 64, "embedded:x", "fp", "chat", {}, m, method={"spec": "verbalized"})
+    assert validation_errors(doc, "metrics") == []
     assert "nothing scored" in " ".join(m["notes"])
     assert all(s["metrics"] is None for s in scored.samples)
 

@@ -58,8 +58,15 @@ def mean_block(values, clusters, seed: int) -> dict | None:
             "clusters": len(set(clusters))}
 
 
-def _recorded(overall: dict, name: str) -> dict | None:
-    for key in RECORDED[name]:
+def _recorded_keys(run: RunResult, name: str) -> tuple[str, ...]:
+    """RECORDED, plus a steering run's `js_distance` when its metric parameters say base 2 (its rows hold
+    a distribution per style, so the report reads the best-style numbers the run recorded)."""
+    js_base = str((run.manifest.get("metric_parameters") or {}).get("js_base"))
+    return RECORDED[name] + (("js_distance",) if name == "jsd" and js_base == "2" else ())
+
+
+def _recorded(overall: dict, keys: tuple[str, ...]) -> dict | None:
+    for key in keys:
         block = overall.get(key)
         if isinstance(block, dict) and block.get("value") is not None:
             return {k: block.get(k) for k in ("value", "ci_low", "ci_high", "n")} | {"source": "metrics.json"}
@@ -81,13 +88,19 @@ def _simbench(v: ItemValues) -> np.ndarray | None:
     return simbench_scores(v.tv, v.tv_uniform)
 
 
+def _scored_rows(run: RunResult, values: ItemValues) -> int:
+    """Rows with a model and a human distribution; a steering run's own count when its rows hold one per style."""
+    scored = run.metrics.get("counts", {}).get("scored")
+    return int(values.tv.size) if values.tv.size or not isinstance(scored, int) else scored
+
+
 def method_block(run: RunResult, values: ItemValues, seed: int) -> dict:
     """One method's numbers on one task: distances, parse rate, exclusions, what it fitted, cost."""
     overall = run.metrics.get("overall", {})
     computed = {"tv": values.tv, "jsd": values.jsd, "simbench_score": _simbench(values)}
     block = {"run_id": run.run_id, "path": str(run.path)}
     for name, column in computed.items():
-        found = _recorded(overall, name)
+        found = _recorded(overall, _recorded_keys(run, name))
         if found is None and column is not None:
             found = mean_block(column, values.prompts, seed)
             if found is not None:
@@ -99,7 +112,7 @@ def method_block(run: RunResult, values: ItemValues, seed: int) -> dict:
     return block | {
         "reference_points": _reference_points(run.metrics),
         "settings": record.get("settings"), "fitted": fitted or None,
-        "items": run.metrics.get("counts", {}).get("items"), "scored_rows": int(values.tv.size),
+        "items": run.metrics.get("counts", {}).get("items"), "scored_rows": _scored_rows(run, values),
         "parse_rate": fitted.get("parse_rate"),
         "cost": {"model_calls": counts.get("model_calls"), "unique_requests": counts.get("unique_requests"),
                  "cache_hits": counts.get("cache_hits"), "generated_tokens": counts.get("generated_tokens"),

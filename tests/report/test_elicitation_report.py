@@ -85,3 +85,20 @@ def test_generated_tokens_cell(cost, shown):
     from pluralbench.report.write_elicitation import tokens_cell
 
     assert tokens_cell(cost) == shown
+
+
+@pytest.mark.parametrize("js_base, jsd_shown", [("2", 0.33), ("e", None)])
+def test_a_steering_run_reports_its_recorded_best_style_numbers(tmp_path, js_base, jsd_shown):
+    """Steering rows hold one distribution per style, so the report reads what the run recorded: its TV, its
+    JS distance only when base 2 (the report's JSD), and its own count of scored rows."""
+    from pluralbench.report.elicitation import method_block
+    from pluralbench.report.results import RunResult
+
+    overall = {"tv": {"value": 0.32, "ci_low": 0.28, "ci_high": 0.35, "n": 100},
+               "js_distance": {"value": 0.33, "ci_low": 0.29, "ci_high": 0.36, "n": 100}}
+    run = RunResult(tmp_path, {"run_id": "r", "overall": overall, "counts": {"items": 100, "scored": 97}},
+                    {"metric_parameters": {"js_base": js_base}, "counts": {}, "timings": {}})
+    steering_rows = [{"id": "1", "group": "g", "style_distributions": {"QA": [0.5, 0.5]}}]
+    block = method_block(run, item_values(steering_rows), 0)
+    assert block["tv"]["value"] == 0.32 and block["scored_rows"] == 97
+    assert (block["jsd"] or {}).get("value") == jsd_shown

@@ -30,6 +30,8 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from pluralbench.core.options import LETTERS  # noqa: E402
+from pluralbench.elicitation import OptionQuery  # noqa: E402
+from pluralbench.elicitation.logprob import LogProb  # noqa: E402
 from pluralbench.metrics import js_distance  # noqa: E402
 from pluralbench.models import load_model  # noqa: E402
 from pluralbench.models.base import GenerationSettings  # noqa: E402
@@ -228,14 +230,16 @@ def section_goqa(adapter, args, tmp: Path):
 def section_prefix(adapter, args, tmp: Path):
     print("\n[prefix] shared-prefix key/value reuse vs lm-eval on the same rows", flush=True)
     lm = make_lmeval(adapter, args.batch_size)
-    for task_name in ("steerable_valueprism", "steerable_opinionqa"):
+    for task_name in args.prefix_tasks:
         task = get_task(task_name)
         prepared = prepare_task(task, RunOptions(output=Path("."), data_dir=args.data_dir, cache_dir=None,
                                                  limit=args.prefix_rows))
         family = task.family_impl()
-        reqs = [r for per in family.requests(task, prepared.dataset.items) for r in per if r.op == "options"]
+        # Each option query as the default read-out (logprob) sends it: one `options` request.
+        reqs = [m for per in family.requests(task, prepared.dataset.items) for q in per if isinstance(q, OptionQuery)
+                for m in LogProb().requests(q)]
         reqs = list(dict.fromkeys(reqs))
-        rendered = [adapter.render(r.prompt, "chat", r.answer_prefix) for r in reqs]
+        rendered = [adapter.render_request(r, "chat") for r in reqs]
         order = sorted(range(len(reqs)), key=lambda i: rendered[i].text)  # shared prefixes side by side
         rendered = [rendered[i] for i in order]
         labels = [reqs[i].labels for i in order]
@@ -354,6 +358,9 @@ def main() -> None:
     ap.add_argument("--subset", type=int, default=300, help="rows for the lm-eval and bf16 comparisons")
     ap.add_argument("--reference-rows", type=int, default=40, help="rows timed with the slow reference method")
     ap.add_argument("--prefix-rows", type=int, default=200)
+    ap.add_argument("--prefix-tasks", nargs="+", default=["steerable_valueprism", "steerable_opinionqa"],
+                    help="tasks of the prefix section")
+    ap.add_argument("--threads", type=int, help="torch threads (1 on a loaded machine: see BENCHMARKS.md)")
     ap.add_argument("--gen-prompts", type=int, default=32)
     ap.add_argument("--gen-tokens", type=int, default=64)
     ap.add_argument("--scaling-questions", type=int, default=150,
@@ -362,6 +369,8 @@ def main() -> None:
     ap.add_argument("--markdown", type=Path, help="also write the results as Markdown tables here")
     args = ap.parse_args()
     torch.manual_seed(0)
+    if args.threads:
+        torch.set_num_threads(args.threads)
     header = (f"torch {torch.__version__}, {torch.get_num_threads()} threads, {os.cpu_count()} CPUs, "
               f"load average at start {os.getloadavg()[0]:.2f}; sections {', '.join(args.only or SECTIONS)}")
     print(header, flush=True)

@@ -31,12 +31,7 @@ from pluralbench.models.base import (
 )
 from pluralbench.models.hf_continue import cut_at_stop, sample_continuations, score_continuations
 from pluralbench.models.option_tokens import OptionTokenIndex
-from pluralbench.models.prefix_cache import (
-    PrefixCache,
-    common_prefix_length,
-    reusable_length,
-    worth_sharing,
-)
+from pluralbench.models.prefix_cache import PrefixCache, row_prefix_lengths, worth_sharing
 from pluralbench.models.spec import ModelSpec
 from pluralbench.settings import models_cache_dir
 
@@ -167,11 +162,13 @@ class HFAdapter(ModelAdapter):
 
     # operations -------------------------------------------------------------------------------
     def prompt_pass(self, rows: list[list[int]]):
-        """One forward pass over encoded prompts, reusing a prefix they all share when that pays.
-        -> (model output: last-position logits and the key/value cache; the attention mask over that cache)."""
-        shared = min(common_prefix_length(rows), min(len(r) for r in rows) - 1)  # every row keeps a suffix
-        if self.share_prefix and worth_sharing(rows, shared, reusable_length(shared)):
-            input_ids, mask, positions, past = self.prefix_cache.batch_inputs(rows, shared, self.tokenizer.pad_token_id)
+        """One forward pass over encoded prompts, each row reusing the cached prefix it shares with another row
+        of the batch when that pays. -> (model output: last-position logits and the key/value cache; the attention
+        mask over that cache)."""
+        prefixes = row_prefix_lengths(rows) if self.share_prefix and len(rows) > 1 else []
+        if prefixes and worth_sharing(rows, prefixes):
+            input_ids, mask, positions, past = self.prefix_cache.batch_inputs(rows, prefixes,
+                                                                              self.tokenizer.pad_token_id)
             out = self.model(input_ids=input_ids, attention_mask=mask, position_ids=positions, past_key_values=past,
                              use_cache=True, logits_to_keep=1)
         else:

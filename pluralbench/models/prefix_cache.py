@@ -1,10 +1,13 @@
-"""Reusing the key/value cache of a prompt prefix shared by a whole batch.
+"""Reusing the key/value caches of prompt prefixes shared inside a batch.
 
 Chat templates put the same system prompt before every question, and ValuePrism or OpinionQA
-prompts share long instructions and personas. The prefix is run once (batch 1), its cache kept in a
-small LRU, copied and repeated across the batch; only the suffixes go through the model. Padding
-sits between prefix and suffix, masked out, with position ids counting real tokens, so every row
-sees exactly the positions it would see alone (results match the unshared pass to ~1e-5).
+prompts share long instructions and personas. Each row of a batch takes from the cache the prefix it
+shares with another row of the batch (rows of several personas each take their own persona's prefix,
+one cached prefix per row). A prefix is run once (batch 1) and kept in a small LRU; the rows' cached
+keys and values are left-padded to one length and stacked, and only the suffixes go through the model.
+Padding (before a short prefix, and between prefix and suffix) is masked out, with position ids
+counting real tokens, so every row sees exactly the positions it would see alone (results match the
+unshared pass to ~1e-5).
 """
 from __future__ import annotations
 
@@ -20,28 +23,36 @@ MIN_SHARED_TOKENS = 8  # below this the bookkeeping costs more than it saves
 MIN_SAVING = 0.2
 
 
-def common_prefix_length(rows: Sequence[Sequence[int]]) -> int:
-    if not rows:
-        return 0
-    first = rows[0]
-    n = min(len(r) for r in rows)
-    for row in rows[1:]:
-        i = 0
-        while i < n and row[i] == first[i]:
-            i += 1
-        n = i
-        if n == 0:
-            break
-    return n
+def _shared_length(a: Sequence[int], b: Sequence[int]) -> int:
+    n = min(len(a), len(b))
+    i = 0
+    while i < n and a[i] == b[i]:
+        i += 1
+    return i
 
 
-def worth_sharing(rows: Sequence[Sequence[int]], prefix_len: int, reusable: int = 0) -> bool:
-    """Whether a shared-prefix pass processes clearly fewer tokens than a plain left-padded one;
-    `reusable` tokens of the prefix are assumed cached and cost nothing."""
-    if len(rows) < 2 or prefix_len < MIN_SHARED_TOKENS:
+def row_prefix_lengths(rows: Sequence[Sequence[int]]) -> list[int]:
+    """Per row, how many of its leading tokens come from the prefix cache: a prefix it shares with
+    another row of the batch (every row keeps at least one token to run). The batch runs as wide as its
+    longest remaining suffix, so a row takes the shortest shared prefix that keeps it within that width
+    (fewer distinct prefixes to compute); a function of the batch alone, never of what is cached."""
+    options = []
+    for i, row in enumerate(rows):
+        shared = {min(_shared_length(row, other), len(row) - 1) for j, other in enumerate(rows) if j != i}
+        options.append(sorted(p for p in shared | {0} if p == 0 or p >= MIN_SHARED_TOKENS))
+    width = max(len(row) - opts[-1] for row, opts in zip(rows, options))
+    return [next(p for p in opts if len(row) - p <= width) for row, opts in zip(rows, options)]
+
+
+def worth_sharing(rows: Sequence[Sequence[int]], prefixes: Sequence[int]) -> bool:
+    """Whether a pass with these cached prefixes processes clearly fewer tokens than a plain left-padded one.
+    The part of each distinct prefix at or below its last chunk boundary is assumed cached and costs nothing."""
+    if len(rows) < 2 or max(prefixes, default=0) < MIN_SHARED_TOKENS:
         return False
     plain = len(rows) * max(len(r) for r in rows)
-    shared = len(rows) * max(len(r) - prefix_len for r in rows) + prefix_len - min(reusable, prefix_len)
+    distinct = {tuple(r[:p]) for r, p in zip(rows, prefixes) if p}
+    new = sum(len(t) - reusable_length(len(t)) for t in distinct)
+    shared = len(rows) * max(len(r) - p for r, p in zip(rows, prefixes)) + new
     return shared <= (1 - MIN_SAVING) * plain
 
 
@@ -111,17 +122,30 @@ class PrefixCache:
         self._store(prefix, past)
         return past
 
-    def batch_inputs(self, rows: Sequence[Sequence[int]], prefix_len: int, pad_id: int):
-        """(input_ids, attention_mask, position_ids, past_key_values) for the suffixes of `rows`."""
-        past = copy.deepcopy(self.get(tuple(rows[0][:prefix_len])))
-        past.batch_repeat_interleave(len(rows))
-        suffixes = [row[prefix_len:] for row in rows]
+    def batch_inputs(self, rows: Sequence[Sequence[int]], prefixes: Sequence[int], pad_id: int):
+        """(input_ids, attention_mask, position_ids, past_key_values) for the suffixes of `rows`, row i
+        continuing its own cached prefix of prefixes[i] tokens (0: none)."""
+        longest = max(prefixes)
+        keys = [tuple(row[:p]) for row, p in zip(rows, prefixes)]
+        cached = {key: self.get(key) for key in dict.fromkeys(keys) if key}  # each distinct prefix looked up once
+        pasts = [cached.get(key) for key in keys]
+        past = copy.deepcopy(pasts[prefixes.index(longest)])  # the layers' structure; their tensors are replaced
+        for layer_index, layer in enumerate(past.layers):
+            for name in ("keys", "values"):
+                template = getattr(layer, name)
+                stacked = template.new_zeros((len(rows),) + template.shape[1:])
+                for i, (p, row_past) in enumerate(zip(prefixes, pasts)):
+                    if p:  # left-padded: every row's prefix ends where the suffixes start
+                        stacked[i, :, longest - p:] = getattr(row_past.layers[layer_index], name)[0]
+                setattr(layer, name, stacked)
+        suffixes = [row[p:] for row, p in zip(rows, prefixes)]
         width = max(len(s) for s in suffixes)
         input_ids = torch.full((len(rows), width), pad_id, dtype=torch.long)
-        suffix_mask = torch.zeros((len(rows), width), dtype=torch.long)
-        for i, suffix in enumerate(suffixes):
+        mask = torch.zeros((len(rows), longest + width), dtype=torch.long)
+        positions = torch.zeros((len(rows), width), dtype=torch.long)
+        for i, (p, suffix) in enumerate(zip(prefixes, suffixes)):
             input_ids[i, width - len(suffix):] = torch.tensor(suffix, dtype=torch.long)
-            suffix_mask[i, width - len(suffix):] = 1
-        mask = torch.cat([torch.ones((len(rows), prefix_len), dtype=torch.long), suffix_mask], dim=1)
-        positions = prefix_len + (suffix_mask.cumsum(-1) - 1).clamp(min=0)
+            mask[i, longest - p:longest] = 1
+            mask[i, longest + width - len(suffix):] = 1
+            positions[i, width - len(suffix):] = torch.arange(p, p + len(suffix))
         return input_ids.to(self.device), mask.to(self.device), positions.to(self.device), past

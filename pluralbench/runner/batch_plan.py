@@ -4,13 +4,12 @@ Requests of one op and decoding setting are batched together, in a fixed order w
 done (so a resumed run plans the same batches). For scored prompts and an adapter that reuses shared
 prefixes, two orders compete: by rendered text (prompts that share a persona or an instruction side by
 side) and by length (little padding; the system prompt is still shared). The one that leaves fewer
-tokens to compute, estimated in characters, wins. Generation shares no prefix: always by length.
+tokens to compute, estimated in characters with the adapter's own rule for which prefix each row
+reuses, wins. Generation shares no prefix: always by length.
 """
 from __future__ import annotations
 
-import os
-
-SHARE_IF_SAVES = 0.2  # mirrors models/prefix_cache.MIN_SAVING: a prefix is shared only when it saves this much
+from pluralbench.models.prefix_cache import row_prefix_lengths, worth_sharing
 
 
 def _text(rendered) -> str:
@@ -22,10 +21,12 @@ def estimated_work(texts: list[str], batch_size: int) -> int:
     total = 0
     for i in range(0, len(texts), batch_size):
         batch = texts[i:i + batch_size]
-        plain = len(batch) * max(len(t) for t in batch)
-        shared = len(os.path.commonprefix(batch)) if len(batch) > 1 else 0
-        with_sharing = len(batch) * max(len(t) - shared for t in batch) + shared
-        total += with_sharing if with_sharing <= (1 - SHARE_IF_SAVES) * plain else plain
+        width = max(len(t) for t in batch)
+        prefixes = row_prefix_lengths(batch) if len(batch) > 1 else [0]
+        if worth_sharing(batch, prefixes):  # each distinct prefix computed once, suffixes padded to the widest
+            width = max(len(t) - p for t, p in zip(batch, prefixes))
+            total += sum(len(p) for p in {t[:n] for t, n in zip(batch, prefixes) if n})
+        total += len(batch) * width
     return total
 
 

@@ -94,10 +94,6 @@ def test_gemma_base_model_has_no_chat_template(smollm2):
 
 
 def test_shared_prefix_reuse_matches_the_unshared_pass(smollm2):
-    from pluralbench.models.prefix_cache import common_prefix_length
-
-    assert common_prefix_length([[1, 2, 3, 4], [1, 2, 5], [1, 2, 3]]) == 2
-    assert common_prefix_length([[1], [2]]) == 0
     rendered = [smollm2.render(p, "chat", "Answer:") for p in PROMPTS]
     smollm2.share_prefix = False
     try:
@@ -151,14 +147,65 @@ def test_prefix_is_shared_only_when_it_saves_work():
     from pluralbench.models.prefix_cache import worth_sharing
 
     long_prefix = [list(range(40)) + [100 + i] for i in range(4)]  # 4 x 41 tokens -> 4 x 1 + 40
-    assert worth_sharing(long_prefix, 40, reusable=0)
-    # 4 rows of 10 shared + 30 own tokens: 4 x 30 + 10 = 130 > 0.8 x 160, but 120 once the prefix is cached
-    middling = [list(range(10)) + [200 + i] * 30 for i in range(4)]
-    assert not worth_sharing(middling, 10, reusable=0) and worth_sharing(middling, 10, reusable=10)
+    assert worth_sharing(long_prefix, [40] * 4)
+    # 4 rows of 32 shared + 30 own tokens: 4 x 30 <= 0.8 x 4 x 62 (32 ends at a chunk boundary: assumed cached)
+    middling = [list(range(32)) + [200 + i] * 30 for i in range(4)]
+    assert worth_sharing(middling, [32] * 4) and not worth_sharing(middling, [0] * 4)
     ragged = [list(range(10)) + [7] * n for n in (1, 2, 60, 61)]  # the longest suffix dominates the padded batch
-    assert not worth_sharing(ragged, 10, reusable=10)
-    assert not worth_sharing(long_prefix[:1], 40, reusable=40)  # one row: nothing to share
-    assert not worth_sharing([r[:6] + [1] for r in long_prefix], 6, reusable=6)  # too short to bother
+    assert not worth_sharing(ragged, [10] * 4)
+    assert not worth_sharing(long_prefix[:1], [40])  # one row: nothing to share
+    assert not worth_sharing([r[:6] + [1] for r in long_prefix], [6] * 4)  # too short to bother
+    # two personas, each its own cached prefix: 4 x 1 + 2 x 40 new tokens against 4 x 41
+    two = [[1] * 40 + [i] for i in (5, 6)] + [[2] * 40 + [i] for i in (5, 6)]
+    assert worth_sharing(two, [40] * 4) and not worth_sharing(two, [0] * 4)
+
+
+def test_each_row_takes_the_shortest_shared_prefix_that_fits_the_batch_width():
+    from pluralbench.models.prefix_cache import row_prefix_lengths
+
+    system = list(range(10))
+    persona_a, persona_b = system + [50] * 20, system + [60] * 20
+    rows = [persona_a + [1, 2, 3], persona_a + [4, 5], persona_b + [7], persona_b + [8, 9], system + [3] * 3]
+    # a persona's rows take the persona (30 tokens); the last row shares only the system prompt (10)
+    assert row_prefix_lengths(rows) == [30, 30, 30, 30, 10]
+    # a row whose suffix after the shared system prompt is no wider than the batch's widest keeps that shorter prefix
+    rows = [persona_a + [1] * 25, persona_a + [2] * 25, system + [9] * 50]
+    assert row_prefix_lengths(rows) == [10, 10, 10]
+    assert row_prefix_lengths([[1, 2], [3, 4]]) == [0, 0]  # nothing shared
+    assert row_prefix_lengths([system, system]) == [9, 9]  # every row keeps a token to run
+
+
+def test_rows_with_different_cached_prefixes_match_the_unshared_pass(smollm2):
+    """Two personas in one batch: each row continues its own persona's cached prefix (padded to one length
+    inside the key/value cache) and scores what it scores alone."""
+    from pluralbench.models.base import Rendered
+    from pluralbench.models.prefix_cache import PrefixCache, row_prefix_lengths, worth_sharing
+
+    personas = ("You are a retired farmer from rural Kansas who votes in every single election, rain or shine.\n",
+                "Pretend to be a night-shift nurse in a big hospital in Ohio with three children at home.\n")
+    questions = ("Question: Is the economy of your country getting better these days? Options: A. Yes B. No",
+                 "Question: Should taxes on large companies be raised or lowered? Options: A. Raised B. Lowered")
+    rendered = [smollm2.render(p + q, "chat", "Answer:") for p in personas for q in questions]
+    rendered.append(Rendered(text="A completion prompt shares nothing. Options: A. Yes B. No\nAnswer:"))
+    labels = [("A", "B")] * 5
+    rows = smollm2._encode(rendered)
+    prefixes = row_prefix_lengths(rows)
+    assert prefixes[0] == prefixes[1] != prefixes[2] == prefixes[3] and prefixes[4] == 0  # one prefix per persona
+    assert worth_sharing(rows, prefixes)
+    original = smollm2.prefix_cache
+    try:
+        smollm2.share_prefix = False
+        plain = smollm2.option_distributions(rendered, labels)
+        smollm2.share_prefix = True
+        smollm2.prefix_cache = cache = PrefixCache(smollm2.model, smollm2.device)
+        shared = smollm2.option_distributions(rendered, labels)
+        again = smollm2.option_distributions(rendered, labels)
+    finally:
+        smollm2.prefix_cache = original
+    assert cache.misses == 2 and cache.hits == 2  # one prefix per persona, computed once, reused by the next batch
+    for a, b, c in zip(plain, shared, again):
+        assert np.allclose(a.label_logprobs, b.label_logprobs, atol=1e-4)
+        assert b.label_logprobs == c.label_logprobs
 
 
 def test_threads_option_sets_torch_threads_and_rejects_zero():

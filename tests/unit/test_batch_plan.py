@@ -35,8 +35,10 @@ def _planned_texts(unique, batch_size, by_text):
 
 
 def test_estimated_work_by_hand():
-    # batch ["abcX", "abcYY"]: shared "abc" -> 2 x 2 + 3 = 7 <= 0.8 x 10; batch ["zz"]: 2
-    assert estimated_work(["abcX", "abcYY", "zz"], 2) == 7 + 2
+    # batch ["persona:X", "persona:YY"]: shared "persona:" -> 2 x 2 + 8 = 12 <= 0.8 x 20; batch ["zz"]: 2
+    assert estimated_work(["persona:X", "persona:YY", "zz"], 2) == 12 + 2
+    # two personas in one batch, each row reusing its own: 4 x 2 + 8 + 8 against a padded 4 x 10
+    assert estimated_work(["persona:X", "persona:YY", "personB:X", "personB:YY"], 4) == 8 + 16
     # ["aX", "bYYYY"]: nothing shared -> padded 2 x 5 = 10
     assert estimated_work(["aX", "bYYYY"], 2) == 10
 

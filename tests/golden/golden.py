@@ -53,7 +53,7 @@ def execute(out: Path, cache: Path, data: Path) -> tuple[dict[str, dict[str, str
     values = {"out": str(out), "cache": str(cache), "data": str(data)}
     for cmd in plan.run_commands():
         _cli(_fill(cmd, values), env)
-    runs = _runs_in(out / "runs") | _runs_in(out / "runs_completion", "__completion")
+    runs = _runs_in(out / "runs") | _runs_in(out / "runs_added") | _runs_in(out / "runs_completion", "__completion")
     named: dict[str, Path] = dict(runs)
     for name, cmd in plan.score_commands({t: str(p) for t, p in runs.items()}):
         before = set((out / "score").glob("*")) if (out / "score").is_dir() else set()

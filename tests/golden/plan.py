@@ -21,14 +21,23 @@ RUNS: list[tuple[int, list[str]]] = [
     (2, ["overton_valueprism", "overton_valueprism_vital"]),
 ]
 
+# Tasks added after the golden was first made: their runs live in their own directory so that the
+# leaderboard above, made over `{out}/runs`, stays what it was (make_golden --add proves it).
+ADDED_RUNS: list[tuple[int, list[str]]] = [
+    (6, ["dailydilemmas_actions", "dailydilemmas_principles", "value_fulcra_recognition"]),
+]
+
+
+def _run(tasks: list[str], limit: int, output: str, *extra: str) -> list[str]:
+    return ["run", "--tasks", ",".join(tasks), "--limit", str(limit), *extra, "--model", MODEL, "--seed", "0",
+            "--data-dir", "{data}", "--output", output, "--cache-dir", "{cache}", "--no-progress"]
+
 
 def run_commands() -> list[list[str]]:
-    common = ["--model", MODEL, "--seed", "0", "--data-dir", "{data}", "--output", "{out}/runs",
-              "--cache-dir", "{cache}", "--no-progress"]
-    cmds = [["run", "--tasks", ",".join(tasks), "--limit", str(limit), *common] for limit, tasks in RUNS]
+    cmds = [_run(tasks, limit, "{out}/runs") for limit, tasks in RUNS]
+    cmds += [_run(tasks, limit, "{out}/runs_added") for limit, tasks in ADDED_RUNS]
     # The same task under the other prompt format: a second run for `compare` and the leaderboard.
-    cmds.append(["run", "--tasks", "distributional_globalopinionqa", "--limit", "40", "--elicitation", "completion",
-                 *common[:-3], "--output", "{out}/runs_completion", "--cache-dir", "{cache}", "--no-progress"])
+    cmds.append(_run(["distributional_globalopinionqa"], 40, "{out}/runs_completion", "--elicitation", "completion"))
     return cmds
 
 

@@ -8,6 +8,20 @@ from __future__ import annotations
 import numpy as np
 
 
+def _resampled_means(sums: np.ndarray, counts: np.ndarray, idx: np.ndarray) -> np.ndarray:
+    """Each resample's mean (one resample per row of idx), gathered a block of resamples at a time so the
+    gathered rows stay small (a (1000 x 1270 x 10) gather at once was 4x slower); every resample's sum
+    is added in the same order whatever the block, so the numbers are the same bits."""
+    per_resample = idx.shape[1] * (sums.shape[1] if sums.ndim == 2 else 1)
+    block = max(1, 262_144 // per_resample)
+    out = np.empty((idx.shape[0],) + sums.shape[1:])
+    for start in range(0, idx.shape[0], block):
+        part = idx[start:start + block]
+        totals = counts[part].sum(axis=1)
+        out[start:start + block] = sums[part].sum(axis=1) / (totals[:, None] if sums.ndim == 2 else totals)
+    return out
+
+
 def bootstrap_mean_ci(values, clusters=None, *, resamples: int = 1000, level: float = 0.95,
                       seed: int = 0) -> tuple[float, float]:
     values = np.asarray(values, dtype=np.float64)
@@ -29,8 +43,7 @@ def bootstrap_mean_ci(values, clusters=None, *, resamples: int = 1000, level: fl
     chunk = max(1, 2_000_000 // max(n, 1))
     for start in range(0, resamples, chunk):
         stop = min(resamples, start + chunk)
-        idx = rng.integers(0, n, size=(stop - start, n))
-        means[start:stop] = sums[idx].sum(axis=1) / counts[idx].sum(axis=1)
+        means[start:stop] = _resampled_means(sums, counts, rng.integers(0, n, size=(stop - start, n)))
     alpha = (1.0 - level) / 2.0
     low, high = np.quantile(means, [alpha, 1.0 - alpha])
     return (float(low), float(high))
@@ -63,8 +76,7 @@ def bootstrap_mean_ci_columns(matrix, clusters=None, *, resamples: int = 1000, l
     chunk = max(1, 2_000_000 // max(n, 1))  # the same chunking as bootstrap_mean_ci, hence the same draws
     for start in range(0, resamples, chunk):
         stop = min(resamples, start + chunk)
-        idx = rng.integers(0, n, size=(stop - start, n))
-        means[start:stop] = sums[idx].sum(axis=1) / counts[idx].sum(axis=1)[:, None]
+        means[start:stop] = _resampled_means(sums, counts, rng.integers(0, n, size=(stop - start, n)))
     alpha = (1.0 - level) / 2.0
     low, high = np.quantile(means, [alpha, 1.0 - alpha], axis=0)
     return low, high

@@ -98,6 +98,10 @@ class ModelAdapter(ABC):
         """How many tokens the model sees for this rendered prompt."""
         return None
 
+    def prompt_token_counts(self, rendered: Sequence[Rendered]) -> list[int | None]:
+        """prompt_tokens for many prompts (an adapter with a batch tokenizer counts them in one call)."""
+        return [self.prompt_tokens(r) for r in rendered]
+
     def context_length(self) -> int | None:
         """The most tokens the model accepts in one sequence."""
         return None

@@ -31,6 +31,7 @@ from pluralbench.models.base import (
 )
 from pluralbench.models.hf_continue import cut_at_stop, sample_continuations, score_continuations
 from pluralbench.models.option_tokens import OptionTokenIndex
+from pluralbench.models.packed_prompts import packed_last_logits
 from pluralbench.models.prefix_cache import PrefixCache, row_prefix_lengths, worth_sharing
 from pluralbench.models.spec import ModelSpec
 from pluralbench.settings import models_cache_dir
@@ -125,6 +126,17 @@ class HFAdapter(ModelAdapter):
             return None
         return len(self.tokenizer(rendered.text, add_special_tokens=rendered.add_special_tokens)["input_ids"])
 
+    def prompt_token_counts(self, rendered: Sequence[Rendered]) -> list[int | None]:
+        counts: list[int | None] = [None] * len(rendered)
+        for flag in (True, False):
+            idx = [i for i, r in enumerate(rendered) if r.text is not None and r.add_special_tokens is flag]
+            for start in range(0, len(idx), 2048):  # chunked: a whole task's token ids at once can be GBs
+                part = idx[start:start + 2048]
+                enc = self.tokenizer([rendered[i].text for i in part], add_special_tokens=flag)["input_ids"]
+                for i, row in zip(part, enc):
+                    counts[i] = len(row)
+        return counts
+
     def context_length(self) -> int | None:
         return self.max_length
 
@@ -181,8 +193,11 @@ class HFAdapter(ModelAdapter):
     def option_distributions(self, prompts: Sequence[Rendered], labels: Sequence[Sequence[str]]) -> list[OptionOutput]:
         if not prompts:
             return []
-        logits = self.prompt_pass(self._encode(prompts))[0].logits
-        logprobs = torch.log_softmax(logits[:, -1, :].float(), dim=-1)
+        rows = self._encode(prompts)
+        last = packed_last_logits(self.model, rows, self.device) if self.share_prefix else None
+        if last is None:
+            last = self.prompt_pass(rows)[0].logits[:, -1, :]
+        logprobs = torch.log_softmax(last.float(), dim=-1)
         outputs = []
         for row, row_labels in enumerate(labels):
             per_label = [torch.logsumexp(logprobs[row, self.option_index.token_ids(lab)], dim=0) for lab in row_labels]

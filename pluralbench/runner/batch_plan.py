@@ -4,11 +4,13 @@ Requests of one op and decoding setting are batched together, in a fixed order w
 done (so a resumed run plans the same batches). For scored prompts and an adapter that reuses shared
 prefixes, two orders compete: by rendered text (prompts that share a persona or an instruction side by
 side) and by length (little padding; the system prompt is still shared). The one that leaves fewer
-tokens to compute, estimated in characters with the adapter's own rule for which prefix each row
-reuses, wins. Generation shares no prefix: always by length.
+tokens to compute, estimated in characters with the adapter's own rule (option scoring packs each batch
+into one token trie; other scored prompts reuse cached prefixes), wins. Generation shares no prefix:
+always by length.
 """
 from __future__ import annotations
 
+from pluralbench.models.packed_prompts import MIN_SAVING as PACK_SAVING
 from pluralbench.models.prefix_cache import row_prefix_lengths, worth_sharing
 
 
@@ -30,6 +32,27 @@ def estimated_work(texts: list[str], batch_size: int) -> int:
     return total
 
 
+def _shared_chars(a: str, b: str) -> int:
+    n = min(len(a), len(b))
+    i = 0
+    while i < n and a[i] == b[i]:
+        i += 1
+    return i
+
+
+def packed_work(texts: list[str], batch_size: int) -> int:
+    """Characters an adapter that packs each batch into one token trie (option scoring) runs for these
+    texts in this order: a trie's size is the texts' lengths less what each shares with its sorted neighbour.
+    A batch that packing would not shorten enough runs padded."""
+    total = 0
+    for i in range(0, len(texts), batch_size):
+        batch = sorted(texts[i:i + batch_size])
+        trie = sum(map(len, batch)) - sum(_shared_chars(a, b) for a, b in zip(batch, batch[1:]))
+        plain = len(batch) * max(map(len, batch))
+        total += trie if len(batch) > 1 and trie <= (1 - PACK_SAVING) * plain else plain
+    return total
+
+
 def plan_batches(unique: dict, batch_size: int, by_text: bool) -> list[list[str]]:
     """unique: key -> (request, rendered). `by_text`: the adapter reuses shared prefixes."""
     groups: dict[tuple, list[str]] = {}
@@ -44,9 +67,9 @@ def plan_batches(unique: dict, batch_size: int, by_text: bool) -> list[list[str]
         text = {k: _text(unique[k][1]) for k in keys}
         order = sorted(keys, key=lambda k: (len(text[k]), k))
         if by_text and group_key[0] != "generate":
+            work = packed_work if group_key[0] == "options" else estimated_work
             alphabetical = sorted(keys, key=lambda k: (text[k], k))
-            if estimated_work([text[k] for k in alphabetical], batch_size) < \
-                    estimated_work([text[k] for k in order], batch_size):
+            if work([text[k] for k in alphabetical], batch_size) < work([text[k] for k in order], batch_size):
                 order = alphabetical
         batches += [order[i:i + batch_size] for i in range(0, len(order), batch_size)]
     return batches

@@ -80,6 +80,7 @@ class PreparedTask:
     dataset: Dataset  # already limited (and sharded)
     total_items: int
     limited_items: int | None = None  # items after --limit, before sharding
+    asks: list | None = None  # family.requests(task, dataset.items), built once at load; None: build when planning
 
 
 def loader_context(task: Task, data_dir: Path | None) -> LoadContext:
@@ -101,9 +102,9 @@ def prepare_task(task: Task, opts: RunOptions) -> PreparedTask:
         dataset = Dataset(opts.shard.select(dataset.items), dataset.source, dataset.sha256, dataset.checks)
         if not dataset.items:
             raise UserError(f"task {task.name}: shard {opts.shard} holds none of the {limited} items; use fewer shards")
-    # Built once here, before any model loads, so a template naming a field the items lack fails in seconds.
-    task.family_impl().requests(task, dataset.items)
-    return PreparedTask(task, dataset, total, limited)
+    # Built here, before any model loads, so a template naming a field the items lack fails in seconds.
+    asks = task.family_impl().requests(task, dataset.items)
+    return PreparedTask(task, dataset, total, limited, asks)
 
 
 def run_identity(fingerprint: dict, task: Task, data_sha256: str, limit, elicitation: str, seed: int,
@@ -174,7 +175,7 @@ def _fitting_requests(prepared: PreparedTask, family, method: Elicitation, adapt
                       policy: str):
     """-> (dataset of the items kept, their asks, requests per ask, requests, long-prompt report)."""
     task, dataset = prepared.task, prepared.dataset
-    asks = family.requests(task, dataset.items)
+    asks = prepared.asks if prepared.asks is not None else family.requests(task, dataset.items)
     requests, sizes = expand(asks, method)
     shape_of = {id(item): (a, s) for item, a, s in zip(dataset.items, asks, sizes)}
     kept, per_item, report = apply_long_prompt_policy(adapter, elicitation, task.name, dataset.items, requests, policy)

@@ -54,13 +54,15 @@ def answer_requests(adapter: ModelAdapter, unique: dict, journal: Journal, cache
     -> the keys the model answered in this call (neither journalled nor cached before)."""
     from tqdm import tqdm
 
-    batches = plan_batches(unique, batch_size, by_text=getattr(adapter, "share_prefix", False))
     counts["journal_hits"] = sum(1 for k in unique if k in journal.entries)
     # Everything the shared cache already holds goes into the journal in one write (one fsync).
-    pending = [k for batch in batches for k in batch if k not in journal.entries]
+    pending = [k for k in unique if k not in journal.entries]
     from_cache = cache.get_many(pending) if cache is not None and pending else {}
     counts["cache_hits"] += len(from_cache)
     journal.append({k: from_cache[k] for k in pending if k in from_cache})
+    if len(from_cache) == len(pending):
+        return set()  # all answered: a warm re-run plans no batch
+    batches = plan_batches(unique, batch_size, by_text=getattr(adapter, "share_prefix", False))
     bar = tqdm(total=len(unique), initial=len(unique) - len(pending) + len(from_cache), desc=label, unit="prompt",
                file=stream, disable=not show_progress, dynamic_ncols=True, mininterval=1.0)
     computed: set[str] = set()

@@ -47,24 +47,32 @@ class LongPromptReport:
         return {"policy": self.policy, "skipped": self.skipped, "truncated": self.truncated}
 
 
-def _needed(adapter: ModelAdapter, req: ModelRequest, rendered: Rendered) -> int | None:
-    """Tokens a request occupies: the prompt, plus what it generates or scores after it."""
+def _countable(req: ModelRequest, rendered: Rendered) -> tuple[list[Rendered], int]:
+    """-> (the texts whose token counts a request occupies, tokens it generates after them)."""
     if req.op == "loglikelihood" and rendered.text is not None and req.continuation:
-        return adapter.prompt_tokens(replace(rendered, text=rendered.text + req.continuation))
+        return [replace(rendered, text=rendered.text + req.continuation)], 0
     if req.op == "sequences" and rendered.text is not None and req.continuations:
-        counts = [adapter.prompt_tokens(replace(rendered, text=rendered.text + c)) for c in req.continuations]
-        return None if None in counts else max(counts)
-    n = adapter.prompt_tokens(rendered)
-    if n is not None and req.op == "generate" and req.generation is not None:
-        n += req.generation.max_new_tokens
-    return n
+        return [replace(rendered, text=rendered.text + c) for c in req.continuations], 0
+    generated = req.generation.max_new_tokens if req.op == "generate" and req.generation is not None else 0
+    return [rendered], generated
+
+
+def _sizes(adapter: ModelAdapter, requests: list[ModelRequest], elicitation: str) -> list[int | None]:
+    """Tokens each request occupies: its prompt plus what it generates or scores after it (None: unknown).
+    Counted in one tokenizer call for all requests."""
+    parts = [_countable(req, render_request(adapter, req, elicitation)) for req in requests]
+    counts = iter(adapter.prompt_token_counts([text for texts, _ in parts for text in texts]))
+    sizes = []
+    for texts, generated in parts:
+        got = [next(counts) for _ in texts]
+        sizes.append(None if None in got else max(got) + generated)
+    return sizes
 
 
 def _truncate(adapter, req: ModelRequest, elicitation: str, limit: int) -> ModelRequest | None:
     """The request with the fewest leading characters of its prompt removed that fits; None if none does."""
     def fits(cut: int) -> bool:
-        shorter = replace(req, prompt=req.prompt[cut:])
-        n = _needed(adapter, shorter, render_request(adapter, shorter, elicitation))
+        (n,) = _sizes(adapter, [replace(req, prompt=req.prompt[cut:])], elicitation)
         return n is not None and n <= limit
 
     lo, hi = 1, len(req.prompt)
@@ -89,11 +97,8 @@ def apply_long_prompt_policy(adapter: ModelAdapter, elicitation: str, task_name:
     if limit is None:
         return items, per_item, report
 
-    sizes: dict[ModelRequest, int | None] = {}
-    for reqs in per_item:
-        for req in reqs:
-            if req not in sizes:
-                sizes[req] = _needed(adapter, req, render_request(adapter, req, elicitation))
+    distinct = list(dict.fromkeys(req for reqs in per_item for req in reqs))
+    sizes = dict(zip(distinct, _sizes(adapter, distinct, elicitation)))
     known = [n for n in sizes.values() if n is not None]
     report.checked = len(known) == len(sizes)
     report.longest_tokens = max(known) if known else None

@@ -22,6 +22,16 @@ PROMPTS = [
 LABELS = [tuple("AB"), tuple("ABCD"), tuple("ABC"), tuple("ABCDE")]
 
 
+def _prompt_pass_logprobs(adapter, rendered) -> np.ndarray:
+    """Next-token log-probabilities from the prompt pass that sequence scoring and sampling continue (the
+    one that reuses cached prefixes; option scoring packs its batch instead, models/packed_prompts.py)."""
+    import torch
+
+    with torch.inference_mode():
+        out, _ = adapter.prompt_pass(adapter._encode(rendered))
+        return torch.log_softmax(out.logits[:, -1, :].float(), dim=-1).numpy()
+
+
 def test_option_tokens_cover_every_spelling(smollm2):
     spellings = smollm2.option_index.spellings("A")
     assert "A" in spellings and " A" in spellings
@@ -97,17 +107,16 @@ def test_shared_prefix_reuse_matches_the_unshared_pass(smollm2):
     rendered = [smollm2.render(p, "chat", "Answer:") for p in PROMPTS]
     smollm2.share_prefix = False
     try:
-        plain = smollm2.option_distributions(rendered, LABELS)
+        plain = _prompt_pass_logprobs(smollm2, rendered)
     finally:
         smollm2.share_prefix = True
     misses, hits = smollm2.prefix_cache.misses, smollm2.prefix_cache.hits
-    shared = smollm2.option_distributions(rendered, LABELS)
-    shared_again = smollm2.option_distributions(rendered, LABELS)
+    shared = _prompt_pass_logprobs(smollm2, rendered)
+    shared_again = _prompt_pass_logprobs(smollm2, rendered)
     assert smollm2.prefix_cache.misses <= misses + 1  # the system-prompt prefix is computed once, then reused
     assert smollm2.prefix_cache.hits >= hits + 1  # ... and the shared path really ran
-    for a, b, c in zip(plain, shared, shared_again):
-        assert np.allclose(a.label_logprobs, b.label_logprobs, atol=1e-4)
-        assert b.label_logprobs == c.label_logprobs  # reuse is deterministic
+    assert np.allclose(plain, shared, atol=1e-4)
+    assert np.array_equal(shared, shared_again)  # reuse is deterministic
 
 
 def test_prefix_reuse_is_exact_whatever_ran_before(smollm2):
@@ -127,20 +136,19 @@ def test_prefix_reuse_is_exact_whatever_ran_before(smollm2):
     original = smollm2.prefix_cache
     try:
         smollm2.share_prefix = False
-        plain = smollm2.option_distributions(batches[1], labels)
+        plain = _prompt_pass_logprobs(smollm2, batches[1])
         smollm2.share_prefix = True
         smollm2.prefix_cache = PrefixCache(smollm2.model, smollm2.device)
-        alone = smollm2.option_distributions(batches[1], labels)  # a fresh process
+        alone = _prompt_pass_logprobs(smollm2, batches[1])  # a fresh process
         smollm2.prefix_cache = cache = PrefixCache(smollm2.model, smollm2.device)
-        smollm2.option_distributions(batches[0], labels)
+        _prompt_pass_logprobs(smollm2, batches[0])
         computed = cache.computed_tokens
-        after = smollm2.option_distributions(batches[1], labels)  # after a batch sharing the first chunks
+        after = _prompt_pass_logprobs(smollm2, batches[1])  # after a batch sharing the first chunks
     finally:
         smollm2.prefix_cache = original
     assert cache.extended == 1 and cache.computed_tokens - computed < prefix_len  # paid only past a boundary
-    for a, b, c in zip(plain, alone, after):
-        assert b.label_logprobs == c.label_logprobs  # bit for bit
-        assert np.allclose(a.label_logprobs, b.label_logprobs, atol=1e-4)
+    assert np.array_equal(alone, after)  # bit for bit
+    assert np.allclose(plain, alone, atol=1e-4)
 
 
 def test_prefix_is_shared_only_when_it_saves_work():
@@ -195,17 +203,64 @@ def test_rows_with_different_cached_prefixes_match_the_unshared_pass(smollm2):
     original = smollm2.prefix_cache
     try:
         smollm2.share_prefix = False
-        plain = smollm2.option_distributions(rendered, labels)
+        plain = _prompt_pass_logprobs(smollm2, rendered)
         smollm2.share_prefix = True
         smollm2.prefix_cache = cache = PrefixCache(smollm2.model, smollm2.device)
-        shared = smollm2.option_distributions(rendered, labels)
-        again = smollm2.option_distributions(rendered, labels)
+        shared = _prompt_pass_logprobs(smollm2, rendered)
+        again = _prompt_pass_logprobs(smollm2, rendered)
     finally:
         smollm2.prefix_cache = original
     assert cache.misses == 2 and cache.hits == 2  # one prefix per persona, computed once, reused by the next batch
-    for a, b, c in zip(plain, shared, again):
+    assert np.allclose(plain, shared, atol=1e-4)
+    assert np.array_equal(shared, again)
+
+
+def _persona_prompts(adapter):
+    from pluralbench.models.base import Rendered
+
+    personas = ("You are a retired farmer from rural Kansas who votes in every single election, rain or shine.\n",
+                "Pretend to be a night-shift nurse in a big hospital in Ohio with three children at home.\n")
+    questions = ("Question: Is the economy of your country getting better these days? Options: A. Yes B. No",
+                 "Question: Should taxes on large companies be raised or lowered? Options: A. Raised B. Lowered")
+    rendered = [adapter.render(p + q, "chat", "Answer:") for p in personas for q in questions]
+    rendered.append(Rendered(text="A completion prompt shares nothing. Options: A. Yes B. No\nAnswer:"))
+    # a prompt that is the beginning of another: its last token is inside the other's branch of the trie
+    rendered.append(Rendered(text=rendered[0].text[:-len("\nAnswer:")]))
+    return rendered
+
+
+def test_packed_option_scoring_matches_the_unshared_pass(smollm2):
+    """Option scoring runs a batch as one token trie (models/packed_prompts.py): every row scores what it
+    scores alone in a padded batch, and shared tokens run once."""
+    from pluralbench.models.packed_prompts import token_trie, worth_packing
+
+    rendered = _persona_prompts(smollm2)
+    labels = [("A", "B")] * len(rendered)
+    rows = smollm2._encode(rendered)
+    tokens, _, _, _ = token_trie(rows)
+    assert worth_packing(rows, len(tokens)) and len(tokens) < sum(map(len, rows)) - 2 * 30  # the shared path runs
+    smollm2.share_prefix = False
+    try:
+        plain = smollm2.option_distributions(rendered, labels)
+        alone = [smollm2.option_distributions([r], [lab])[0] for r, lab in zip(rendered, labels)]
+    finally:
+        smollm2.share_prefix = True
+    packed = smollm2.option_distributions(rendered, labels)
+    for a, b, c in zip(plain, packed, alone):
         assert np.allclose(a.label_logprobs, b.label_logprobs, atol=1e-4)
-        assert b.label_logprobs == c.label_logprobs
+        assert np.allclose(c.label_logprobs, b.label_logprobs, atol=1e-4)
+        assert b.covered_mass == pytest.approx(a.covered_mass, abs=1e-4)
+
+
+def test_packed_numbers_depend_on_the_batch_alone(smollm2):
+    """No state is kept between packed batches: a batch scored after others (or in a resumed process)
+    gives the same bits."""
+    rendered = _persona_prompts(smollm2)
+    labels = [("A", "B")] * len(rendered)
+    first = smollm2.option_distributions(rendered[:4], labels[:4])
+    smollm2.option_distributions(rendered[2:], labels[2:])
+    again = smollm2.option_distributions(rendered[:4], labels[:4])
+    assert [o.label_logprobs for o in first] == [o.label_logprobs for o in again]
 
 
 def test_threads_option_sets_torch_threads_and_rejects_zero():

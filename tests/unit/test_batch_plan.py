@@ -1,7 +1,7 @@
 """The batch plan: every request once, batches never mix ops or decoding settings; scored prompts in
 whichever order (by text or by length) leaves less to compute; generation prompts by length."""
 from pluralbench.models.base import GenerationSettings, Rendered
-from pluralbench.runner.batch_plan import estimated_work, plan_batches
+from pluralbench.runner.batch_plan import estimated_work, packed_work, plan_batches
 from pluralbench.core.records import ModelRequest
 
 
@@ -30,6 +30,11 @@ def _options(texts):
             for i, t in enumerate(texts)}
 
 
+def _likelihoods(texts):
+    return {f"k{i}": (ModelRequest(op="loglikelihood", prompt=t, continuation=" x"), Rendered(text=t))
+            for i, t in enumerate(texts)}
+
+
 def _planned_texts(unique, batch_size, by_text):
     return [[unique[k][1].text for k in b] for b in plan_batches(unique, batch_size, by_text)]
 
@@ -53,10 +58,30 @@ def test_text_order_wins_when_personas_share_long_prefixes():
 
 
 def test_length_order_wins_when_only_a_system_prompt_is_shared():
+    """Prompts that reuse cached prefixes run padded: short with short, long with long."""
+    system = "System: be helpful. "
+    texts = [system + q for q in ("a" * 40, "b", "c" * 40, "d")]
+    planned = _planned_texts(_likelihoods(texts), 2, by_text=True)
+    assert [len(t) for b in planned for t in b] == sorted(len(t) for t in texts)
+
+
+def test_packed_work_by_hand():
+    # sorted ["persona:X", "persona:YY"] share 8 characters: 9 + 10 - 8 = 11 <= 0.8 x 20; ["zz"] alone: 2
+    assert packed_work(["persona:YY", "persona:X", "zz"], 2) == 11 + 2
+    # a trie over four texts: 9 + 10 + 9 + 10 less the neighbours' shared 8, 6 and 8 = 16 against a padded 40
+    assert packed_work(["persona:X", "persona:YY", "personB:X", "personB:YY"], 4) == 16
+    # nothing shared, but no padding either: 2 + 5 = 7 <= 0.8 x 10; equal lengths save nothing: padded 2 x 5
+    assert packed_work(["aX", "bYYYY"], 2) == 7
+    assert packed_work(["aXXXX", "bYYYY"], 2) == 10
+
+
+def test_option_scoring_packs_by_text_even_when_only_a_system_prompt_is_shared():
+    """A packed batch runs no padding, so grouping prompts by text wins: 61 + 61 characters by text against
+    22 + 120 by length (two long prompts share too little of themselves to pack)."""
     system = "System: be helpful. "
     texts = [system + q for q in ("a" * 40, "b", "c" * 40, "d")]
     planned = _planned_texts(_options(texts), 2, by_text=True)
-    assert [len(t) for b in planned for t in b] == sorted(len(t) for t in texts)  # short with short, long with long
+    assert planned == [[system + "a" * 40, system + "b"], [system + "c" * 40, system + "d"]]
 
 
 def test_generation_is_always_by_length():

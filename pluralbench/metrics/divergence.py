@@ -28,7 +28,9 @@ def normalise(p) -> np.ndarray:
 
 
 def _kl_terms(p: np.ndarray, m: np.ndarray) -> float:
-    nz = p > 0  # 0 * log(0 / m) = 0 by convention
+    # 0 * log(0 / m) = 0 by convention; a subnormal p whose half underflows to m = 0 adds < 1e-323 (scipy's
+    # rel_entr returns inf there, which the [0, 1] bound of the JS divergence rules out).
+    nz = (p > 0) & (m > 0)
     return float(np.sum(p[nz] * np.log(p[nz] / m[nz])))
 
 

@@ -52,9 +52,9 @@ def test_logprob_through_the_seam_is_unchanged(smollm2, rows):
     assert record == {}
     direct = smollm2.option_distributions([smollm2.render(rows[0]["question"], "chat", "Answer:")],
                                           [tuple("ABCDE"[: len(rows[0]["options"])])])[0]
-    # In a batch, the shared prefix's cache moves the last digits (models/prefix_cache.py).
-    assert preds[0]["label_logprobs"] == pytest.approx(list(direct.label_logprobs), abs=1e-5)
-    assert preds[0]["covered_mass"] == pytest.approx(direct.covered_mass, abs=1e-5)
+    # In a batch, packing the shared tokens moves the last digits (models/packed_prompts.py; measured 1.3e-5).
+    assert preds[0]["label_logprobs"] == pytest.approx(list(direct.label_logprobs), abs=1e-4)
+    assert preds[0]["covered_mass"] == pytest.approx(direct.covered_mass, abs=1e-4)
 
 
 def test_sequence_scores_full_option_texts_from_one_encoding(smollm2, rows):

@@ -111,3 +111,10 @@ def test_welfare_functions_lie_between_min_and_max(jury, p):
                 assert math.isnan(values[k]), (name, k)  # no juror: no welfare, never a made-up number
             else:
                 assert present.min() - 1e-9 <= values[k] <= present.max() + 1e-9, (name, p, present, values[k])
+
+
+def test_js_is_finite_when_a_subnormal_probability_halves_to_zero():
+    """Found by hypothesis: q = [1, 5e-324] has m = [1, 0] in its second entry (half the smallest subnormal
+    rounds to 0), which made q log(q / m) infinite."""
+    assert js_distance([1.0, 0.0], [1.0, 5e-324], 2) == 0.0
+    assert js_distance([1.0, 0.0], [1.0, 5e-324], "e") == 0.0

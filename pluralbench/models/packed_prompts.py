@@ -59,9 +59,20 @@ def worth_packing(rows: Sequence[Sequence[int]], trie_size: int) -> bool:
     return len(rows) > 1 and trie_size <= min((1 - MIN_SAVING) * plain, MAX_PACKED_TOKENS)
 
 
+def sliding_window(model) -> int | None:
+    """The attention window of a model with sliding-window layers (Gemma 3: 512), else None."""
+    config = model.config
+    text = config.get_text_config() if hasattr(config, "get_text_config") else config
+    return getattr(text, "sliding_window", None)
+
+
 def packed_last_logits(model, rows: Sequence[Sequence[int]], device) -> torch.Tensor | None:
     """Each row's next-token logits, (rows, vocabulary), from one packed pass; None when packing
-    would not save enough (the caller then runs the plain padded pass)."""
+    would not save enough, or when a row is longer than a sliding attention window (the ancestor mask
+    has no window), and the caller then runs the plain padded pass."""
+    window = sliding_window(model)
+    if window is not None and max(len(r) for r in rows) > window:
+        return None
     tokens, depths, parents, ends = token_trie(rows)
     if not worth_packing(rows, len(tokens)):
         return None

@@ -263,6 +263,31 @@ def test_packed_numbers_depend_on_the_batch_alone(smollm2):
     assert [o.label_logprobs for o in first] == [o.label_logprobs for o in again]
 
 
+def test_packing_stays_within_a_sliding_attention_window():
+    """Gemma 3 attends within 512 tokens on its sliding layers; the packed mask has no window, so rows
+    longer than it run the plain padded pass (which applies the window), and shorter ones still pack and
+    match it."""
+    from pluralbench.models import load_model
+    from pluralbench.models.base import Rendered
+    from pluralbench.models.packed_prompts import packed_last_logits, sliding_window
+
+    gemma = load_model("embedded:gemma3-270m")
+    assert sliding_window(gemma.model) == 512
+    story = "The committee met again on Tuesday to discuss the budget for the coming year. " * 45
+    long_rows = gemma._encode([Rendered(text=story + q) for q in ("Is it fair? A. Yes B. No\nAnswer:",
+                                                                   "Is it wise? A. Yes B. No\nAnswer:")])
+    assert min(map(len, long_rows)) > 512
+    assert packed_last_logits(gemma.model, long_rows, gemma.device) is None
+    short = [Rendered(text=story[:400] + q) for q in ("Is it fair? A. Yes B. No\nAnswer:",
+                                                      "Is it wise? A. Yes B. No\nAnswer:")]
+    assert packed_last_logits(gemma.model, gemma._encode(short), gemma.device) is not None  # these do pack
+    packed = gemma.option_distributions(short, [("A", "B")] * 2)
+    gemma.share_prefix = False
+    plain = gemma.option_distributions(short, [("A", "B")] * 2)
+    for a, b in zip(plain, packed):
+        assert np.allclose(a.label_logprobs, b.label_logprobs, atol=1e-4)
+
+
 def test_threads_option_sets_torch_threads_and_rejects_zero():
     import torch
 

@@ -23,7 +23,7 @@ MIN_SHARED_TOKENS = 8  # below this the bookkeeping costs more than it saves
 MIN_SAVING = 0.2
 
 
-def _shared_length(a: Sequence[int], b: Sequence[int]) -> int:
+def shared_length(a: Sequence[int], b: Sequence[int]) -> int:
     n = min(len(a), len(b))
     i = 0
     while i < n and a[i] == b[i]:
@@ -38,7 +38,7 @@ def row_prefix_lengths(rows: Sequence[Sequence[int]]) -> list[int]:
     (fewer distinct prefixes to compute); a function of the batch alone, never of what is cached."""
     options = []
     for i, row in enumerate(rows):
-        shared = {min(_shared_length(row, other), len(row) - 1) for j, other in enumerate(rows) if j != i}
+        shared = {min(shared_length(row, other), len(row) - 1) for j, other in enumerate(rows) if j != i}
         options.append(sorted(p for p in shared | {0} if p == 0 or p >= MIN_SHARED_TOKENS))
     width = max(len(row) - opts[-1] for row, opts in zip(rows, options))
     return [next(p for p in opts if len(row) - p <= width) for row, opts in zip(rows, options)]

@@ -11,7 +11,7 @@ always by length.
 from __future__ import annotations
 
 from pluralbench.models.packed_prompts import MIN_SAVING as PACK_SAVING
-from pluralbench.models.prefix_cache import row_prefix_lengths, worth_sharing
+from pluralbench.models.prefix_cache import shared_length, row_prefix_lengths, worth_sharing
 
 
 def _text(rendered) -> str:
@@ -32,14 +32,6 @@ def estimated_work(texts: list[str], batch_size: int) -> int:
     return total
 
 
-def _shared_chars(a: str, b: str) -> int:
-    n = min(len(a), len(b))
-    i = 0
-    while i < n and a[i] == b[i]:
-        i += 1
-    return i
-
-
 def packed_work(texts: list[str], batch_size: int) -> int:
     """Characters an adapter that packs each batch into one token trie (option scoring) runs for these
     texts in this order: a trie's size is the texts' lengths less what each shares with its sorted neighbour.
@@ -47,7 +39,7 @@ def packed_work(texts: list[str], batch_size: int) -> int:
     total = 0
     for i in range(0, len(texts), batch_size):
         batch = sorted(texts[i:i + batch_size])
-        trie = sum(map(len, batch)) - sum(_shared_chars(a, b) for a, b in zip(batch, batch[1:]))
+        trie = sum(map(len, batch)) - sum(shared_length(a, b) for a, b in zip(batch, batch[1:]))
         plain = len(batch) * max(map(len, batch))
         total += trie if len(batch) > 1 and trie <= (1 - PACK_SAVING) * plain else plain
     return total

@@ -129,7 +129,6 @@ def test_prefix_reuse_is_exact_whatever_ran_before(smollm2):
     texts = [start + q + " Options: A. Yes B. No\nAnswer:" for q in
              ("Is it red?", "Is it red or blue?", "What about you?", "What about me?")]
     batches = [[Rendered(text=t) for t in texts[:2]], [Rendered(text=t) for t in texts[2:]]]
-    labels = [("A", "B")] * 2
     rows = smollm2._encode(batches[1])
     prefix_len = min(len(os.path.commonprefix(rows)), min(map(len, rows)) - 1)
     assert prefix_len > CHUNK  # long enough that a boundary is reused
@@ -186,16 +185,9 @@ def test_each_row_takes_the_shortest_shared_prefix_that_fits_the_batch_width():
 def test_rows_with_different_cached_prefixes_match_the_unshared_pass(smollm2):
     """Two personas in one batch: each row continues its own persona's cached prefix (padded to one length
     inside the key/value cache) and scores what it scores alone."""
-    from pluralbench.models.base import Rendered
     from pluralbench.models.prefix_cache import PrefixCache, row_prefix_lengths, worth_sharing
 
-    personas = ("You are a retired farmer from rural Kansas who votes in every single election, rain or shine.\n",
-                "Pretend to be a night-shift nurse in a big hospital in Ohio with three children at home.\n")
-    questions = ("Question: Is the economy of your country getting better these days? Options: A. Yes B. No",
-                 "Question: Should taxes on large companies be raised or lowered? Options: A. Raised B. Lowered")
-    rendered = [smollm2.render(p + q, "chat", "Answer:") for p in personas for q in questions]
-    rendered.append(Rendered(text="A completion prompt shares nothing. Options: A. Yes B. No\nAnswer:"))
-    labels = [("A", "B")] * 5
+    rendered = _persona_prompts(smollm2, beginning_of_another=False)
     rows = smollm2._encode(rendered)
     prefixes = row_prefix_lengths(rows)
     assert prefixes[0] == prefixes[1] != prefixes[2] == prefixes[3] and prefixes[4] == 0  # one prefix per persona
@@ -215,7 +207,9 @@ def test_rows_with_different_cached_prefixes_match_the_unshared_pass(smollm2):
     assert np.array_equal(shared, again)
 
 
-def _persona_prompts(adapter):
+def _persona_prompts(adapter, beginning_of_another: bool = True):
+    """Two personas x two questions (chat), a completion prompt sharing nothing, and optionally a prompt
+    that is the beginning of another (its last token is inside the other's branch of the trie)."""
     from pluralbench.models.base import Rendered
 
     personas = ("You are a retired farmer from rural Kansas who votes in every single election, rain or shine.\n",
@@ -224,8 +218,8 @@ def _persona_prompts(adapter):
                  "Question: Should taxes on large companies be raised or lowered? Options: A. Raised B. Lowered")
     rendered = [adapter.render(p + q, "chat", "Answer:") for p in personas for q in questions]
     rendered.append(Rendered(text="A completion prompt shares nothing. Options: A. Yes B. No\nAnswer:"))
-    # a prompt that is the beginning of another: its last token is inside the other's branch of the trie
-    rendered.append(Rendered(text=rendered[0].text[:-len("\nAnswer:")]))
+    if beginning_of_another:
+        rendered.append(Rendered(text=rendered[0].text[:-len("\nAnswer:")]))
     return rendered
 
 

@@ -13,6 +13,8 @@ from typing import Sequence
 import torch
 
 from pluralbench.core.records import GenerationSettings, Rendered
+from pluralbench.models.packed_prompts import packable_trie, packed_forward, sliding_window, unpack_cache
+from pluralbench.models.sample_groups import Columns, step_inputs
 from pluralbench.models.seeds import sample_seed
 
 
@@ -21,13 +23,29 @@ def cut_at_stop(text: str, stops: Sequence[str]) -> str:
     return text if cut < 0 else text[:cut]
 
 
-def _branch(out, mask, rows: list[list[int]], repeats: Sequence[int]):
+def encode_prompts(adapter, rows: list[list[int]]):
+    """The prompts through the model once, packed as one token trie when that pays: -> (each prompt's
+    next-token logits (prompts, vocabulary), their keys and values as one left-padded batch, the attention
+    mask over them). The cache is a plain one: a sliding-window layer's cache would drop the early columns
+    that the decoding's own masks still index (the window is applied in those masks instead)."""
+    from transformers import DynamicCache
+
+    trie = packable_trie(adapter.model, rows) if adapter.share_prefix else None
+    if trie is not None:
+        out = packed_forward(adapter.model, trie, adapter.device, DynamicCache())
+        past, mask = unpack_cache(out.past_key_values, trie, adapter.device)
+        return out.logits[0], past, mask
+    input_ids, mask, positions = adapter._pad(rows)
+    out = adapter.model(input_ids=input_ids, attention_mask=mask, position_ids=positions, past_key_values=DynamicCache(),
+                        use_cache=True, logits_to_keep=1)
+    return out.logits[:, -1, :], out.past_key_values, mask
+
+
+def _branch(past, mask, repeats: Sequence[int]):
     """The prompts' cache, attention mask and next position, prompt i repeated repeats[i] times."""
-    owner = torch.repeat_interleave(torch.arange(len(rows)), torch.tensor(list(repeats))).to(mask.device)
-    past = out.past_key_values
+    owner = torch.repeat_interleave(torch.arange(len(repeats)), torch.tensor(list(repeats))).to(mask.device)
     past.batch_select_indices(owner)
-    lengths = torch.tensor([len(r) for r in rows], device=mask.device)[owner]
-    return owner, past, mask[owner], lengths
+    return past, mask[owner], mask.sum(-1)[owner]
 
 
 @torch.inference_mode()
@@ -36,9 +54,9 @@ def score_continuations(adapter, rows: list[list[int]], continuations: Sequence[
     A continuation is tokenized on its own (as HFAdapter.loglikelihoods does), so it is the same token
     sequence after every prompt."""
     tokenized = [adapter.tokenizer(list(cs), add_special_tokens=False)["input_ids"] for cs in continuations]
-    out, mask = adapter.prompt_pass(rows)
-    first = torch.log_softmax(out.logits[:, -1, :].float(), dim=-1)  # predicts each continuation's first token
-    _, past, mask, lengths = _branch(out, mask, rows, [len(cs) for cs in tokenized])
+    last, past, mask = encode_prompts(adapter, rows)
+    first = torch.log_softmax(last.float(), dim=-1)  # predicts each continuation's first token
+    past, mask, lengths = _branch(past, mask, [len(cs) for cs in tokenized])
     later = iter(_later_token_logprobs(adapter, past, mask, lengths, [c for cs in tokenized for c in cs]))
     results = []
     for p, cs in enumerate(tokenized):
@@ -78,41 +96,46 @@ def sample_continuations(adapter, rows: list[list[int]], prompts: Sequence[Rende
     """settings.num_samples answers per prompt; sample j of a prompt draws from its own generator,
     seeded by (settings.seed, the rendered prompt, j), so it does not depend on the batch or on N."""
     n = settings.num_samples
-    out, mask = adapter.prompt_pass(rows)
-    owner, past, mask, lengths = _branch(out, mask, rows, [n] * len(rows))
+    last, past, mask = encode_prompts(adapter, rows)
     generators = [torch.Generator().manual_seed(sample_seed(settings.seed, p, j)) for p in prompts for j in range(n)]
-    tokens = _sample_tokens(adapter, out.logits[:, -1, :][owner], past, mask, lengths, generators, settings)
+    tokens = _sample_tokens(adapter, last, past, mask, generators, settings)
     texts = [cut_at_stop(adapter.tokenizer.decode(t, skip_special_tokens=True), settings.stop) for t in tokens]
     return [texts[i * n:(i + 1) * n] for i in range(len(rows))]
 
 
-def _sample_tokens(adapter, logits, past, mask, positions, generators, settings: GenerationSettings) -> list[list[int]]:
-    """Each row's tokens, drawn until end of text, a stop string or max_new_tokens; finished rows leave the batch."""
-    ends = end_token_ids(adapter)
+def _sample_tokens(adapter, last, past, mask, generators, settings: GenerationSettings) -> list[list[int]]:
+    """Each sample's tokens, drawn until end of text, a stop string or max_new_tokens; a prompt's running
+    samples feed their tokens side by side in its row of the batch (models/sample_groups.py)."""
+    n, prompts = settings.num_samples, mask.shape[0]
+    ends, window = end_token_ids(adapter), sliding_window(adapter.model)
+    columns, lengths = Columns.of_prompts(mask, n), mask.sum(-1).tolist()
     tokens: list[list[int]] = [[] for _ in generators]
     active = list(range(len(generators)))
+    logits = last[[r // n for r in active]]
     for step in range(settings.max_new_tokens):
         drawn = draw_tokens(logits, [generators[r] for r in active], settings.temperature, settings.top_p)
         going = []
-        for i, (r, token) in enumerate(zip(active, drawn)):
-            if token in ends:
-                continue
-            tokens[r].append(token)
-            if not _stopped(adapter.tokenizer, tokens[r], settings.stop):
-                going.append(i)
+        for r, token in zip(active, drawn):
+            if token not in ends:
+                tokens[r].append(token)
+                if not _stopped(adapter.tokenizer, tokens[r], settings.stop):
+                    going.append(r)
         if not going or step == settings.max_new_tokens - 1:
             break
-        if len(going) < len(active):
-            keep = torch.tensor(going, device=mask.device)
-            past.batch_select_indices(keep)
-            mask, positions = mask[keep], positions[keep]
-        active = [active[i] for i in going]
-        ids = torch.tensor([[tokens[r][-1]] for r in active], dtype=torch.long, device=mask.device)
-        mask = torch.cat([mask, torch.ones((len(active), 1), dtype=mask.dtype, device=mask.device)], dim=1)
-        logits = adapter.model(input_ids=ids, attention_mask=mask, position_ids=positions[:, None], past_key_values=past,
-                               use_cache=True).logits[:, -1, :]
-        positions = positions + 1
+        active = going
+        slots = [[r for r in active if r // n == p] for p in range(prompts)]
+        ids, positions = step_inputs(tokens, slots, lengths, adapter.tokenizer.pad_token_id)
+        attention = columns.add_step(slots, positions, window, adapter.model.dtype)
+        out = adapter.model(input_ids=torch.from_numpy(ids).to(mask.device), attention_mask=_to(attention, mask.device),
+                            position_ids=torch.from_numpy(positions).to(mask.device), past_key_values=past,
+                            use_cache=True)
+        rows = [p for p, s in enumerate(slots) for _ in s]
+        logits = out.logits[rows, [i for s in slots for i in range(len(s))]]
     return tokens
+
+
+def _to(attention, device):
+    return {k: v.to(device) for k, v in attention.items()} if isinstance(attention, dict) else attention.to(device)
 
 
 def draw_tokens(logits: torch.Tensor, generators: Sequence[torch.Generator], temperature: float,

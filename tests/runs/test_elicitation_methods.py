@@ -111,8 +111,9 @@ def test_sampled_reads_n_samples_per_question(smollm2, rows):
 
 
 def test_samples_share_one_encoding_and_equal_a_per_sample_loop(smollm2, rows):
-    """The prompt goes through the model once for all N samples (counted at the model's forward), and
-    the samples equal those drawn one at a time with the whole sequence re-encoded at every step."""
+    """The prompt goes through the model once for all N samples (counted at the model's forward), the
+    samples then feed their tokens side by side in their prompt's row (the prompt's cache is never copied
+    per sample), and they equal samples drawn one at a time with the whole sequence re-encoded every step."""
     prompts = [smollm2.render(r["question"], "chat", "Answer:") for r in rows[:3:2]]
     settings = GenerationSettings(max_new_tokens=6, temperature=1.0, seed=5, stop=("\n",), num_samples=4)
     seen: list[tuple[int, int]] = []
@@ -122,14 +123,10 @@ def test_samples_share_one_encoding_and_equal_a_per_sample_loop(smollm2, rows):
         shared = smollm2.generate(prompts, settings)
     finally:
         hook.remove()
-    # The prompts' passes (a shared prefix first, in chunks, then the two prompts' suffixes) cost at most one
-    # padded pass over the two prompts, not one per sample; then every pass feeds one new token per sample.
-    prompt_passes = [shape for shape in seen if shape[1] > 1]
-    assert seen[:len(prompt_passes)] == prompt_passes and prompt_passes[-1][0] == 2
+    (batch, width), decode_passes = seen[0], seen[1:]
     lengths = [smollm2.prompt_tokens(p) for p in prompts]
-    assert sum(batch * width for batch, width in prompt_passes) <= len(prompts) * max(lengths)
-    decode_passes = seen[len(prompt_passes):]
-    assert all(width == 1 and batch <= 8 for batch, width in decode_passes)
+    assert batch * width < sum(lengths)  # one packed pass: the chat template's system prompt runs once
+    assert decode_passes and all(b == len(prompts) and w <= settings.num_samples for b, w in decode_passes)
     assert len(decode_passes) <= settings.max_new_tokens - 1
     loop = [[reference_sample(smollm2, p, settings, j) for j in range(4)] for p in prompts]
     assert shared == loop
@@ -224,3 +221,23 @@ def test_gemma_continues_from_one_encoding_too():
     together = gemma.generate(prompts, settings)
     assert [len(samples) for samples in together] == [5, 5]
     assert gemma.generate(prompts[1:], settings) == together[1:]
+
+
+def test_gemma_samples_past_its_sliding_window_equal_a_per_sample_loop():
+    """A prompt near Gemma 3's 512-token sliding window, sampled past it: the decoding applies the window
+    in its own masks (its cache keeps every column) and equals samples drawn with the whole sequence
+    re-encoded, where transformers applies the window itself."""
+    from pluralbench.models import load_model
+    from pluralbench.models.packed_prompts import sliding_window
+
+    gemma = load_model("embedded:gemma3-270m")
+    window = sliding_window(gemma.model)
+    filler = " ".join(f"Fact {i}: the river is long." for i in range(200))
+    long_prompt = gemma.render(filler + "\nQuestion: Is the river long?\nAnswer:", "completion")
+    ids = gemma.tokenizer(long_prompt.text)["input_ids"]
+    cut = gemma.tokenizer.decode(ids[1:window - 4])  # a prompt of about window - 3 tokens
+    prompts = [gemma.render(cut, "completion"), gemma.render("Question: Is the sky blue?\nAnswer:", "completion")]
+    assert window - 8 < gemma.prompt_tokens(prompts[0]) < window
+    settings = GenerationSettings(max_new_tokens=10, temperature=1.0, seed=2, num_samples=3)
+    shared = gemma.generate(prompts, settings)
+    assert shared == [[reference_sample(gemma, p, settings, j) for j in range(3)] for p in prompts]

@@ -1,11 +1,13 @@
 """Continuing prompts from one encoding: every option's full text scored after a prompt (the
 `sequence` read-out), or N answers sampled from it (`sampled:N`).
 
-The prompts go through the model once (HFAdapter.prompt_pass, with the shared-prefix cache); their
-key/value cache is then copied along the batch dimension, once per option or per sample, and only the
-new tokens are run. New tokens are right-padded after the prompt: a causal model never attends
-forward, so padding at the end changes no real position (and it is masked besides).
-"""
+The prompts go through the model once (encode_prompts: one packed token trie when the batch shares
+enough, else one padded pass). For `sequence` their key/value cache is then copied along the batch,
+once per option, and only the option tokens are run, right-padded after the prompt (a causal model
+never attends forward, so padding at the end changes no real position; it is masked besides). For
+`sampled:N` the cache is not copied: a prompt's samples decode side by side in its row
+(models/sample_groups.py).
+""""""
 from __future__ import annotations
 
 from typing import Sequence

@@ -223,21 +223,30 @@ def test_gemma_continues_from_one_encoding_too():
     assert gemma.generate(prompts[1:], settings) == together[1:]
 
 
-def test_gemma_samples_past_its_sliding_window_equal_a_per_sample_loop():
-    """A prompt near Gemma 3's 512-token sliding window, sampled past it: the decoding applies the window
-    in its own masks (its cache keeps every column) and equals samples drawn with the whole sequence
-    re-encoded, where transformers applies the window itself."""
+def test_gemma_samples_past_its_sliding_window_see_what_a_full_encoding_sees():
+    """A prompt just under Gemma 3's 512-token sliding window, sampled past it: the decoding applies the
+    window in its own masks (its cache keeps every column), so each step's next-token log-probabilities
+    equal those of the prompt and the sample so far encoded whole, where transformers applies the window."""
     from pluralbench.models import load_model
     from pluralbench.models.packed_prompts import sliding_window
 
     gemma = load_model("embedded:gemma3-270m")
     window = sliding_window(gemma.model)
-    filler = " ".join(f"Fact {i}: the river is long." for i in range(200))
-    long_prompt = gemma.render(filler + "\nQuestion: Is the river long?\nAnswer:", "completion")
-    ids = gemma.tokenizer(long_prompt.text)["input_ids"]
-    cut = gemma.tokenizer.decode(ids[1:window - 4])  # a prompt of about window - 3 tokens
-    prompts = [gemma.render(cut, "completion"), gemma.render("Question: Is the sky blue?\nAnswer:", "completion")]
-    assert window - 8 < gemma.prompt_tokens(prompts[0]) < window
-    settings = GenerationSettings(max_new_tokens=10, temperature=1.0, seed=2, num_samples=3)
-    shared = gemma.generate(prompts, settings)
-    assert shared == [[reference_sample(gemma, p, settings, j) for j in range(3)] for p in prompts]
+    facts = " ".join(f"Fact {i}: river {i} is {i % 7 + 2} miles long." for i in range(80))
+    ids = gemma.tokenizer(facts)["input_ids"][:window - 3]  # the tokenizer's <bos> included
+    prompts = [gemma.render(gemma.tokenizer.decode(ids[1:]), "completion"), gemma.render("The sky is", "completion")]
+    assert gemma._encode(prompts)[0] == ids
+    steps: list[tuple[int, torch.Tensor]] = []  # (token fed by prompt 0's first sample, its next-token logits)
+    hook = gemma.model.register_forward_hook(
+        lambda _m, _a, kw, out: steps.append((int(kw["input_ids"][0, 0]), out.logits[0, 0].float()))
+        if kw["input_ids"].shape[0] == 2 else None, with_kwargs=True)
+    try:
+        gemma.generate(prompts, GenerationSettings(max_new_tokens=10, temperature=1.0, seed=2, num_samples=2))
+    finally:
+        hook.remove()
+    fed = [token for token, _ in steps]
+    with torch.inference_mode():
+        whole = gemma.model(input_ids=torch.tensor([ids + fed])).logits[0, len(ids):].float()
+    assert len(ids) + len(fed) > window + 4  # the last steps no longer see the prompt's first tokens
+    for (_, logits), expected in zip(steps, whole):
+        assert torch.allclose(torch.log_softmax(logits, -1), torch.log_softmax(expected, -1), atol=2e-3)

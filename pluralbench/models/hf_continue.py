@@ -7,7 +7,7 @@ once per option, and only the option tokens are run, right-padded after the prom
 never attends forward, so padding at the end changes no real position; it is masked besides). For
 `sampled:N` the cache is not copied: a prompt's samples decode side by side in its row
 (models/sample_groups.py).
-""""""
+"""
 from __future__ import annotations
 
 from typing import Sequence

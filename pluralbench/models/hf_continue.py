@@ -15,8 +15,8 @@ from typing import Sequence
 import torch
 
 from pluralbench.core.records import GenerationSettings, Rendered
-from pluralbench.models.packed_prompts import packable_trie, packed_forward, sliding_window, unpack_cache
-from pluralbench.models.sample_groups import Columns, step_inputs
+from pluralbench.models.packed_prompts import packable_trie, packed_forward, unpack_cache
+from pluralbench.models.sample_groups import SampleGroups, sample_group_attention
 from pluralbench.models.seeds import sample_seed
 
 
@@ -106,38 +106,33 @@ def sample_continuations(adapter, rows: list[list[int]], prompts: Sequence[Rende
 
 
 def _sample_tokens(adapter, last, past, mask, generators, settings: GenerationSettings) -> list[list[int]]:
-    """Each sample's tokens, drawn until end of text, a stop string or max_new_tokens; a prompt's running
-    samples feed their tokens side by side in its row of the batch (models/sample_groups.py)."""
-    n, prompts = settings.num_samples, mask.shape[0]
-    ends, window = end_token_ids(adapter), sliding_window(adapter.model)
-    columns, lengths = Columns.of_prompts(mask, n), mask.sum(-1).tolist()
+    """Each sample's tokens, drawn until end of text, a stop string or max_new_tokens; every running
+    sample's latest token goes through the model in one flat sequence (models/sample_groups.py)."""
+    n, ends = settings.num_samples, end_token_ids(adapter)
+    groups = SampleGroups.start(past, mask, n, settings.max_new_tokens)
+    lengths = mask.sum(-1)
     tokens: list[list[int]] = [[] for _ in generators]
     active = list(range(len(generators)))
     logits = last[[r // n for r in active]]
-    for step in range(settings.max_new_tokens):
-        drawn = draw_tokens(logits, [generators[r] for r in active], settings.temperature, settings.top_p)
-        going = []
-        for r, token in zip(active, drawn):
-            if token not in ends:
-                tokens[r].append(token)
-                if not _stopped(adapter.tokenizer, tokens[r], settings.stop):
-                    going.append(r)
-        if not going or step == settings.max_new_tokens - 1:
-            break
-        active = going
-        slots = [[r for r in active if r // n == p] for p in range(prompts)]
-        ids, positions = step_inputs(tokens, slots, lengths, adapter.tokenizer.pad_token_id)
-        attention = columns.add_step(slots, positions, window, adapter.model.dtype)
-        out = adapter.model(input_ids=torch.from_numpy(ids).to(mask.device), attention_mask=_to(attention, mask.device),
-                            position_ids=torch.from_numpy(positions).to(mask.device), past_key_values=past,
-                            use_cache=True)
-        rows = [p for p, s in enumerate(slots) for _ in s]
-        logits = out.logits[rows, [i for s in slots for i in range(len(s))]]
+    with sample_group_attention(adapter.model):
+        for step in range(settings.max_new_tokens):
+            drawn = draw_tokens(logits, [generators[r] for r in active], settings.temperature, settings.top_p)
+            going = []
+            for r, token in zip(active, drawn):
+                if token not in ends:
+                    tokens[r].append(token)
+                    if not _stopped(adapter.tokenizer, tokens[r], settings.stop):
+                        going.append(r)
+            if not going or step == settings.max_new_tokens - 1:
+                break
+            active = going
+            positions = groups.set_step(active, n, step, lengths)
+            ids = torch.tensor([[tokens[r][-1] for r in active]], dtype=torch.long, device=mask.device)
+            # The 4-D mask is a placeholder: grouped_attention masks by itself, and a 4-D mask stops
+            # transformers from building one.
+            logits = adapter.model(input_ids=ids, position_ids=positions, attention_mask=ids.new_zeros((1, 1, 1, 1)),
+                                   use_cache=False, sample_groups=groups).logits[0]
     return tokens
-
-
-def _to(attention, device):
-    return {k: v.to(device) for k, v in attention.items()} if isinstance(attention, dict) else attention.to(device)
 
 
 def draw_tokens(logits: torch.Tensor, generators: Sequence[torch.Generator], temperature: float,

@@ -1,67 +1,112 @@
-"""Decoding N samples per prompt with the prompt's keys and values shared by its samples.
+"""Decoding N samples per prompt with the prompt's keys and values shared by its samples, and no padding.
 
-The batch stays one row per prompt. At each step a prompt's still-running samples feed their latest
-token side by side as that row's new query tokens (each attending to the prompt and to its own earlier
-tokens only, through a 4-D mask), and the new keys and values are appended to the prompt's row. So the
-prompt is never copied per sample: the cache grows by one column per running sample and step, and a step
-reads each prompt's keys once for all its samples (copying the prompt cache per sample made every step
-re-concatenate prompts x N copies of it).
+A decoding step runs the latest token of every still-running sample as one flat sequence, so the
+model's linear layers see no padding however unevenly the prompts' samples finish. Attention is this
+module's own (registered with transformers' AttentionInterface for the decoding steps only): a sample's
+query attends to its prompt's keys, read once per prompt for all its samples (queries grouped by prompt),
+and to its own earlier tokens, kept in a preallocated buffer (no cache is concatenated or copied per
+sample). A model with sliding-window layers gets the window applied here, by position.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from contextlib import contextmanager
+from dataclasses import dataclass
 
-import numpy as np
 import torch
+
+ATTENTION = "pluralbench_sample_groups"
 
 
 @dataclass
-class Columns:
-    """Which cache columns each sample may attend to, and the position each column holds."""
-    prompt: np.ndarray  # (prompts, width) bool: the prompt's real tokens
-    positions: np.ndarray  # (prompts, columns) int: the position of each column's token
-    own: list[list[int]] = field(default_factory=list)  # per sample, the columns of its earlier tokens
+class SampleGroups:
+    """The decoding's cache (the prompts' keys and values, each sample's own) and the layout of one step."""
+    prompt_keys: list[torch.Tensor]  # per layer, (prompts, kv heads, width, head dim), left-padded
+    prompt_values: list[torch.Tensor]
+    prompt_bias: torch.Tensor  # (prompts, 1, 1, 1, width): 0 on a real token, -inf on padding
+    prompt_positions: torch.Tensor  # (prompts, width)
+    own_keys: list[torch.Tensor]  # per layer, (kv heads, samples, max new tokens, head dim)
+    own_values: list[torch.Tensor]
+    samples: torch.Tensor | None = None  # this step's queries: each one's sample,
+    prompts: torch.Tensor | None = None  # its prompt,
+    slots: torch.Tensor | None = None  # its place in the (prompts x width) grouped layout,
+    width: int = 0  # the most queries of one prompt,
+    step: int = 0  # the index of the token it feeds,
+    positions: torch.Tensor | None = None  # and that token's position
 
     @classmethod
-    def of_prompts(cls, mask: torch.Tensor, samples: int) -> "Columns":
-        prompt = mask.cpu().numpy().astype(bool)
-        return cls(prompt, prompt.cumsum(-1) - 1, [[] for _ in range(len(prompt) * samples)])
+    def start(cls, past, mask: torch.Tensor, samples: int, max_new_tokens: int) -> "SampleGroups":
+        """From the prompts' left-padded cache and mask, samples per prompt."""
+        keys = [layer.keys for layer in past.layers]
+        values = [layer.values for layer in past.layers]
+        bias = torch.zeros(mask.shape, dtype=keys[0].dtype, device=mask.device).masked_fill(mask == 0, float("-inf"))
+        own = [k.new_zeros((k.shape[1], k.shape[0] * samples, max_new_tokens, k.shape[3])) for k in keys]
+        return cls(keys, values, bias[:, None, None, None, :], mask.cumsum(-1) - 1, own,
+                   [v.new_zeros(o.shape) for v, o in zip(values, own)])
 
-    def add_step(self, slots: list[list[int]], positions: np.ndarray, window: int | None, dtype: torch.dtype):
-        """Append one column per slot (slots[p]: the samples feeding a token in prompt p's row) and return
-        the attention mask of the step's queries: (prompts, 1, queries, columns), or by layer type for a
-        model with sliding-window layers."""
-        prompts, width = len(slots), positions.shape[1]
-        start = self.positions.shape[1]
-        self.positions = np.concatenate([self.positions, positions], axis=1)
-        allowed = np.zeros((prompts, width, self.positions.shape[1]), dtype=bool)
-        allowed[:, :, :self.prompt.shape[1]] = self.prompt[:, None, :]
-        for p, samples in enumerate(slots):
-            for i, sample in enumerate(samples):
-                self.own[sample].append(start + i)
-                allowed[p, i, self.own[sample]] = True
-            allowed[p, len(samples):, :] = False
-            allowed[p, np.arange(len(samples), width), start + np.arange(len(samples), width)] = True  # padding: itself
-        full = _additive(allowed, dtype)
-        if window is None:
-            return full
-        near = positions[:, :, None] - self.positions[:, None, :] < window
-        return {"full_attention": full, "sliding_attention": _additive(allowed & near, dtype)}
+    def set_step(self, active: list[int], n: int, step: int, lengths: torch.Tensor) -> torch.Tensor:
+        """Lay out the step whose queries are `active` samples' token `step` (n samples per prompt)
+        -> the queries' position ids, (1, queries)."""
+        device = self.prompt_bias.device
+        self.samples = torch.tensor(active, device=device)
+        self.prompts = self.samples // n
+        counts = torch.bincount(self.prompts, minlength=len(lengths))
+        self.width = int(counts.max())
+        first = torch.cumsum(counts, 0) - counts  # each prompt's first query in the flat order
+        self.slots = self.prompts * self.width + torch.arange(len(active), device=device) - first[self.prompts]
+        self.step = step
+        self.positions = lengths[self.prompts] + step
+        return self.positions[None, :]
 
 
-def _additive(allowed: np.ndarray, dtype: torch.dtype) -> torch.Tensor:
-    mask = torch.zeros(allowed.shape, dtype=dtype)
-    return mask.masked_fill_(torch.from_numpy(~allowed), float("-inf"))[:, None]
+def grouped_attention(module, query, key, value, attention_mask, scaling=None, sliding_window=None, softcap=None,
+                      sample_groups: SampleGroups | None = None, **_):
+    """query (1, heads, queries, dim); key, value (1, kv heads, queries, dim): this step's tokens.
+    -> (output (1, queries, heads, dim), None), as transformers' attention functions return."""
+    g, layer = sample_groups, module.layer_idx
+    g.own_keys[layer][:, g.samples, g.step] = key[0]
+    g.own_values[layer][:, g.samples, g.step] = value[0]
+    kv_heads, queries, dim = key.shape[1], query.shape[2], query.shape[3]
+    q = query[0].reshape(kv_heads, -1, queries, dim) * (dim ** -0.5 if scaling is None else scaling)
+    prompt_keys, prompt_values = g.prompt_keys[layer], g.prompt_values[layer]
+    grouped = q.new_zeros(q.shape[:2] + (len(prompt_keys) * g.width, dim))
+    grouped[:, :, g.slots] = q
+    grouped = grouped.view(q.shape[:2] + (len(prompt_keys), g.width, dim)).permute(2, 0, 1, 3, 4)
+    to_prompt = grouped @ prompt_keys[:, :, None].transpose(-1, -2)  # (prompts, kv, group, width, prompt width)
+    to_prompt = (to_prompt + g.prompt_bias).permute(0, 3, 1, 2, 4).flatten(0, 1)[g.slots]  # (queries, kv, group, L)
+    own_keys = g.own_keys[layer][:, g.samples, :g.step + 1]  # (kv, queries, steps, dim)
+    to_own = torch.einsum("kgqd,kqsd->qkgs", q, own_keys)
+    scores = torch.cat([to_prompt, to_own], dim=-1)
+    if softcap is not None:
+        scores = torch.tanh(scores / softcap) * softcap
+    if sliding_window is not None:
+        scores = scores + _window_bias(g, sliding_window, scores.dtype)
+    weights = torch.softmax(scores, dim=-1)
+    prompt_width = to_prompt.shape[-1]
+    on_prompt = weights.new_zeros((len(prompt_keys) * g.width,) + weights.shape[1:-1] + (prompt_width,))
+    on_prompt[g.slots] = weights[..., :prompt_width]
+    on_prompt = on_prompt.view((len(prompt_keys), g.width) + on_prompt.shape[1:]).permute(0, 2, 3, 1, 4)
+    from_prompt = (on_prompt @ prompt_values[:, :, None]).permute(0, 3, 1, 2, 4).flatten(0, 1)[g.slots]
+    from_own = torch.einsum("qkgs,kqsd->qkgd", weights[..., prompt_width:], g.own_values[layer][:, g.samples, :g.step + 1])
+    return (from_prompt + from_own).flatten(1, 2)[None], None
 
 
-def step_inputs(tokens: list[list[int]], slots: list[list[int]], lengths: list[int], pad_id: int):
-    """(input ids, position ids) of one step: slot i of prompt p feeds its sample's latest token."""
-    width = max(len(s) for s in slots)
-    ids = np.full((len(slots), width), pad_id, dtype=np.int64)
-    positions = np.zeros((len(slots), width), dtype=np.int64)
-    for p, samples in enumerate(slots):
-        positions[p] = lengths[p]
-        for i, sample in enumerate(samples):
-            ids[p, i] = tokens[sample][-1]
-            positions[p, i] = lengths[p] + len(tokens[sample]) - 1
-    return ids, positions
+def _window_bias(g: SampleGroups, window: int, dtype) -> torch.Tensor:
+    """-inf where a key lies `window` or more positions before its query (the sliding layers' rule)."""
+    keys = torch.cat([g.prompt_positions[g.prompts],
+                      g.positions[:, None] - g.step + torch.arange(g.step + 1, device=g.positions.device)], dim=1)
+    far = g.positions[:, None] - keys >= window
+    return torch.zeros(far.shape, dtype=dtype, device=far.device).masked_fill(far, float("-inf"))[:, None, None, :]
+
+
+@contextmanager
+def sample_group_attention(model):
+    """The model's attention is grouped_attention inside the block, its own implementation again after it."""
+    from transformers import AttentionInterface
+
+    AttentionInterface.register(ATTENTION, grouped_attention)
+    before = model.config._attn_implementation
+    model.set_attn_implementation(ATTENTION)
+    try:
+        yield
+    finally:
+        model.set_attn_implementation(before)

@@ -111,9 +111,9 @@ def test_sampled_reads_n_samples_per_question(smollm2, rows):
 
 
 def test_samples_share_one_encoding_and_equal_a_per_sample_loop(smollm2, rows):
-    """The prompt goes through the model once for all N samples (counted at the model's forward), the
-    samples then feed their tokens side by side in their prompt's row (the prompt's cache is never copied
-    per sample), and they equal samples drawn one at a time with the whole sequence re-encoded every step."""
+    """The prompts go through the model once for all N samples (counted at the model's forward: one packed
+    pass), each later pass feeds one token per running sample and nothing else (no padding), and the
+    samples equal those drawn one at a time with the whole sequence re-encoded every step."""
     prompts = [smollm2.render(r["question"], "chat", "Answer:") for r in rows[:3:2]]
     settings = GenerationSettings(max_new_tokens=6, temperature=1.0, seed=5, stop=("\n",), num_samples=4)
     seen: list[tuple[int, int]] = []
@@ -126,8 +126,9 @@ def test_samples_share_one_encoding_and_equal_a_per_sample_loop(smollm2, rows):
     (batch, width), decode_passes = seen[0], seen[1:]
     lengths = [smollm2.prompt_tokens(p) for p in prompts]
     assert batch * width < sum(lengths)  # one packed pass: the chat template's system prompt runs once
-    assert decode_passes and all(b == len(prompts) and w <= settings.num_samples for b, w in decode_passes)
-    assert len(decode_passes) <= settings.max_new_tokens - 1
+    running = [w for _, w in decode_passes]
+    assert running and all(b == 1 for b, _ in decode_passes) and running == sorted(running, reverse=True)
+    assert running[0] <= len(prompts) * settings.num_samples and len(running) <= settings.max_new_tokens - 1
     loop = [[reference_sample(smollm2, p, settings, j) for j in range(4)] for p in prompts]
     assert shared == loop
 
@@ -236,14 +237,14 @@ def test_gemma_samples_past_its_sliding_window_see_what_a_full_encoding_sees():
     ids = gemma.tokenizer(facts)["input_ids"][:window - 3]  # the tokenizer's <bos> included
     prompts = [gemma.render(gemma.tokenizer.decode(ids[1:]), "completion"), gemma.render("The sky is", "completion")]
     assert gemma._encode(prompts)[0] == ids
-    steps: list[tuple[int, torch.Tensor]] = []  # (token fed by prompt 0's first sample, its next-token logits)
+    passes: list[tuple[int, torch.Tensor]] = []  # (token fed by prompt 0's first sample, its next-token logits)
     hook = gemma.model.register_forward_hook(
-        lambda _m, _a, kw, out: steps.append((int(kw["input_ids"][0, 0]), out.logits[0, 0].float()))
-        if kw["input_ids"].shape[0] == 2 else None, with_kwargs=True)
+        lambda _m, _a, kw, out: passes.append((int(kw["input_ids"][0, 0]), out.logits[0, 0].float())), with_kwargs=True)
     try:
         gemma.generate(prompts, GenerationSettings(max_new_tokens=10, temperature=1.0, seed=2, num_samples=2))
     finally:
         hook.remove()
+    steps = passes[1:]  # after the prompts' pass
     fed = [token for token, _ in steps]
     with torch.inference_mode():
         whole = gemma.model(input_ids=torch.tensor([ids + fed])).logits[0, len(ids):].float()

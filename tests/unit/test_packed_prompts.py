@@ -1,9 +1,13 @@
 """The token trie a packed batch runs (models/packed_prompts.py), by hand."""
+from types import SimpleNamespace
+
 import numpy as np
+import pytest
 import torch
+from transformers import DynamicCache
 
 from pluralbench.models.packed_prompts import ancestor_mask, row_paths, token_trie, worth_packing
-from pluralbench.models.sample_groups import Columns
+from pluralbench.models.sample_groups import SampleGroups, grouped_attention
 
 
 def test_trie_runs_each_shared_token_once():
@@ -48,23 +52,48 @@ def test_row_paths_walk_each_row_from_its_first_token():
     assert [[tokens[n] for n in path] for path in row_paths(parents, ends)] == [[1, 2, 3], [1, 2, 4], [5]]
 
 
-def test_sample_columns_attend_to_their_prompt_and_their_own_tokens():
-    """Two prompts (the second left-padded by one), two samples each; after two steps a sample's query
-    sees its prompt's real tokens and its own columns only, and a padding slot sees itself alone."""
-    columns = Columns.of_prompts(torch.tensor([[1, 1, 1], [0, 1, 1]]), samples=2)
-    first = columns.add_step([[0, 1], [2, 3]], np.array([[3, 3], [2, 2]]), None, torch.float32)
-    second = columns.add_step([[1], [2, 3]], np.array([[4, 4], [3, 3]]), None, torch.float32)
-    assert first.shape == (2, 1, 2, 5) and second.shape == (2, 1, 2, 7)
-    seen = (second[:, 0] == 0).numpy()
-    assert seen[0, 0].tolist() == [True, True, True, False, True, True, False]  # sample 1: prompt, col 4, col 5
-    assert seen[0, 1].tolist() == [False] * 6 + [True]  # padding slot
-    assert seen[1, 0].tolist() == [False, True, True, True, False, True, False]  # sample 2
-    assert seen[1, 1].tolist() == [False, True, True, False, True, False, True]  # sample 3
-    assert columns.positions[1].tolist() == [-1, 0, 1, 2, 2, 3, 3]
+def _dense_reference(q, prompt_k, prompt_v, mask, own_k, own_v, prompt, scaling, window=None):
+    """One query's attention written out with numpy: its prompt's real tokens and its own tokens so far
+    (own_k: (kv, steps, dim)), query head h reading key/value head h // (heads / kv heads)."""
+    real = np.flatnonzero(mask[prompt])
+    keys = np.concatenate([prompt_k[prompt][:, real], own_k], axis=1)  # (kv, keys, dim)
+    values = np.concatenate([prompt_v[prompt][:, real], own_v], axis=1)
+    positions = np.arange(keys.shape[1])
+    here = positions[-1]
+    out = []
+    for h in range(q.shape[0]):
+        kv = h // (q.shape[0] // keys.shape[0])
+        scores = keys[kv] @ q[h] * scaling
+        if window is not None:
+            scores = np.where(here - positions < window, scores, -np.inf)
+        weights = np.exp(scores - scores.max())
+        out.append(weights / weights.sum() @ values[kv])
+    return np.stack(out)
 
 
-def test_sample_columns_apply_a_sliding_window_by_position():
-    columns = Columns.of_prompts(torch.tensor([[1, 1, 1, 1]]), samples=1)
-    masks = columns.add_step([[0]], np.array([[4]]), 3, torch.float32)
-    assert (masks["full_attention"][0, 0, 0] == 0).tolist() == [True] * 5
-    assert (masks["sliding_attention"][0, 0, 0] == 0).tolist() == [False, False, True, True, True]  # 4 - position < 3
+@pytest.mark.parametrize("window", [None, 3])
+def test_grouped_attention_equals_each_samples_own_dense_attention(window):
+    """Two prompts (the second left-padded), three samples each, grouped-query heads (4 query, 2 key/value);
+    two steps with samples leaving: every query's output equals attention over exactly its prompt's tokens
+    and its own, computed alone; with a window, keys `window` positions back are left out."""
+    rng = np.random.default_rng(0)
+    mask = torch.tensor([[1, 1, 1, 1], [0, 1, 1, 1]])
+    prompt_k, prompt_v = (torch.from_numpy(rng.normal(size=(2, 2, 4, 8))).float() for _ in range(2))
+    cache = DynamicCache()
+    cache.update(prompt_k, prompt_v, 0)
+    groups = SampleGroups.start(cache, mask, samples=3, max_new_tokens=4)
+    module = SimpleNamespace(layer_idx=0)
+    fed: dict[int, list] = {r: [] for r in range(6)}  # each sample's keys and values so far, as fed
+    for step, active in enumerate([[0, 1, 2, 3, 5], [0, 3, 5]]):
+        positions = groups.set_step(active, 3, step, mask.sum(-1))
+        q = torch.from_numpy(rng.normal(size=(1, 4, len(active), 8))).float()
+        k, v = (torch.from_numpy(rng.normal(size=(1, 2, len(active), 8))).float() for _ in range(2))
+        out, _ = grouped_attention(module, q, k, v, None, scaling=0.3, sliding_window=window, sample_groups=groups)
+        assert out.shape == (1, len(active), 4, 8)
+        assert positions[0].tolist() == [int(mask[r // 3].sum()) + step for r in active]
+        for i, r in enumerate(active):
+            fed[r].append((k[0, :, i].numpy(), v[0, :, i].numpy()))
+            own_k, own_v = (np.stack([kv[j] for kv in fed[r]], axis=1) for j in (0, 1))
+            expected = _dense_reference(q[0, :, i].numpy(), prompt_k.numpy(), prompt_v.numpy(), mask.numpy(),
+                                        own_k, own_v, r // 3, 0.3, window)
+            np.testing.assert_allclose(out[0, i].numpy(), expected, rtol=1e-5, atol=1e-6)

@@ -139,7 +139,8 @@ def draw_tokens(logits: torch.Tensor, generators: Sequence[torch.Generator], tem
                 top_p: float = 1.0) -> list[int]:
     """One token per row by inverse-CDF sampling in float64 with the row's own generator: a row's draw
     depends on its logits and its generator only, never on the other rows of the batch."""
-    probs = torch.softmax(logits.double() / temperature, dim=-1)
+    scaled = logits if temperature == 1.0 else logits.double() / temperature  # x / 1.0 is x: one pass fewer
+    probs = torch.softmax(scaled, dim=-1, dtype=torch.float64)
     if top_p < 1.0:
         probs = _nucleus(probs, top_p)
     cdf = probs.cumsum(dim=-1)

@@ -24,11 +24,12 @@ class SampleGroups:
     prompt_values: list[torch.Tensor]
     prompt_bias: torch.Tensor  # (prompts, 1, 1, 1, width): 0 on a real token, -inf on padding
     prompt_positions: torch.Tensor  # (prompts, width)
-    own_keys: list[torch.Tensor]  # per layer, (kv heads, samples, max new tokens, head dim)
+    own_keys: list[torch.Tensor]  # per layer, (samples, max new tokens, kv heads, head dim)
     own_values: list[torch.Tensor]
     samples: torch.Tensor | None = None  # this step's queries: each one's sample,
     prompts: torch.Tensor | None = None  # its prompt,
-    slots: torch.Tensor | None = None  # its place in the (prompts x width) grouped layout,
+    within: torch.Tensor | None = None  # its place among its prompt's queries,
+    grouped: torch.Tensor | None = None  # (the query in each place of that layout; padding repeats one)
     width: int = 0  # the most queries of one prompt,
     step: int = 0  # the index of the token it feeds,
     positions: torch.Tensor | None = None  # and that token's position
@@ -39,7 +40,7 @@ class SampleGroups:
         keys = [layer.keys for layer in past.layers]
         values = [layer.values for layer in past.layers]
         bias = torch.zeros(mask.shape, dtype=keys[0].dtype, device=mask.device).masked_fill(mask == 0, float("-inf"))
-        own = [k.new_zeros((k.shape[1], k.shape[0] * samples, max_new_tokens, k.shape[3])) for k in keys]
+        own = [k.new_zeros((k.shape[0] * samples, max_new_tokens, k.shape[1], k.shape[3])) for k in keys]
         return cls(keys, values, bias[:, None, None, None, :], mask.cumsum(-1) - 1, own,
                    [v.new_zeros(o.shape) for v, o in zip(values, own)])
 
@@ -52,7 +53,9 @@ class SampleGroups:
         counts = torch.bincount(self.prompts, minlength=len(lengths))
         self.width = int(counts.max())
         first = torch.cumsum(counts, 0) - counts  # each prompt's first query in the flat order
-        self.slots = self.prompts * self.width + torch.arange(len(active), device=device) - first[self.prompts]
+        self.within = torch.arange(len(active), device=device) - first[self.prompts]
+        self.grouped = torch.zeros(len(lengths) * self.width, dtype=torch.long, device=device)
+        self.grouped[self.prompts * self.width + self.within] = torch.arange(len(active), device=device)
         self.step = step
         self.positions = lengths[self.prompts] + step
         return self.positions[None, :]
@@ -63,18 +66,15 @@ def grouped_attention(module, query, key, value, attention_mask, scaling=None, s
     """query (1, heads, queries, dim); key, value (1, kv heads, queries, dim): this step's tokens.
     -> (output (1, queries, heads, dim), None), as transformers' attention functions return."""
     g, layer = sample_groups, module.layer_idx
-    g.own_keys[layer][:, g.samples, g.step] = key[0]
-    g.own_values[layer][:, g.samples, g.step] = value[0]
+    g.own_keys[layer][g.samples, g.step] = key[0].transpose(0, 1)
+    g.own_values[layer][g.samples, g.step] = value[0].transpose(0, 1)
     kv_heads, queries, dim = key.shape[1], query.shape[2], query.shape[3]
     q = query[0].reshape(kv_heads, -1, queries, dim) * (dim ** -0.5 if scaling is None else scaling)
     prompt_keys, prompt_values = g.prompt_keys[layer], g.prompt_values[layer]
-    grouped = q.new_zeros(q.shape[:2] + (len(prompt_keys) * g.width, dim))
-    grouped[:, :, g.slots] = q
-    grouped = grouped.view(q.shape[:2] + (len(prompt_keys), g.width, dim)).permute(2, 0, 1, 3, 4)
+    grouped = q[:, :, g.grouped].view(q.shape[:2] + (len(prompt_keys), g.width, dim)).permute(2, 0, 1, 3, 4)
     to_prompt = grouped @ prompt_keys[:, :, None].transpose(-1, -2)  # (prompts, kv, group, width, prompt width)
-    to_prompt = (to_prompt + g.prompt_bias).permute(0, 3, 1, 2, 4).flatten(0, 1)[g.slots]  # (queries, kv, group, L)
-    own_keys = g.own_keys[layer][:, g.samples, :g.step + 1]  # (kv, queries, steps, dim)
-    to_own = torch.einsum("kgqd,kqsd->qkgs", q, own_keys)
+    to_prompt = (to_prompt + g.prompt_bias)[g.prompts, :, :, g.within]  # (queries, kv, group, prompt width)
+    to_own = torch.einsum("kgqd,qskd->qkgs", q, g.own_keys[layer][g.samples, :g.step + 1])
     scores = torch.cat([to_prompt, to_own], dim=-1)
     if softcap is not None:
         scores = torch.tanh(scores / softcap) * softcap
@@ -82,11 +82,10 @@ def grouped_attention(module, query, key, value, attention_mask, scaling=None, s
         scores = scores + _window_bias(g, sliding_window, scores.dtype)
     weights = torch.softmax(scores, dim=-1)
     prompt_width = to_prompt.shape[-1]
-    on_prompt = weights.new_zeros((len(prompt_keys) * g.width,) + weights.shape[1:-1] + (prompt_width,))
-    on_prompt[g.slots] = weights[..., :prompt_width]
+    on_prompt = weights[g.grouped, ..., :prompt_width]
     on_prompt = on_prompt.view((len(prompt_keys), g.width) + on_prompt.shape[1:]).permute(0, 2, 3, 1, 4)
-    from_prompt = (on_prompt @ prompt_values[:, :, None]).permute(0, 3, 1, 2, 4).flatten(0, 1)[g.slots]
-    from_own = torch.einsum("qkgs,kqsd->qkgd", weights[..., prompt_width:], g.own_values[layer][:, g.samples, :g.step + 1])
+    from_prompt = (on_prompt @ prompt_values[:, :, None])[g.prompts, :, :, g.within]
+    from_own = torch.einsum("qkgs,qskd->qkgd", weights[..., prompt_width:], g.own_values[layer][g.samples, :g.step + 1])
     return (from_prompt + from_own).flatten(1, 2)[None], None
 
 

@@ -22,7 +22,7 @@ class SampleGroups:
     """The decoding's cache (the prompts' keys and values, each sample's own) and the layout of one step."""
     prompt_keys: list[torch.Tensor]  # per layer, (prompts, kv heads, width, head dim), left-padded
     prompt_values: list[torch.Tensor]
-    prompt_bias: torch.Tensor  # (prompts, 1, 1, 1, width): 0 on a real token, -inf on padding
+    prompt_bias: torch.Tensor  # (prompts, 1, 1, width): 0 on a real token, -inf on padding
     prompt_positions: torch.Tensor  # (prompts, width)
     own_keys: list[torch.Tensor]  # per layer, (samples, max new tokens, kv heads, head dim)
     own_values: list[torch.Tensor]
@@ -41,7 +41,7 @@ class SampleGroups:
         values = [layer.values for layer in past.layers]
         bias = torch.zeros(mask.shape, dtype=keys[0].dtype, device=mask.device).masked_fill(mask == 0, float("-inf"))
         own = [k.new_zeros((k.shape[0] * samples, max_new_tokens, k.shape[1], k.shape[3])) for k in keys]
-        return cls(keys, values, bias[:, None, None, None, :], mask.cumsum(-1) - 1, own,
+        return cls(keys, values, bias[:, None, None, :], mask.cumsum(-1) - 1, own,
                    [v.new_zeros(o.shape) for v, o in zip(values, own)])
 
     def set_step(self, active: list[int], n: int, step: int, lengths: torch.Tensor) -> torch.Tensor:
@@ -70,10 +70,9 @@ def grouped_attention(module, query, key, value, attention_mask, scaling=None, s
     g.own_values[layer][g.samples, g.step] = value[0].transpose(0, 1)
     kv_heads, queries, dim = key.shape[1], query.shape[2], query.shape[3]
     q = query[0].reshape(kv_heads, -1, queries, dim) * (dim ** -0.5 if scaling is None else scaling)
-    prompt_keys, prompt_values = g.prompt_keys[layer], g.prompt_values[layer]
-    grouped = q[:, :, g.grouped].view(q.shape[:2] + (len(prompt_keys), g.width, dim)).permute(2, 0, 1, 3, 4)
-    to_prompt = grouped @ prompt_keys[:, :, None].transpose(-1, -2)  # (prompts, kv, group, width, prompt width)
-    to_prompt = (to_prompt + g.prompt_bias)[g.prompts, :, :, g.within]  # (queries, kv, group, prompt width)
+    # Each prompt's keys are read once by all its queries (and all query heads sharing a key head).
+    to_prompt = _by_prompt(g, q[:, :, g.grouped]) @ g.prompt_keys[layer].transpose(-1, -2) + g.prompt_bias
+    to_prompt = _by_query(g, to_prompt, q.shape[1])  # (queries, kv heads, heads per kv head, prompt width)
     to_own = torch.einsum("kgqd,qskd->qkgs", q, g.own_keys[layer][g.samples, :g.step + 1])
     scores = torch.cat([to_prompt, to_own], dim=-1)
     if softcap is not None:
@@ -81,12 +80,23 @@ def grouped_attention(module, query, key, value, attention_mask, scaling=None, s
     if sliding_window is not None:
         scores = scores + _window_bias(g, sliding_window, scores.dtype)
     weights = torch.softmax(scores, dim=-1)
-    prompt_width = to_prompt.shape[-1]
-    on_prompt = weights[g.grouped, ..., :prompt_width]
-    on_prompt = on_prompt.view((len(prompt_keys), g.width) + on_prompt.shape[1:]).permute(0, 2, 3, 1, 4)
-    from_prompt = (on_prompt @ prompt_values[:, :, None])[g.prompts, :, :, g.within]
-    from_own = torch.einsum("qkgs,qskd->qkgd", weights[..., prompt_width:], g.own_values[layer][g.samples, :g.step + 1])
+    width = to_prompt.shape[-1]
+    on_prompt = _by_prompt(g, weights[g.grouped, ..., :width].permute(1, 2, 0, 3))
+    from_prompt = _by_query(g, on_prompt @ g.prompt_values[layer], q.shape[1])
+    from_own = torch.einsum("qkgs,qskd->qkgd", weights[..., width:], g.own_values[layer][g.samples, :g.step + 1])
     return (from_prompt + from_own).flatten(1, 2)[None], None
+
+
+def _by_prompt(g: SampleGroups, x: torch.Tensor) -> torch.Tensor:
+    """(kv heads, group, prompts x width, n) in the grouped layout -> (prompts, kv heads, group x width, n)."""
+    kv_heads, group, _, n = x.shape
+    return x.view(kv_heads, group, -1, g.width, n).permute(2, 0, 1, 3, 4).reshape(-1, kv_heads, group * g.width, n)
+
+
+def _by_query(g: SampleGroups, x: torch.Tensor, group: int) -> torch.Tensor:
+    """(prompts, kv heads, group x width, n) -> (queries, kv heads, group, n), each query's own row."""
+    prompts, kv_heads, _, n = x.shape
+    return x.view(prompts, kv_heads, group, g.width, n)[g.prompts, :, :, g.within]
 
 
 def _window_bias(g: SampleGroups, window: int, dtype) -> torch.Tensor:

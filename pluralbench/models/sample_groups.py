@@ -14,6 +14,8 @@ from dataclasses import dataclass
 
 import torch
 
+from pluralbench.errors import UserError
+
 ATTENTION = "pluralbench_sample_groups"
 
 
@@ -29,7 +31,7 @@ class SampleGroups:
     samples: torch.Tensor | None = None  # this step's queries: each one's sample,
     prompts: torch.Tensor | None = None  # its prompt,
     within: torch.Tensor | None = None  # its place among its prompt's queries,
-    grouped: torch.Tensor | None = None  # (the query in each place of that layout; padding repeats one)
+    grouped: torch.Tensor | None = None  # (per place of the prompts x width layout, its query; padding: query 0)
     width: int = 0  # the most queries of one prompt,
     step: int = 0  # the index of the token it feeds,
     positions: torch.Tensor | None = None  # and that token's position
@@ -115,6 +117,9 @@ def sample_group_attention(model):
     AttentionInterface.register(ATTENTION, grouped_attention)
     before = model.config._attn_implementation
     model.set_attn_implementation(ATTENTION)
+    if model.config._attn_implementation != ATTENTION:  # transformers only warns
+        raise UserError(f"sampled:N on {type(model).__name__}: its attention does not go through transformers' "
+                        f"AttentionInterface, which sampling N answers from one encoding needs")
     try:
         yield
     finally:

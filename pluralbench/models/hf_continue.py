@@ -15,6 +15,7 @@ from typing import Sequence
 import torch
 
 from pluralbench.core.records import GenerationSettings, Rendered
+from pluralbench.models.own_attention import placeholder_mask
 from pluralbench.models.packed_prompts import packable_trie, packed_forward, unpack_cache
 from pluralbench.models.sample_groups import SampleGroups, sample_group_attention
 from pluralbench.models.seeds import sample_seed
@@ -128,9 +129,7 @@ def _sample_tokens(adapter, last, past, mask, generators, settings: GenerationSe
             active = going
             positions = groups.set_step(active, n, step, lengths)
             ids = torch.tensor([[tokens[r][-1] for r in active]], dtype=torch.long, device=mask.device)
-            # The 4-D mask is a placeholder: grouped_attention masks by itself, and a 4-D mask stops
-            # transformers from building one.
-            logits = adapter.model(input_ids=ids, position_ids=positions, attention_mask=ids.new_zeros((1, 1, 1, 1)),
+            logits = adapter.model(input_ids=ids, position_ids=positions, attention_mask=placeholder_mask(mask.device),
                                    use_cache=False, sample_groups=groups).logits[0]
     return tokens
 

@@ -15,6 +15,8 @@ from typing import Sequence
 import numpy as np
 import torch
 
+from pluralbench.models.own_attention import attention_as, placeholder_mask
+
 # Pack only when the trie saves at least this share of a plain padded batch's tokens: attention over the
 # packed sequence grows with its length squared, and small savings do not pay for it.
 MIN_SAVING = 0.2
@@ -78,15 +80,23 @@ def packable_trie(model, rows: Sequence[Sequence[int]]) -> tuple | None:
 
 def packed_forward(model, trie: tuple, device, past=None):
     """The trie as one sequence through the model; logits at each row's last token. With `past` (an empty
-    cache) the trie's keys and values are kept in it."""
+    cache) the trie's keys and values are kept in it. A model on torch's attention (`sdpa`) attends row by
+    row (trie_attention.py); any other keeps its own attention under the dense ancestor mask."""
     tokens, depths, parents, ends = trie
-    input_ids = torch.tensor([tokens], dtype=torch.long, device=device)
-    positions = torch.tensor([depths], dtype=torch.long, device=device)
+    inputs = dict(input_ids=torch.tensor([tokens], dtype=torch.long, device=device),
+                  position_ids=torch.tensor([depths], dtype=torch.long, device=device), past_key_values=past,
+                  use_cache=past is not None, logits_to_keep=torch.tensor(ends, dtype=torch.long, device=device))
+    if model.config._attn_implementation == "sdpa":
+        from pluralbench.models.trie_attention import ATTENTION, TrieRows, trie_attention
+
+        with attention_as(model, ATTENTION, trie_attention) as swapped:
+            if swapped:
+                return model(attention_mask=placeholder_mask(device), trie_rows=TrieRows.of(trie, model.dtype, device),
+                             **inputs)
     # An additive float mask: torch's CPU attention runs it ~15% faster than the same mask as booleans.
     allowed = torch.from_numpy(ancestor_mask(parents))[None, None]
     mask = torch.zeros(allowed.shape, dtype=model.dtype).masked_fill(~allowed, float("-inf")).to(device)
-    return model(input_ids=input_ids, attention_mask=mask, position_ids=positions, past_key_values=past,
-                 use_cache=past is not None, logits_to_keep=torch.tensor(ends, dtype=torch.long, device=device))
+    return model(attention_mask=mask, **inputs)
 
 
 def packed_last_logits(model, rows: Sequence[Sequence[int]], device) -> torch.Tensor | None:

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 import torch
 
 from pluralbench.errors import UserError
+from pluralbench.models.own_attention import attention_as
 
 ATTENTION = "pluralbench_sample_groups"
 
@@ -112,15 +113,8 @@ def _window_bias(g: SampleGroups, window: int, dtype) -> torch.Tensor:
 @contextmanager
 def sample_group_attention(model):
     """The model's attention is grouped_attention inside the block, its own implementation again after it."""
-    from transformers import AttentionInterface
-
-    AttentionInterface.register(ATTENTION, grouped_attention)
-    before = model.config._attn_implementation
-    model.set_attn_implementation(ATTENTION)
-    if model.config._attn_implementation != ATTENTION:  # transformers only warns
-        raise UserError(f"sampled:N on {type(model).__name__}: its attention does not go through transformers' "
-                        f"AttentionInterface, which sampling N answers from one encoding needs")
-    try:
+    with attention_as(model, ATTENTION, grouped_attention) as swapped:
+        if not swapped:
+            raise UserError(f"sampled:N on {type(model).__name__}: its attention does not go through transformers' "
+                            f"AttentionInterface, which sampling N answers from one encoding needs")
         yield
-    finally:
-        model.set_attn_implementation(before)

@@ -8,6 +8,7 @@ from transformers import DynamicCache
 
 from pluralbench.models.packed_prompts import ancestor_mask, row_paths, token_trie, worth_packing
 from pluralbench.models.sample_groups import SampleGroups, grouped_attention
+from pluralbench.models.trie_attention import TrieRows, trie_attention
 
 
 def test_trie_runs_each_shared_token_once():
@@ -97,3 +98,30 @@ def test_grouped_attention_equals_each_samples_own_dense_attention(window):
             expected = _dense_reference(q[0, :, i].numpy(), prompt_k.numpy(), prompt_v.numpy(), mask.numpy(),
                                         own_k, own_v, r // 3, 0.3, window)
             np.testing.assert_allclose(out[0, i].numpy(), expected, rtol=1e-5, atol=1e-6)
+
+
+def test_trie_rows_give_each_node_one_query_over_its_rows_path():
+    """Rows [1 2 3], [1 2 4 5], [1 2]: row 0 owns nodes 0-2, row 1 nodes 3-4 (its path 0 1 3 4), row 2
+    none (a prefix of row 0); every node has exactly one slot, and a slot sees its path up to itself."""
+    trie = token_trie([[1, 2, 3], [1, 2, 4, 5], [1, 2]])
+    rows = TrieRows.of(trie, torch.float32, "cpu")
+    assert rows.queries.tolist() == [[0, 1, 2], [3, 4, 0], [0, 0, 0]]
+    assert rows.keys.tolist() == [[0, 1, 2, 0], [0, 1, 3, 4], [0, 1, 0, 0]]
+    assert rows.place.tolist() == [0, 1, 2, 3, 4]
+    seen = (rows.bias[:, 0] == 0).int().tolist()
+    assert seen[1] == [[1, 1, 1, 0], [1, 1, 1, 1], [1, 0, 0, 0]]  # node 3 at depth 2, node 4 at 3, a padding slot
+
+
+def test_trie_attention_equals_the_dense_ancestor_mask():
+    """Random queries, keys and values over a real trie shape, grouped-query heads 4:2: attending row by
+    row gives every node what torch's attention gives it under the dense ancestor mask."""
+    trie = token_trie([[1, 2, 3, 9], [1, 2, 4, 5, 6], [1, 7], [1, 2, 4, 8], [3]])
+    nodes = len(trie[0])
+    gen = torch.Generator().manual_seed(0)
+    q = torch.randn((1, 4, nodes, 8), generator=gen)
+    k, v = (torch.randn((1, 2, nodes, 8), generator=gen) for _ in range(2))
+    out, _ = trie_attention(None, q, k, v, None, scaling=0.3, trie_rows=TrieRows.of(trie, torch.float32, "cpu"))
+    allowed = torch.from_numpy(ancestor_mask(trie[2]))
+    dense = torch.nn.functional.scaled_dot_product_attention(q, k.repeat_interleave(2, 1), v.repeat_interleave(2, 1),
+                                                             attn_mask=allowed, scale=0.3)
+    torch.testing.assert_close(out[0], dense[0].transpose(0, 1), rtol=1e-5, atol=1e-6)

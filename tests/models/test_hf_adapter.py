@@ -4,6 +4,7 @@ import os
 
 import numpy as np
 import pytest
+import torch
 
 from pluralbench.errors import UserError
 from pluralbench.elicitation.readout import option_distribution
@@ -295,3 +296,24 @@ def test_threads_option_sets_torch_threads_and_rejects_zero():
         assert torch.get_num_threads() == 1
     finally:
         torch.set_num_threads(before)
+
+
+def test_packed_batches_keep_a_models_own_attention_when_it_is_not_torchs(smollm2):
+    """A model on another attention implementation (here transformers' eager one) is not swapped to the
+    row-by-row trie attention: the packed pass runs its own attention under the dense ancestor mask, and
+    both agree with the plain padded pass."""
+    from pluralbench.models.packed_prompts import packed_last_logits
+
+    rendered = [smollm2.render(f"Question {i}: do you agree that cities should plant more trees?\nOptions: "
+                               f"A. Yes B. No\nAnswer:", "chat", "Answer:") for i in range(6)]
+    rows = smollm2._encode(rendered)
+    with torch.inference_mode():
+        padded = torch.log_softmax(smollm2.prompt_pass(rows)[0].logits[:, -1, :].float(), -1)
+        by_rows = torch.log_softmax(packed_last_logits(smollm2.model, rows, smollm2.device).float(), -1)
+        smollm2.model.set_attn_implementation("eager")
+        try:
+            dense = torch.log_softmax(packed_last_logits(smollm2.model, rows, smollm2.device).float(), -1)
+        finally:
+            smollm2.model.set_attn_implementation("sdpa")
+    assert smollm2.model.config._attn_implementation == "sdpa"
+    assert float((by_rows - padded).abs().max()) < 1e-4 and float((dense - padded).abs().max()) < 1e-4

@@ -5,8 +5,8 @@ The prompts go through the model once (encode_prompts: one packed token trie whe
 enough, else one padded pass). For `sequence` their key/value cache is then copied along the batch,
 once per option, and only the option tokens are run, right-padded after the prompt (a causal model
 never attends forward, so padding at the end changes no real position; it is masked besides). For
-`sampled:N` the cache is not copied: a prompt's samples decode side by side in its row
-(models/sample_groups.py).
+`sampled:N` the cache is not copied: every running sample's latest token goes through the model
+in one flat sequence, attending to its prompt's keys and its own (models/sample_groups.py).
 """
 from __future__ import annotations
 

@@ -95,4 +95,7 @@ def rows_with_ids(path: Path, rows: list[dict]):
 
 def has_visible_text(text: str) -> bool:
     """False for text of only whitespace, control or format characters (e.g. a zero-width space)."""
-    return any(unicodedata.category(c)[0] not in "ZC" for c in text)
+    stripped = text.strip()  # whitespace is Z or C: almost every real text is decided by its first character
+    if stripped and unicodedata.category(stripped[0])[0] not in "ZC":
+        return True
+    return any(unicodedata.category(c)[0] not in "ZC" for c in stripped)

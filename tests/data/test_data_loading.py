@@ -110,3 +110,18 @@ def test_the_task_template_renders_local_rows_too(shared_data):
     assert other.checks["prompt_kept_as_given_rows"] == len(kept) == 3
     assert all(item["prompt"] == rows[item["id"]]["question"] for item in other.items if item["id"] in kept)
     assert all(item["prompt"].startswith("Q: ") for item in other.items if item["id"] not in kept)
+
+
+def test_has_visible_text_matches_a_scan_of_every_character():
+    """The first-character shortcut must agree with the plain definition (any character outside Z and C)."""
+    import unicodedata
+
+    from pluralbench.data.files import has_visible_text
+
+    def scan(text):
+        return any(unicodedata.category(c)[0] not in "ZC" for c in text)
+
+    texts = ["", " ", "\t\n", "\u200b", "\u200b\u200b ", "\u200bx", " \u00a0\u2003", "\u00a0a", "a", " yes ",
+             "\ufeff", "\ufeff\u200d!", "\x00\x01", "\x00.", "\u2028\u2029", "é", "\u0301"]
+    assert [has_visible_text(t) for t in texts] == [scan(t) for t in texts]
+    assert [scan(t) for t in texts].count(True) == 8  # the catalogue holds both kinds

@@ -4,7 +4,8 @@ A packed batch (packed_prompts.py) runs its trie as one sequence. Under a dense 
 query meets every node's key, most of them masked out (~500 x 500 for 8 prompts). Here each node is a
 query once, in the row that reaches it first (the trie numbers nodes in that order, so those are the tail
 of the row's path), and meets only the keys along that row's path, causally: per row a block of its new
-nodes x its path, the rows side by side. The linear layers still run the packed sequence, unpadded.
+nodes x its path (a long row cut into several blocks of one width), the blocks side by side. The linear
+layers still run the packed sequence, unpadded.
 Rows never exceed a sliding window (packable_trie refuses those batches), so no window applies.
 """
 from __future__ import annotations
@@ -19,32 +20,49 @@ from pluralbench.models.packed_prompts import row_paths
 ATTENTION = "pluralbench_trie_rows"
 
 
+def slot_width(counts: list[int]) -> int:
+    """The query width that leaves the fewest query slots (ties: the wider, fewer blocks) when a row with more
+    new nodes splits into several blocks: one long row (the first, which owns the shared root) no longer
+    pads every other row to its length."""
+    candidates = sorted({c for c in counts if c}) or [1]
+    return min(candidates, key=lambda w: (w * sum(-(-c // w) for c in counts), -w))
+
+
+def query_blocks(trie: tuple) -> list[tuple[list[int], int, int]]:
+    """-> (row path, position of the block's first node in it, nodes in the block): each row's new nodes
+    (those numbered after every earlier row's, the tail of its path), cut to slot_width."""
+    paths = row_paths(trie[2], trie[3])
+    tails, created = [], 0
+    for path in paths:
+        tails.append(sum(1 for n in path if n >= created))
+        created = max(created, path[-1] + 1)
+    width = slot_width(tails)
+    return [(path, len(path) - tail + start, min(width, tail - start))
+            for path, tail in zip(paths, tails) for start in range(0, tail, width)]
+
+
 @dataclass
 class TrieRows:
-    queries: torch.Tensor  # (rows, query width): the node in each query slot (padding: node 0)
-    keys: torch.Tensor  # (rows, key width): the node in each key column, along the row's path (padding: node 0)
-    bias: torch.Tensor  # (rows, 1, query width, key width): 0 where the slot's node sees the column, else -inf
-    place: torch.Tensor  # (nodes,): each node's slot in the flattened rows x query width
+    queries: torch.Tensor  # (blocks, query width): the node in each query slot (padding: node 0)
+    keys: torch.Tensor  # (blocks, key width): the node in each key column, along the row's path (padding: node 0)
+    bias: torch.Tensor  # (blocks, 1, query width, key width): 0 where the slot's node sees the column, else -inf
+    place: torch.Tensor  # (nodes,): each node's slot in the flattened blocks x query width
 
     @classmethod
     def of(cls, trie: tuple, dtype, device) -> "TrieRows":
-        paths = row_paths(trie[2], trie[3])
-        new, created = [], 0
-        for path in paths:  # a row's new nodes: those numbered after every earlier row's
-            new.append([n for n in path if n >= created])
-            created = max(created, path[-1] + 1)
-        query_width, key_width = max(max(len(n) for n in new), 1), max(len(p) for p in paths)
-        queries = torch.zeros((len(paths), query_width), dtype=torch.long)
-        keys = torch.zeros((len(paths), key_width), dtype=torch.long)
-        seen = torch.zeros((len(paths), query_width, key_width), dtype=torch.bool)
+        blocks = query_blocks(trie)
+        query_width, key_width = max(b[2] for b in blocks), max(len(b[0]) for b in blocks)
+        queries = torch.zeros((len(blocks), query_width), dtype=torch.long)
+        keys = torch.zeros((len(blocks), key_width), dtype=torch.long)
+        seen = torch.zeros((len(blocks), query_width, key_width), dtype=torch.bool)
         seen[:, :, 0] = True  # padding slots see one column (a row of -inf would give NaN)
         place = torch.zeros(len(trie[0]), dtype=torch.long)
-        for i, (path, nodes) in enumerate(zip(paths, new)):
+        for i, (path, first, count) in enumerate(blocks):
             keys[i, :len(path)] = torch.tensor(path)
-            queries[i, :len(nodes)] = torch.tensor(nodes, dtype=torch.long)
-            for j, node in enumerate(nodes):
-                seen[i, j, :len(path) - len(nodes) + j + 1] = True
-                place[node] = i * query_width + j
+            queries[i, :count] = torch.tensor(path[first:first + count], dtype=torch.long)
+            for j in range(count):
+                seen[i, j, :first + j + 1] = True
+            place[queries[i, :count]] = i * query_width + torch.arange(count)
         bias = torch.zeros(seen.shape, dtype=dtype).masked_fill(~seen, float("-inf"))[:, None]
         return cls(queries.to(device), keys.to(device), bias.to(device), place.to(device))
 

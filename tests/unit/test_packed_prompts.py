@@ -8,7 +8,7 @@ from transformers import DynamicCache
 
 from pluralbench.models.packed_prompts import ancestor_mask, row_paths, token_trie, worth_packing
 from pluralbench.models.sample_groups import SampleGroups, grouped_attention
-from pluralbench.models.trie_attention import TrieRows, trie_attention
+from pluralbench.models.trie_attention import TrieRows, slot_width, trie_attention
 
 
 def test_trie_runs_each_shared_token_once():
@@ -102,20 +102,35 @@ def test_grouped_attention_equals_each_samples_own_dense_attention(window):
 
 def test_trie_rows_give_each_node_one_query_over_its_rows_path():
     """Rows [1 2 3], [1 2 4 5], [1 2]: row 0 owns nodes 0-2, row 1 nodes 3-4 (its path 0 1 3 4), row 2
-    none (a prefix of row 0); every node has exactly one slot, and a slot sees its path up to itself."""
+    none (a prefix of row 0, so no block); every node has exactly one slot, and a slot sees its path up to
+    itself."""
     trie = token_trie([[1, 2, 3], [1, 2, 4, 5], [1, 2]])
     rows = TrieRows.of(trie, torch.float32, "cpu")
-    assert rows.queries.tolist() == [[0, 1, 2], [3, 4, 0], [0, 0, 0]]
-    assert rows.keys.tolist() == [[0, 1, 2, 0], [0, 1, 3, 4], [0, 1, 0, 0]]
+    assert rows.queries.tolist() == [[0, 1, 2], [3, 4, 0]]
+    assert rows.keys.tolist() == [[0, 1, 2, 0], [0, 1, 3, 4]]
     assert rows.place.tolist() == [0, 1, 2, 3, 4]
     seen = (rows.bias[:, 0] == 0).int().tolist()
     assert seen[1] == [[1, 1, 1, 0], [1, 1, 1, 1], [1, 0, 0, 0]]  # node 3 at depth 2, node 4 at 3, a padding slot
 
 
+def test_a_long_row_splits_into_blocks_of_the_common_width():
+    """Row 0 owns 6 nodes, rows 1-3 two each: blocks of 2 leave 12 query slots, one block of 6 per row 24;
+    row 0's three blocks keep its whole path as keys and see it causally from their own first node on."""
+    trie = token_trie([[1, 2, 3, 4, 5, 6], [1, 2, 3, 4, 7, 8], [1, 2, 3, 4, 9, 10], [1, 2, 3, 4, 11, 12]])
+    assert slot_width([6, 2, 2, 2]) == 2 and slot_width([3, 2, 0]) == 3 and slot_width([0]) == 1
+    rows = TrieRows.of(trie, torch.float32, "cpu")
+    assert rows.queries.tolist() == [[0, 1], [2, 3], [4, 5], [6, 7], [8, 9], [10, 11]]
+    assert rows.keys.tolist()[1] == [0, 1, 2, 3, 4, 5] and rows.keys.tolist()[3] == [0, 1, 2, 3, 6, 7]
+    seen = (rows.bias[:, 0] == 0).int().tolist()
+    assert seen[1] == [[1, 1, 1, 0, 0, 0], [1, 1, 1, 1, 0, 0]]
+    assert seen[3] == [[1, 1, 1, 1, 1, 0], [1, 1, 1, 1, 1, 1]]
+    assert rows.place.tolist() == list(range(12))
+
+
 def test_trie_attention_equals_the_dense_ancestor_mask():
     """Random queries, keys and values over a real trie shape, grouped-query heads 4:2: attending row by
     row gives every node what torch's attention gives it under the dense ancestor mask."""
-    trie = token_trie([[1, 2, 3, 9], [1, 2, 4, 5, 6], [1, 7], [1, 2, 4, 8], [3]])
+    trie = token_trie([[1, 2, 3, 9, 4, 4, 4, 4], [1, 2, 4, 5, 6], [1, 7], [1, 2, 4, 8], [1, 7, 2], [3]])
     nodes = len(trie[0])
     gen = torch.Generator().manual_seed(0)
     q = torch.randn((1, 4, nodes, 8), generator=gen)

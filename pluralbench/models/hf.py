@@ -189,15 +189,23 @@ class HFAdapter(ModelAdapter):
                              logits_to_keep=1)
         return out, mask
 
+    def next_token_logits(self, rows: list[list[int]]) -> torch.Tensor:
+        """(rows, vocabulary) from one packed pass, else a padded one. The planner grows option batches that
+        share most of their text past the batch size (they pack small); one that does not pack after all and
+        holds more rows than the default batch size runs in halves, each packed if it can be."""
+        last = packed_last_logits(self.model, rows, self.device) if self.share_prefix else None
+        if last is not None:
+            return last
+        if len(rows) > self.default_batch_size:
+            half = (len(rows) + 1) // 2
+            return torch.cat([self.next_token_logits(rows[:half]), self.next_token_logits(rows[half:])])
+        return self.prompt_pass(rows)[0].logits[:, -1, :]
+
     @torch.inference_mode()
     def option_distributions(self, prompts: Sequence[Rendered], labels: Sequence[Sequence[str]]) -> list[OptionOutput]:
         if not prompts:
             return []
-        rows = self._encode(prompts)
-        last = packed_last_logits(self.model, rows, self.device) if self.share_prefix else None
-        if last is None:
-            last = self.prompt_pass(rows)[0].logits[:, -1, :]
-        logprobs = torch.log_softmax(last.float(), dim=-1)
+        logprobs = torch.log_softmax(self.next_token_logits(self._encode(prompts)).float(), dim=-1)
         outputs = []
         for row, row_labels in enumerate(labels):
             per_label = [torch.logsumexp(logprobs[row, self.option_index.token_ids(lab)], dim=0) for lab in row_labels]

@@ -6,12 +6,14 @@ prefixes, two orders compete: by rendered text (prompts that share a persona or 
 side) and by length (little padding; the system prompt is still shared). The one that leaves fewer
 tokens to compute, estimated in characters with the adapter's own rule (option scoring packs each batch
 into one token trie; other scored prompts reuse cached prefixes), wins. Generation shares no prefix:
-always by length.
+always by length. Option batches in text order for a packing adapter are cut by packed size rather than
+count (packed_batches): a batch that shares most of its text holds more prompts, so a persona or an
+instruction runs in fewer batches.
 """
 from __future__ import annotations
 
-from pluralbench.models.packed_prompts import MIN_SAVING as PACK_SAVING
-from pluralbench.models.prefix_cache import shared_length, row_prefix_lengths, worth_sharing
+from pluralbench.models.packed_prompts import MAX_PACKED_TOKENS, MIN_SAVING as PACK_SAVING
+from pluralbench.models.prefix_cache import row_prefix_lengths, shared_length, worth_sharing
 
 
 def _text(rendered) -> str:
@@ -45,6 +47,35 @@ def packed_work(texts: list[str], batch_size: int) -> int:
     return total
 
 
+# A packed option batch may hold up to this many times the batch size in prompts ...
+PACKED_ROWS_FACTOR = 4
+# ... while its trie stays within what a padded batch of the group's widest prompt runs, and within the
+# adapter's packed-token cap at a low estimate of characters per token (English ~4), so the adapter packs it.
+CHARS_PER_TOKEN = 3
+
+
+def packed_batches(keys: list[str], texts: list[str], batch_size: int) -> list[list[str]]:
+    """Keys in text order cut into batches for an adapter that packs each batch into one token trie: a batch
+    starts at batch_size prompts and grows while its trie (the texts less what each shares with its
+    neighbour, in characters) stays within budget and packing still saves a fifth of the padded size."""
+    budget = min(batch_size * max(map(len, texts)), MAX_PACKED_TOKENS * CHARS_PER_TOKEN)
+    batches, start = [], 0
+    while start < len(keys):
+        stop = min(start + batch_size, len(keys))
+        size = sum(map(len, texts[start:stop])) - sum(shared_length(a, b) for a, b in zip(texts[start:stop - 1],
+                                                                                          texts[start + 1:stop]))
+        widest = max(map(len, texts[start:stop]))
+        while stop < len(keys) and stop - start < PACKED_ROWS_FACTOR * batch_size:
+            grown = size + len(texts[stop]) - shared_length(texts[stop - 1], texts[stop])
+            wider = max(widest, len(texts[stop]))
+            if grown > budget or grown > (1 - PACK_SAVING) * (stop + 1 - start) * wider:
+                break
+            size, widest, stop = grown, wider, stop + 1
+        batches.append(keys[start:stop])
+        start = stop
+    return batches
+
+
 def plan_batches(unique: dict, batch_size: int, by_text: bool) -> list[list[str]]:
     """unique: key -> (request, rendered). `by_text`: the adapter reuses shared prefixes."""
     groups: dict[tuple, list[str]] = {}
@@ -62,6 +93,9 @@ def plan_batches(unique: dict, batch_size: int, by_text: bool) -> list[list[str]
             work = packed_work if group_key[0] == "options" else estimated_work
             alphabetical = sorted(keys, key=lambda k: (text[k], k))
             if work([text[k] for k in alphabetical], batch_size) < work([text[k] for k in order], batch_size):
+                if group_key[0] == "options":
+                    batches += packed_batches(alphabetical, [text[k] for k in alphabetical], batch_size)
+                    continue
                 order = alphabetical
         batches += [order[i:i + batch_size] for i in range(0, len(order), batch_size)]
     return batches

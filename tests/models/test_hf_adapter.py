@@ -258,6 +258,35 @@ def test_packed_numbers_depend_on_the_batch_alone(smollm2):
     assert [o.label_logprobs for o in first] == [o.label_logprobs for o in again]
 
 
+def test_a_grown_batch_that_does_not_pack_runs_in_halves(smollm2):
+    """The planner grows option batches that share most of their text past the batch size. Twelve prompts
+    that share nothing past their first word pack into more than the 2,048-token cap, so the batch runs in
+    two halves of six (each too evenly long to pack: padded), never one padded pass of twelve, and scores
+    what one padded pass of twelve scores."""
+    from pluralbench.models.base import Rendered
+    from pluralbench.models.packed_prompts import MAX_PACKED_TOKENS
+
+    story = "The council debated the new park at length, and the vote was close. " * 12
+    rendered = [Rendered(text=f"Case {i}: {story}Was it fair? A. Yes B. No\nAnswer:") for i in range(12)]
+    rows = smollm2._encode(rendered)
+    assert sum(map(len, rows)) - 11 > MAX_PACKED_TOKENS > 6 * max(map(len, rows))
+    heights = []
+    hook = smollm2.model.register_forward_pre_hook(lambda _, args, kwargs: heights.append(kwargs["input_ids"].shape[0]),
+                                                   with_kwargs=True)
+    try:
+        grown = smollm2.option_distributions(rendered, [("A", "B")] * 12)
+    finally:
+        hook.remove()
+    assert heights == [6, 6]
+    smollm2.share_prefix = False
+    try:
+        whole = smollm2.option_distributions(rendered, [("A", "B")] * 12)
+    finally:
+        smollm2.share_prefix = True
+    for a, b in zip(whole, grown):
+        assert np.allclose(a.label_logprobs, b.label_logprobs, atol=1e-4)
+
+
 def test_packing_stays_within_a_sliding_attention_window():
     """Gemma 3 attends within 512 tokens on its sliding layers; the packed mask has no window, so rows
     longer than it run the plain padded pass (which applies the window), and shorter ones still pack and

@@ -1,7 +1,8 @@
 """The batch plan: every request once, batches never mix ops or decoding settings; scored prompts in
-whichever order (by text or by length) leaves less to compute; generation prompts by length."""
+whichever order (by text or by length) leaves less to compute; generation prompts by length; option
+batches for a packing adapter cut by packed size."""
 from pluralbench.models.base import GenerationSettings, Rendered
-from pluralbench.runner.batch_plan import estimated_work, packed_work, plan_batches
+from pluralbench.runner.batch_plan import PACKED_ROWS_FACTOR, estimated_work, packed_batches, packed_work, plan_batches
 from pluralbench.core.records import ModelRequest
 
 
@@ -21,7 +22,7 @@ def test_every_request_once_and_batches_are_homogeneous():
         flat = [k for b in batches for k in b]
         assert sorted(flat) == sorted(unique) and len(flat) == len(set(flat))
         for b in batches:
-            assert len(b) <= 3
+            assert len(b) <= (3 * PACKED_ROWS_FACTOR if by_text and unique[b[0]][0].op == "options" else 3)
             assert len({(unique[k][0].op, unique[k][0].generation) for k in b}) == 1
 
 
@@ -51,8 +52,9 @@ def test_estimated_work_by_hand():
 def test_text_order_wins_when_personas_share_long_prefixes():
     persona_a, persona_b = "You are a farmer from Kansas who votes. ", "You are a nurse in Ohio, retired now. "
     texts = [persona_a + "Q1?", persona_b + "Question two?", persona_a + "Question two?", persona_b + "Q1?"]
-    planned = _planned_texts(_options(texts), 2, by_text=True)
+    planned = _planned_texts(_likelihoods(texts), 2, by_text=True)
     assert all(len({t[:20] for t in batch}) == 1 for batch in planned)  # one persona per batch
+    assert _planned_texts(_options(texts), 2, by_text=True) == [sorted(texts)]  # packed: all four in 100 characters
     by_length = _planned_texts(_options(texts), 2, by_text=False)
     assert [len(t) for b in by_length for t in b] == sorted(len(t) for t in texts)
 
@@ -77,11 +79,39 @@ def test_packed_work_by_hand():
 
 def test_option_scoring_packs_by_text_even_when_only_a_system_prompt_is_shared():
     """A packed batch runs no padding, so grouping prompts by text wins: 61 + 61 characters by text against
-    22 + 120 by length (two long prompts share too little of themselves to pack)."""
+    22 + 120 by length (two long prompts share too little of themselves to pack). In text order the four
+    then pack into one batch of 102 characters, within the 2 x 60 a padded batch of two would run."""
     system = "System: be helpful. "
     texts = [system + q for q in ("a" * 40, "b", "c" * 40, "d")]
     planned = _planned_texts(_options(texts), 2, by_text=True)
-    assert planned == [[system + "a" * 40, system + "b"], [system + "c" * 40, system + "d"]]
+    assert planned == [[system + "a" * 40, system + "b", system + "c" * 40, system + "d"]]
+    assert _planned_texts(_likelihoods(texts), 2, by_text=True) != planned  # other ops keep the batch size
+
+
+def _packed(texts, batch_size):
+    return [[texts[int(k)] for k in b] for b in packed_batches([str(i) for i in range(len(texts))], texts, batch_size)]
+
+
+def test_packed_batches_grow_while_they_share_up_to_four_times_the_batch_size():
+    persona = "x" * 30
+    texts = [persona + q for q in "abcdefghij"]  # each adds one character to the trie
+    assert [len(b) for b in _packed(texts, 2)] == [8, 2]
+
+
+def test_packed_batches_keep_the_batch_size_when_nothing_is_shared():
+    assert [len(b) for b in _packed(["a" * 10, "b" * 10, "c" * 10], 1)] == [1, 1, 1]  # 20 > 1 x 10
+
+
+def test_a_packed_batch_stops_growing_when_packing_would_not_save_a_fifth():
+    """["ab", "cd"] then "ef": 6 characters, within the budget of 2 x 10, but a padded 3 x 2 x 0.8 = 4.8."""
+    assert [len(b) for b in _packed(["ab", "cd", "ef", "z" * 10], 2)] == [2, 2]
+
+
+def test_a_packed_batch_stays_under_the_adapters_token_cap():
+    """Texts of 5,000 characters sharing 4,000: two pack into 6,000, a third would make 7,000, over the
+    2,048 tokens x 3 characters the adapter packs (the padded budget of 2 x 5,000 would allow it)."""
+    texts = ["p" * 4000 + str(i) * 1000 for i in range(4)]
+    assert [len(b) for b in _packed(texts, 2)] == [2, 2]
 
 
 def test_generation_is_always_by_length():

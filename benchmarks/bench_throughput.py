@@ -36,6 +36,7 @@ from pluralbench.metrics import js_distance  # noqa: E402
 from pluralbench.models import load_model  # noqa: E402
 from pluralbench.models.base import GenerationSettings  # noqa: E402
 from pluralbench.data.dataset import Dataset  # noqa: E402
+from pluralbench.runner.batch_plan import plan_batches  # noqa: E402
 from pluralbench.runner.execute import PreparedTask, RunOptions, prepare_task, run_task  # noqa: E402
 from pluralbench.taskfile import get_task  # noqa: E402
 
@@ -244,12 +245,18 @@ def section_prefix(adapter, args, tmp: Path):
         rendered = [rendered[i] for i in order]
         labels = [reqs[i].labels for i in order]
         outs = {}
+        keyed = {f"{i:06d}": (reqs[j], rendered[i]) for i, j in enumerate(order)}
         for share in (False, True):
             adapter.share_prefix = share
+            # The batches a run plans (runner/batch_plan.py): packed option batches grow by packed size.
+            batches = [[int(k) for k in b] for b in plan_batches(keyed, args.batch_size, by_text=share)]
             with measured(f"{task_name}: pluralbench options, share_prefix={share}", len(rendered), "prompt") as rec:
-                res = []
-                for idx in chunks(list(range(len(rendered))), args.batch_size):
-                    res += adapter.option_distributions([rendered[i] for i in idx], [labels[i] for i in idx])
+                res = [None] * len(rendered)
+                for idx in batches:
+                    for i, out in zip(idx, adapter.option_distributions([rendered[i] for i in idx],
+                                                                        [labels[i] for i in idx])):
+                        res[i] = out
+            print(f"  {len(batches)} batches, at most {max(map(len, batches))} prompts")
             outs[share] = (rec, res)
         adapter.share_prefix = True
         diff = max(np.abs(np.subtract(a.label_logprobs, b.label_logprobs)).max()

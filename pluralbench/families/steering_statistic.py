@@ -82,6 +82,13 @@ class SteeringStatistic:
         self.item_group = _one_hot(layout.group_of_item, self.n_groups)
         category_index = [layout.categories.index(c) for c in layout.category_of_group]
         self.group_category = _one_hot(category_index, len(layout.categories))
+        # Per column, the matrix rows it reads (-1: none): its kind's, each style's (for a best-style
+        # column), and the row it subtracts; so every column's group means come from one gather.
+        self.kind_rows = np.array([self.row_of[(c.kind, c.metric)] if c.kind else -1 for c in columns], dtype=np.int64)
+        self.style_rows = np.array([[self.row_of[(s, c.metric)] if c.kind is None else -1 for s in styles]
+                                    for c in columns], dtype=np.int64).reshape(len(columns), len(styles))
+        self.minus_rows = np.array([self.row_of[(c.minus, c.metric)] if c.minus else -1 for c in columns],
+                                   dtype=np.int64)
 
     def group_means(self, positions) -> np.ndarray:
         """(kind, metric) rows x groups: each group's mean over its items at `positions` (NaN if none defined)."""
@@ -107,16 +114,19 @@ class SteeringStatistic:
 
     def __call__(self, positions, only: str | None = None) -> np.ndarray:
         group_means = self.group_means(positions)
-        best = self.best_styles(group_means)
-        return self.category_average(np.vstack([self._row(group_means, best, c) for c in self.columns]), only)
+        return self.category_average(self.column_rows(group_means, self.best_styles(group_means)), only)
 
     def _by_style(self, group_means: np.ndarray, metric: str) -> np.ndarray:
         return np.vstack([group_means[self.row_of[(s, metric)]] for s in self.styles])
 
-    def _row(self, group_means: np.ndarray, best: np.ndarray, column: Column) -> np.ndarray:
-        """A column's group means: under each group's best style when the column has no kind."""
-        if column.kind is None:
-            row = self._by_style(group_means, column.metric)[best, np.arange(self.n_groups)]
-        else:
-            row = group_means[self.row_of[(column.kind, column.metric)]]
-        return row - group_means[self.row_of[(column.minus, column.metric)]] if column.minus else row
+    def column_rows(self, group_means: np.ndarray, best: np.ndarray) -> np.ndarray:
+        """columns x groups: each column's group means, under each group's best style when the column has
+        no kind, less the subtracted kind's."""
+        rows = np.empty((len(self.columns), self.n_groups))
+        free = self.kind_rows < 0
+        if free.any():
+            rows[free] = group_means[self.style_rows[free][:, best], np.arange(self.n_groups)]
+        rows[~free] = group_means[self.kind_rows[~free]]
+        minus = self.minus_rows >= 0
+        rows[minus] -= group_means[self.minus_rows[minus]]
+        return rows

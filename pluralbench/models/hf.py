@@ -196,7 +196,7 @@ class HFAdapter(ModelAdapter):
         last = packed_last_logits(self.model, rows, self.device) if self.share_prefix else None
         if last is not None:
             return last
-        if len(rows) > self.default_batch_size:
+        if self.share_prefix and len(rows) > self.default_batch_size:
             half = (len(rows) + 1) // 2
             return torch.cat([self.next_token_logits(rows[:half]), self.next_token_logits(rows[half:])])
         return self.prompt_pass(rows)[0].logits[:, -1, :]

@@ -275,14 +275,12 @@ def test_a_grown_batch_that_does_not_pack_runs_in_halves(smollm2):
                                                    with_kwargs=True)
     try:
         grown = smollm2.option_distributions(rendered, [("A", "B")] * 12)
-    finally:
-        hook.remove()
-    assert heights == [6, 6]
-    smollm2.share_prefix = False
-    try:
+        smollm2.share_prefix = False  # no packing, no grown batches: the batch runs as given
         whole = smollm2.option_distributions(rendered, [("A", "B")] * 12)
     finally:
         smollm2.share_prefix = True
+        hook.remove()
+    assert heights == [6, 6, 12]
     for a, b in zip(whole, grown):
         assert np.allclose(a.label_logprobs, b.label_logprobs, atol=1e-4)
 

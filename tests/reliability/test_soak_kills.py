@@ -25,7 +25,10 @@ from conftest import assert_user_error, run_cli
 
 pytestmark = [pytest.mark.model, pytest.mark.shared_data]
 
-LIMIT, BATCH = 80, 4  # 80 GlobalOpinionQA rows = 74 unique prompts, 19 batches
+# 100 GlobalOpinionQA rows = 93 unique prompts. --batch-size 2 plans 25 batches (of 3 to 5: packed option
+# batches grow past the batch size), so six mid-batch kills, and the lock check's seconds of work while the
+# second process starts, do not run out of batches to land in (9 batches of 8 at --batch-size 4 did, in CI).
+LIMIT, BATCH = 100, 2
 SEED = 9
 FINAL_FILES = ("requests.jsonl", "samples.jsonl", "metrics.json")  # written in this order, then the manifest
 # The kill plan, in order. startup: a random moment in the first seconds (imports, model load, data

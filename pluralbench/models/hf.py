@@ -29,7 +29,15 @@ from pluralbench.models.base import (
     chat_turns,
     tokenizer_counts,
 )
-from pluralbench.models.hf_continue import cut_at_stop, sample_continuations, score_continuations
+from pluralbench.models.hf_continue import (
+    configured_end_ids,
+    cut_at_stop,
+    end_token_ids,
+    flat_decoding_supported,
+    plain_greedy,
+    sample_continuations,
+    score_continuations,
+)
 from pluralbench.models.option_tokens import OptionTokenIndex
 from pluralbench.models.packed_prompts import packed_last_logits
 from pluralbench.models.prefix_cache import PrefixCache, row_prefix_lengths, worth_sharing
@@ -69,6 +77,7 @@ class HFAdapter(ModelAdapter):
         # Reusing a shared prefix's key/value cache changes results only by float rounding (~1e-6).
         self.share_prefix = share_prefix
         self._prefix_cache: PrefixCache | None = None
+        self._greedy_flat: bool | None = None
 
     @property
     def model(self):
@@ -172,6 +181,17 @@ class HFAdapter(ModelAdapter):
         positions = (mask.cumsum(-1) - 1).clamp(min=0)
         return input_ids.to(self.device), mask.to(self.device), positions.to(self.device)
 
+    @property
+    def decodes_greedy_flat(self) -> bool:
+        """Greedy answers decode in one flat sequence (models/sample_groups.py: no padding, no cache growth)
+        when that gives what transformers' generate gives: the model's attention can be swapped and its
+        generation config adds nothing to plain argmax and ends answers where it does."""
+        if self._greedy_flat is None:
+            config = self.model.generation_config
+            self._greedy_flat = (plain_greedy(config) and end_token_ids(self) == configured_end_ids(config)
+                                 and flat_decoding_supported(self.model))
+        return self._greedy_flat
+
     # operations -------------------------------------------------------------------------------
     def prompt_pass(self, rows: list[list[int]]):
         """One forward pass over encoded prompts, each row reusing the cached prefix it shares with another row
@@ -246,6 +266,13 @@ class HFAdapter(ModelAdapter):
         rows = self._encode(prompts)
         if settings.num_samples > 1:
             return sample_continuations(self, rows, prompts, settings)
+        if settings.temperature == 0 and self.decodes_greedy_flat:
+            return [texts[0] for texts in sample_continuations(self, rows, prompts, settings)]
+        # transformers' generate, on at most a default batch at a time (the planner grows generate batches)
+        step = self.default_batch_size if self.share_prefix else len(rows)
+        return [text for i in range(0, len(rows), step) for text in self._generate(rows[i:i + step], settings)]
+
+    def _generate(self, rows: list[list[int]], settings: GenerationSettings) -> list[str]:
         input_ids, mask, _ = self._pad(rows)
         kwargs = dict(max_new_tokens=settings.max_new_tokens, pad_token_id=self.tokenizer.pad_token_id)
         if settings.temperature > 0:

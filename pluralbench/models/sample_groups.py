@@ -1,7 +1,10 @@
 """Decoding N samples per prompt with the prompt's keys and values shared by its samples, and no padding.
 
-A decoding step runs the latest token of every still-running sample as one flat sequence, so the
-model's linear layers see no padding however unevenly the prompts' samples finish. Attention is this
+A decoding step runs the latest token of every still-running branch as one flat sequence, so the
+model's linear layers see no padding however unevenly the prompts' samples finish. A branch is the
+samples of one prompt that have drawn the same tokens so far: they have the same next-token
+distribution, so one query computes it and its keys and values are written to every sample of the
+branch (each sample still draws its own token from it). Attention is this
 module's own (registered with transformers' AttentionInterface for the decoding steps only): a sample's
 query attends to its prompt's keys, read once per prompt for all its samples (queries grouped by prompt),
 and to its own earlier tokens, kept in a preallocated buffer (no cache is concatenated or copied per
@@ -29,8 +32,10 @@ class SampleGroups:
     prompt_positions: torch.Tensor  # (prompts, width)
     own_keys: list[torch.Tensor]  # per layer, (samples, max new tokens, kv heads, head dim)
     own_values: list[torch.Tensor]
-    samples: torch.Tensor | None = None  # this step's queries: each one's sample,
-    prompts: torch.Tensor | None = None  # its prompt,
+    samples: torch.Tensor | None = None  # this step's queries: each one's sample (its branch's first),
+    members: torch.Tensor | None = None  # the samples its keys and values are written to (the branch's),
+    member_query: torch.Tensor | None = None  # and, for each of them, its query
+    prompts: torch.Tensor | None = None  # the query's prompt,
     within: torch.Tensor | None = None  # its place among its prompt's queries,
     grouped: torch.Tensor | None = None  # (per place of the prompts x width layout, its query; padding: query 0)
     width: int = 0  # the most queries of one prompt,
@@ -47,11 +52,16 @@ class SampleGroups:
         return cls(keys, values, bias[:, None, None, :], mask.cumsum(-1) - 1, own,
                    [v.new_zeros(o.shape) for v, o in zip(values, own)])
 
-    def set_step(self, active: list[int], n: int, step: int, lengths: torch.Tensor) -> torch.Tensor:
-        """Lay out the step whose queries are `active` samples' token `step` (n samples per prompt)
+    def set_step(self, active: list[int], n: int, step: int, lengths: torch.Tensor,
+                 members: list[int] | None = None, member_query: list[int] | None = None) -> torch.Tensor:
+        """Lay out the step whose queries are `active` samples' token `step` (n samples per prompt), each
+        standing for the `members` whose `member_query` it is (default: itself alone)
         -> the queries' position ids, (1, queries)."""
         device = self.prompt_bias.device
         self.samples = torch.tensor(active, device=device)
+        self.members = self.samples if members is None else torch.tensor(members, device=device)
+        self.member_query = (torch.arange(len(active), device=device) if member_query is None
+                             else torch.tensor(member_query, device=device))
         self.prompts = self.samples // n
         counts = torch.bincount(self.prompts, minlength=len(lengths))
         self.width = int(counts.max())
@@ -69,8 +79,8 @@ def grouped_attention(module, query, key, value, attention_mask, scaling=None, s
     """query (1, heads, queries, dim); key, value (1, kv heads, queries, dim): this step's tokens.
     -> (output (1, queries, heads, dim), None), as transformers' attention functions return."""
     g, layer = sample_groups, module.layer_idx
-    g.own_keys[layer][g.samples, g.step] = key[0].transpose(0, 1)
-    g.own_values[layer][g.samples, g.step] = value[0].transpose(0, 1)
+    g.own_keys[layer][g.members, g.step] = key[0].transpose(0, 1)[g.member_query]
+    g.own_values[layer][g.members, g.step] = value[0].transpose(0, 1)[g.member_query]
     kv_heads, queries, dim = key.shape[1], query.shape[2], query.shape[3]
     q = query[0].reshape(kv_heads, -1, queries, dim) * (dim ** -0.5 if scaling is None else scaling)
     # Each prompt's keys are read once by all its queries (and all query heads sharing a key head).
@@ -108,6 +118,12 @@ def _window_bias(g: SampleGroups, window: int, dtype) -> torch.Tensor:
                       g.positions[:, None] - g.step + torch.arange(g.step + 1, device=g.positions.device)], dim=1)
     far = g.positions[:, None] - keys >= window
     return torch.zeros(far.shape, dtype=dtype, device=far.device).masked_fill(far, float("-inf"))[:, None, None, :]
+
+
+def flat_decoding_supported(model) -> bool:
+    """The model's attention can be swapped for grouped_attention (it goes through AttentionInterface)."""
+    with attention_as(model, ATTENTION, grouped_attention) as swapped:
+        return swapped
 
 
 @contextmanager

@@ -8,7 +8,8 @@ tokens to compute, estimated in characters with the adapter's own rule (option s
 into one token trie; other scored prompts reuse cached prefixes), wins. Generation shares no prefix:
 always by length. Option batches in text order for a packing adapter are cut by packed size rather than
 count (packed_batches): a batch that shares most of its text holds more prompts, so a persona or an
-instruction runs in fewer batches.
+instruction runs in fewer batches. Generate batches for such an adapter hold GENERATE_ROWS_FACTOR times
+the batch size: it decodes them as one flat sequence, whose steps cost little more for more rows.
 """
 from __future__ import annotations
 
@@ -34,14 +35,18 @@ def estimated_work(texts: list[str], batch_size: int) -> int:
     return total
 
 
+def trie_chars(texts: list[str]) -> int:
+    """The size of sorted texts' trie in characters: their lengths less what each shares with its neighbour."""
+    return sum(map(len, texts)) - sum(shared_length(a, b) for a, b in zip(texts, texts[1:]))
+
+
 def packed_work(texts: list[str], batch_size: int) -> int:
     """Characters an adapter that packs each batch into one token trie (option scoring) runs for these
-    texts in this order: a trie's size is the texts' lengths less what each shares with its sorted neighbour.
-    A batch that packing would not shorten enough runs padded."""
+    texts in this order. A batch that packing would not shorten enough runs padded."""
     total = 0
     for i in range(0, len(texts), batch_size):
         batch = sorted(texts[i:i + batch_size])
-        trie = sum(map(len, batch)) - sum(shared_length(a, b) for a, b in zip(batch, batch[1:]))
+        trie = trie_chars(batch)
         plain = len(batch) * max(map(len, batch))
         total += trie if len(batch) > 1 and trie <= (1 - PACK_SAVING) * plain else plain
     return total
@@ -52,6 +57,11 @@ PACKED_ROWS_FACTOR = 4
 # ... while its trie stays within what a padded batch of the group's widest prompt runs, and within the
 # adapter's packed-token cap at a low estimate of characters per token (English ~4), so the adapter packs it.
 CHARS_PER_TOKEN = 3
+# A generate batch of a prefix-sharing (hf) adapter holds this many times the batch size in prompts: a
+# decoding step of a few rows reads every weight for a few tokens (SmolLM2 float32, 8 verbalized prompts:
+# ~150 ms a step whatever the rows), and the adapter decodes the whole batch as one flat sequence while
+# encoding its prompts in passes of at most its default batch.
+GENERATE_ROWS_FACTOR = 4
 
 
 def packed_batches(keys: list[str], texts: list[str], batch_size: int) -> list[list[str]]:
@@ -62,8 +72,7 @@ def packed_batches(keys: list[str], texts: list[str], batch_size: int) -> list[l
     batches, start = [], 0
     while start < len(keys):
         stop = min(start + batch_size, len(keys))
-        size = sum(map(len, texts[start:stop])) - sum(shared_length(a, b) for a, b in zip(texts[start:stop - 1],
-                                                                                          texts[start + 1:stop]))
+        size = trie_chars(texts[start:stop])
         widest = max(map(len, texts[start:stop]))
         while stop < len(keys) and stop - start < PACKED_ROWS_FACTOR * batch_size:
             grown = size + len(texts[stop]) - shared_length(texts[stop - 1], texts[stop])
@@ -97,5 +106,6 @@ def plan_batches(unique: dict, batch_size: int, by_text: bool) -> list[list[str]
                     batches += packed_batches(alphabetical, [text[k] for k in alphabetical], batch_size)
                     continue
                 order = alphabetical
-        batches += [order[i:i + batch_size] for i in range(0, len(order), batch_size)]
+        size = batch_size * GENERATE_ROWS_FACTOR if by_text and group_key[0] == "generate" else batch_size
+        batches += [order[i:i + size] for i in range(0, len(order), size)]
     return batches

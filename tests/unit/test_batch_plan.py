@@ -2,7 +2,14 @@
 whichever order (by text or by length) leaves less to compute; generation prompts by length; option
 batches for a packing adapter cut by packed size."""
 from pluralbench.models.base import GenerationSettings, Rendered
-from pluralbench.runner.batch_plan import PACKED_ROWS_FACTOR, estimated_work, packed_batches, packed_work, plan_batches
+from pluralbench.runner.batch_plan import (
+    GENERATE_ROWS_FACTOR,
+    PACKED_ROWS_FACTOR,
+    estimated_work,
+    packed_batches,
+    packed_work,
+    plan_batches,
+)
 from pluralbench.core.records import ModelRequest
 
 
@@ -22,7 +29,8 @@ def test_every_request_once_and_batches_are_homogeneous():
         flat = [k for b in batches for k in b]
         assert sorted(flat) == sorted(unique) and len(flat) == len(set(flat))
         for b in batches:
-            assert len(b) <= (3 * PACKED_ROWS_FACTOR if by_text and unique[b[0]][0].op == "options" else 3)
+            factor = {"options": PACKED_ROWS_FACTOR, "generate": GENERATE_ROWS_FACTOR}[unique[b[0]][0].op]
+            assert len(b) <= (3 * factor if by_text else 3)
             assert len({(unique[k][0].op, unique[k][0].generation) for k in b}) == 1
 
 
@@ -119,3 +127,15 @@ def test_generation_is_always_by_length():
     planned = _planned_texts(unique, 10, by_text=True)
     greedy = next(t for t in planned if "zz" in t)
     assert [len(t) for t in greedy] == sorted(len(t) for t in greedy)
+
+
+def test_generate_batches_hold_four_times_the_batch_size_for_a_prefix_sharing_adapter():
+    """Ten greedy prompts at batch size 2: batches of 8 and 2 in length order for an adapter that decodes
+    them as one flat sequence (hf), of 2 otherwise."""
+    greedy = GenerationSettings(max_new_tokens=8)
+    texts = ["x" * (10 - i) for i in range(10)]
+    unique = {f"k{i}": (ModelRequest(op="generate", prompt=t, generation=greedy), Rendered(text=t))
+              for i, t in enumerate(texts)}
+    grown = _planned_texts(unique, 2, by_text=True)
+    assert [len(b) for b in grown] == [8, 2] and [t for b in grown for t in b] == sorted(texts, key=len)
+    assert [len(b) for b in _planned_texts(unique, 2, by_text=False)] == [2] * 5

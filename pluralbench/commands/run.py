@@ -30,7 +30,7 @@ def register(sub) -> None:
     p.add_argument("--batch-size", type=positive_int, default=None, metavar="N",
                    help="prompts per forward pass; option batches an hf model packs into one token trie may hold "
                         "up to 4x as many when they share most of their text, never more tokens than a padded "
-                        "batch of N")
+                        "batch of N; its generate batches hold 4x as many, decoded as one flat sequence")
     p.add_argument("--seed", type=non_negative_int, default=0, help="seed for bootstrap, baselines and sampling (default 0)")
     p.add_argument("--prompt-format", "--elicitation", dest="prompt_format", choices=["auto", "completion", "chat"],
                    default="auto",

@@ -85,6 +85,62 @@ def test_greedy_generation_is_batch_invariant(smollm2):
     assert all(isinstance(t, str) and t.strip() for t in batched)
 
 
+def _forward_shapes(adapter, call):
+    """call() run with the model's forward inputs' shapes recorded: -> (call's result, [shape, ...])."""
+    shapes = []
+    hook = adapter.model.register_forward_pre_hook(lambda _, args, kwargs: shapes.append(tuple(kwargs["input_ids"].shape)),
+                                                   with_kwargs=True)
+    try:
+        return call(), shapes
+    finally:
+        hook.remove()
+
+
+GREEDY_PROMPTS = ["Name a colour.", "Say hello in French.", "List three fruits, one per line.",
+                  "What is two plus two? Explain briefly.", "Write one sentence about the sea."]
+
+
+@pytest.mark.parametrize("spec", ["embedded:smollm2-135m-instruct", "embedded:gemma3-270m"])
+def test_greedy_flat_decoding_equals_transformers_generate(smollm2, spec):
+    """Greedy answers decode as one flat sequence (one token per running prompt, no padding, no cache
+    growth) and equal transformers' generate on the same prompts, with and without a stop string, on the
+    chat model and on Gemma (sliding-window layers, no chat template)."""
+    from pluralbench.models import load_model
+
+    adapter = smollm2 if spec.startswith("embedded:smollm2") else load_model(spec)
+    style = "chat" if adapter.has_chat_template() else "completion"
+    prompts = [adapter.render(p, style) for p in GREEDY_PROMPTS]
+    assert adapter.decodes_greedy_flat
+    for settings in (GenerationSettings(max_new_tokens=12), GenerationSettings(max_new_tokens=12, stop=("\n",))):
+        flat, shapes = _forward_shapes(adapter, lambda: adapter.generate(prompts, settings))
+        assert flat == adapter._generate(adapter._encode(prompts), settings)  # transformers' generate
+        decoding = [w for b, w in shapes[1:]]
+        assert all(b == 1 for b, _ in shapes[1:]) and decoding == sorted(decoding, reverse=True)
+        assert len(decoding) <= settings.max_new_tokens - 1 and all(w <= len(prompts) for w in decoding)
+        if not settings.stop:
+            assert decoding and any(t.strip() for t in flat)
+
+
+def test_a_grown_generate_batch_encodes_in_halves(smollm2):
+    """The planner grows generate batches past the batch size. Twelve prompts that do not pack are encoded
+    in two padded passes of six (never one of twelve) whose caches are joined, then decoded together, and
+    the answers equal transformers' generate on the default batch at a time."""
+    from pluralbench.models.base import Rendered
+
+    story = "The council debated the new park at length, and the vote was close. " * 3
+    rendered = [Rendered(text=f"Case {i}: {story}Was it fair? Answer:") for i in range(12)]
+    settings = GenerationSettings(max_new_tokens=5)
+    grown, shapes = _forward_shapes(smollm2, lambda: smollm2.generate(rendered, settings))
+    assert [b for b, _ in shapes[:2]] == [6, 6] and all(b == 1 for b, _ in shapes[2:])
+    assert shapes[2][1] <= 12
+    smollm2._greedy_flat = False  # transformers' generate, a default batch (8) at a time
+    try:
+        fallback, shapes = _forward_shapes(smollm2, lambda: smollm2.generate(rendered, settings))
+    finally:
+        smollm2._greedy_flat = None
+    assert fallback == grown and shapes[0][0] == 8 and max(b for b, _ in shapes) == 8
+
+
 def test_fingerprint_changes_with_dtype_and_names_the_weights(smollm2):
     fp = smollm2.fingerprint()
     assert fp["dtype"] == "float32" and len(fp["weights"]["gguf_sha256"]) == 64

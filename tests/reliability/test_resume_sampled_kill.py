@@ -1,5 +1,6 @@
 """A `sampled:N` run killed with SIGKILL mid-way resumes without drawing a finished prompt's samples
-again: every journalled prompt is answered from the journal, each key is journalled once."""
+again: every journalled prompt is answered from the journal, each key is journalled once. (--batch-size 1:
+generate batches of 4 prompts on the hf adapter, so the run has several batches to be killed between.)"""
 import json
 import os
 import signal
@@ -12,7 +13,7 @@ from conftest import run_cli, start_cli_until
 
 def command(shared_data, output):
     return ["run", "--model", "embedded:smollm2-135m-instruct", "--tasks", "distributional_globalopinionqa",
-            "--elicit", "sampled:3", "--limit", "8", "--batch-size", "1", "--data-dir", str(shared_data),
+            "--elicit", "sampled:3", "--limit", "16", "--batch-size", "1", "--data-dir", str(shared_data),
             "--output", str(output), "--no-progress"]
 
 

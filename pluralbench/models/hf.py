@@ -33,7 +33,6 @@ from pluralbench.models.hf_continue import (
     configured_end_ids,
     cut_at_stop,
     end_token_ids,
-    flat_decoding_supported,
     plain_greedy,
     sample_continuations,
     score_continuations,
@@ -41,6 +40,7 @@ from pluralbench.models.hf_continue import (
 from pluralbench.models.option_tokens import OptionTokenIndex
 from pluralbench.models.packed_prompts import packed_last_logits
 from pluralbench.models.prefix_cache import PrefixCache, row_prefix_lengths, worth_sharing
+from pluralbench.models.sample_groups import flat_decoding_supported
 from pluralbench.models.spec import ModelSpec
 from pluralbench.settings import models_cache_dir
 

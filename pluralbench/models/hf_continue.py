@@ -17,7 +17,7 @@ import torch
 from pluralbench.core.records import GenerationSettings, Rendered
 from pluralbench.models.own_attention import placeholder_mask
 from pluralbench.models.packed_prompts import packable_trie, packed_forward, unpack_cache
-from pluralbench.models.sample_groups import SampleGroups, flat_decoding_supported, sample_group_attention
+from pluralbench.models.sample_groups import SampleGroups, sample_group_attention
 from pluralbench.models.seeds import sample_seed
 
 

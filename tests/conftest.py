@@ -63,6 +63,18 @@ def start_cli_until(args: list[str], env: dict, ready, timeout: float = 300, **p
     return proc
 
 
+def forward_shapes(adapter, call):
+    """call() run with the shapes of the input ids the model's forward receives recorded:
+    -> (call's result, [shape, ...]), one per forward pass."""
+    shapes = []
+    hook = adapter.model.register_forward_pre_hook(lambda _, args, kwargs: shapes.append(tuple(kwargs["input_ids"].shape)),
+                                                   with_kwargs=True)
+    try:
+        return call(), shapes
+    finally:
+        hook.remove()
+
+
 def assert_user_error(result, *fragments: str) -> str:
     """Exit 2, one error line on stderr naming what went wrong, no traceback."""
     assert result.returncode == 2, (result.returncode, result.stdout, result.stderr)

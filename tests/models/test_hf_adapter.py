@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 import torch
 
+from conftest import forward_shapes
 from pluralbench.errors import UserError
 from pluralbench.elicitation.readout import option_distribution
 from pluralbench.models.base import GenerationSettings
@@ -85,17 +86,6 @@ def test_greedy_generation_is_batch_invariant(smollm2):
     assert all(isinstance(t, str) and t.strip() for t in batched)
 
 
-def _forward_shapes(adapter, call):
-    """call() run with the model's forward inputs' shapes recorded: -> (call's result, [shape, ...])."""
-    shapes = []
-    hook = adapter.model.register_forward_pre_hook(lambda _, args, kwargs: shapes.append(tuple(kwargs["input_ids"].shape)),
-                                                   with_kwargs=True)
-    try:
-        return call(), shapes
-    finally:
-        hook.remove()
-
-
 GREEDY_PROMPTS = ["Name a colour.", "Say hello in French.", "List three fruits, one per line.",
                   "What is two plus two? Explain briefly.", "Write one sentence about the sea."]
 
@@ -112,7 +102,7 @@ def test_greedy_flat_decoding_equals_transformers_generate(smollm2, spec):
     prompts = [adapter.render(p, style) for p in GREEDY_PROMPTS]
     assert adapter.decodes_greedy_flat
     for settings in (GenerationSettings(max_new_tokens=12), GenerationSettings(max_new_tokens=12, stop=("\n",))):
-        flat, shapes = _forward_shapes(adapter, lambda: adapter.generate(prompts, settings))
+        flat, shapes = forward_shapes(adapter, lambda: adapter.generate(prompts, settings))
         assert flat == adapter._generate(adapter._encode(prompts), settings)  # transformers' generate
         decoding = [w for b, w in shapes[1:]]
         assert all(b == 1 for b, _ in shapes[1:]) and decoding == sorted(decoding, reverse=True)
@@ -130,12 +120,12 @@ def test_a_grown_generate_batch_encodes_in_halves(smollm2):
     story = "The council debated the new park at length, and the vote was close. " * 3
     rendered = [Rendered(text=f"Case {i}: {story}Was it fair? Answer:") for i in range(12)]
     settings = GenerationSettings(max_new_tokens=5)
-    grown, shapes = _forward_shapes(smollm2, lambda: smollm2.generate(rendered, settings))
+    grown, shapes = forward_shapes(smollm2, lambda: smollm2.generate(rendered, settings))
     assert [b for b, _ in shapes[:2]] == [6, 6] and all(b == 1 for b, _ in shapes[2:])
     assert shapes[2][1] <= 12
     smollm2._greedy_flat = False  # transformers' generate, a default batch (8) at a time
     try:
-        fallback, shapes = _forward_shapes(smollm2, lambda: smollm2.generate(rendered, settings))
+        fallback, shapes = forward_shapes(smollm2, lambda: smollm2.generate(rendered, settings))
     finally:
         smollm2._greedy_flat = None
     assert fallback == grown and shapes[0][0] == 8 and max(b for b, _ in shapes) == 8

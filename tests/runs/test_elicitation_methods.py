@@ -13,6 +13,7 @@ import torch
 
 from pluralbench.core.records import GenerationSettings
 from pluralbench.elicitation import OptionQuery, get_method
+from conftest import forward_shapes
 from pluralbench.errors import UserError
 from pluralbench.models.hf_continue import cut_at_stop, draw_tokens, end_token_ids
 from pluralbench.models.lmeval_bridge import LMEvalAdapter
@@ -113,17 +114,11 @@ def test_sampled_reads_n_samples_per_question(smollm2, rows):
 
 def test_samples_share_one_encoding_and_equal_a_per_sample_loop(smollm2, rows):
     """The prompts go through the model once for all N samples (counted at the model's forward: one packed
-    pass), each later pass feeds one token per running sample and nothing else (no padding), and the
+    pass), each later pass feeds one token per running branch and nothing else (no padding), and the
     samples equal those drawn one at a time with the whole sequence re-encoded every step."""
     prompts = [smollm2.render(r["question"], "chat", "Answer:") for r in rows[:3:2]]
     settings = GenerationSettings(max_new_tokens=6, temperature=1.0, seed=5, stop=("\n",), num_samples=4)
-    seen: list[tuple[int, int]] = []
-    hook = smollm2.model.register_forward_pre_hook(lambda _m, _a, kw: seen.append(tuple(kw["input_ids"].shape)),
-                                                   with_kwargs=True)
-    try:
-        shared = smollm2.generate(prompts, settings)
-    finally:
-        hook.remove()
+    shared, seen = forward_shapes(smollm2, lambda: smollm2.generate(prompts, settings))
     (batch, width), decode_passes = seen[0], seen[1:]
     lengths = [smollm2.prompt_tokens(p) for p in prompts]
     assert batch * width < sum(lengths)  # one packed pass: the chat template's system prompt runs once
@@ -139,13 +134,7 @@ def test_samples_that_drew_the_same_tokens_share_one_query(smollm2, rows):
     token per prompt (not per sample), and the samples still equal the per-sample loop's."""
     prompts = [smollm2.render(r["question"], "chat", "Answer:") for r in rows[:3:2]]
     settings = GenerationSettings(max_new_tokens=5, temperature=0.001, seed=5, num_samples=4)
-    seen: list[tuple[int, int]] = []
-    hook = smollm2.model.register_forward_pre_hook(lambda _m, _a, kw: seen.append(tuple(kw["input_ids"].shape)),
-                                                   with_kwargs=True)
-    try:
-        shared = smollm2.generate(prompts, settings)
-    finally:
-        hook.remove()
+    shared, seen = forward_shapes(smollm2, lambda: smollm2.generate(prompts, settings))
     assert all(len(set(samples)) == 1 for samples in shared)
     assert len(seen) > 1 and all(w <= len(prompts) for _, w in seen[1:])
     assert shared == [[reference_sample(smollm2, p, settings, j) for j in range(4)] for p in prompts]
